@@ -1,0 +1,214 @@
+//! A directory snapshot: users, groups and memberships as plain data, and the
+//! pure derivation of [`Facts`] for a request from it.
+//!
+//! Used by `groupgate check`, policy tests, conformance vectors and the
+//! simulated world. The engine gathers the same facts from a live directory.
+
+use crate::model::{Facts, Group, GroupId, MembershipState, Request, User, UserId, UserType};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+/// A user in a snapshot.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DirectoryUser {
+    /// Object id.
+    pub id: String,
+    /// User principal name.
+    pub upn: String,
+    /// Display name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub display_name: Option<String>,
+    /// Account enabled. Default `true`.
+    #[serde(default = "yes")]
+    pub enabled: bool,
+    /// Member or guest. Default `Member`.
+    #[serde(default = "member")]
+    pub user_type: UserType,
+    /// Employee type, e.g. `Contractor`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub employee_type: Option<String>,
+    /// The manager's object id or UPN.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub manager: Option<String>,
+}
+
+/// A group in a snapshot.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DirectoryGroup {
+    /// Object id.
+    pub id: String,
+    /// Display name.
+    pub display_name: String,
+    /// Default `true`.
+    #[serde(default = "yes")]
+    pub security_enabled: bool,
+    /// Default `false`.
+    #[serde(default)]
+    pub mail_enabled: bool,
+    /// Microsoft 365 group.
+    #[serde(default)]
+    pub unified: bool,
+    /// Dynamic membership.
+    #[serde(default)]
+    pub dynamic_membership: bool,
+    /// Synced from on-premises AD.
+    #[serde(default)]
+    pub on_premises_synced: bool,
+    /// Role-assignable.
+    #[serde(default)]
+    pub role_assignable: bool,
+    /// Direct user members (object ids or UPNs).
+    #[serde(default)]
+    pub members: Vec<String>,
+    /// Nested groups (object ids) whose members are transitive members.
+    #[serde(default)]
+    pub member_groups: Vec<String>,
+}
+
+fn yes() -> bool {
+    true
+}
+
+fn member() -> UserType {
+    UserType::Member
+}
+
+/// Users and groups as plain data.
+///
+/// ```
+/// use groupgate_core::{DirectorySnapshot, MembershipState, Request};
+/// let dir: DirectorySnapshot = serde_json::from_str(r#"{
+///   "users": [
+///     {"id": "u1", "upn": "ada@contoso.com", "manager": "grace@contoso.com"},
+///     {"id": "u2", "upn": "grace@contoso.com"}
+///   ],
+///   "groups": [{"id": "g1", "display_name": "Team Alpha", "members": ["ada@contoso.com"]}]
+/// }"#).unwrap();
+/// let request: Request = serde_json::from_str(r#"{"ticket":"T1","requester":"grace@contoso.com",
+///     "target":"ada@contoso.com","resource":"Team Alpha"}"#).unwrap();
+/// let facts = dir.facts_for(&request, Some("g1"));
+/// assert_eq!(facts.membership, MembershipState::Direct);
+/// assert_eq!(facts.target_manager.unwrap().upn, "grace@contoso.com");
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DirectorySnapshot {
+    /// Users.
+    #[serde(default)]
+    pub users: Vec<DirectoryUser>,
+    /// Groups.
+    #[serde(default)]
+    pub groups: Vec<DirectoryGroup>,
+}
+
+impl DirectorySnapshot {
+    /// The user with this object id or UPN (case-insensitive).
+    pub fn user(&self, key: &str) -> Option<User> {
+        self.find_user(key).map(to_user)
+    }
+
+    fn find_user(&self, key: &str) -> Option<&DirectoryUser> {
+        self.users
+            .iter()
+            .find(|u| u.id.eq_ignore_ascii_case(key) || u.upn.eq_ignore_ascii_case(key))
+    }
+
+    /// The group with this object id (case-insensitive).
+    pub fn group(&self, id: &str) -> Option<Group> {
+        self.find_group(id).map(to_group)
+    }
+
+    fn find_group(&self, id: &str) -> Option<&DirectoryGroup> {
+        self.groups.iter().find(|g| g.id.eq_ignore_ascii_case(id))
+    }
+
+    /// The user's membership in the group: direct, through nesting, or none.
+    pub fn membership(&self, user: &str, group_id: &str) -> MembershipState {
+        let Some(u) = self.find_user(user) else {
+            return MembershipState::NotMember;
+        };
+        let Some(g) = self.find_group(group_id) else {
+            return MembershipState::NotMember;
+        };
+        if is_direct(u, g) {
+            return MembershipState::Direct;
+        }
+        let mut seen: Vec<&str> = vec![g.id.as_str()];
+        let mut queue: Vec<&str> = g.member_groups.iter().map(String::as_str).collect();
+        while let Some(next) = queue.pop() {
+            if seen.iter().any(|s| s.eq_ignore_ascii_case(next)) {
+                continue;
+            }
+            seen.push(next);
+            if let Some(nested) = self.find_group(next) {
+                if is_direct(u, nested) {
+                    return MembershipState::Transitive;
+                }
+                queue.extend(nested.member_groups.iter().map(String::as_str));
+            }
+        }
+        MembershipState::NotMember
+    }
+
+    /// The facts for `request`, for the group with object id `group_id`
+    /// (from [`crate::CompiledPolicy::resolve`]; `None` when nothing resolved).
+    pub fn facts_for(&self, request: &Request, group_id: Option<&str>) -> Facts {
+        let target = self.find_user(&request.target);
+        let target_manager = target
+            .and_then(|t| t.manager.as_deref())
+            .and_then(|m| self.find_user(m))
+            .map(to_user);
+        let target_groups = match target {
+            Some(t) => self
+                .groups
+                .iter()
+                .filter(|g| self.membership(&t.id, &g.id) != MembershipState::NotMember)
+                .map(|g| GroupId::new(g.id.clone()))
+                .collect(),
+            None => Vec::new(),
+        };
+        Facts {
+            requester: self.user(&request.requester),
+            target: target.map(to_user),
+            target_manager,
+            group: group_id.and_then(|g| self.group(g)),
+            membership: match group_id {
+                Some(g) => self.membership(&request.target, g),
+                None => MembershipState::NotMember,
+            },
+            target_groups,
+        }
+    }
+}
+
+fn is_direct(u: &DirectoryUser, g: &DirectoryGroup) -> bool {
+    g.members
+        .iter()
+        .any(|m| m.eq_ignore_ascii_case(&u.id) || m.eq_ignore_ascii_case(&u.upn))
+}
+
+fn to_user(u: &DirectoryUser) -> User {
+    User {
+        id: UserId::new(u.id.clone()),
+        upn: u.upn.clone(),
+        display_name: u.display_name.clone(),
+        enabled: u.enabled,
+        user_type: u.user_type,
+        employee_type: u.employee_type.clone(),
+    }
+}
+
+fn to_group(g: &DirectoryGroup) -> Group {
+    Group {
+        id: GroupId::new(g.id.clone()),
+        display_name: g.display_name.clone(),
+        security_enabled: g.security_enabled,
+        mail_enabled: g.mail_enabled,
+        unified: g.unified,
+        dynamic_membership: g.dynamic_membership,
+        on_premises_synced: g.on_premises_synced,
+        role_assignable: g.role_assignable,
+    }
+}

@@ -1,0 +1,15 @@
+//! The pure evaluator: `(compiled policy, request, facts, now) → Decision`.
+//!
+//! No I/O, no clock, no randomness: the same inputs always give the same
+//! decision, byte for byte once serialised.
+
+mod decision;
+mod evaluator;
+mod reason;
+mod stages;
+
+pub use decision::{
+    Approver, ApprovalStage, CatalogSuggestion, Decision, Expiry, Outcome, ResolvedGroup,
+};
+pub use reason::{Effect, Reason, ReasonCode};
+pub(crate) use evaluator::evaluate;

@@ -1,0 +1,22 @@
+#![doc = include_str!("../README.md")]
+
+mod directory;
+mod evaluate;
+mod model;
+pub mod policy;
+mod policy_check;
+
+pub use directory::{DirectoryGroup, DirectorySnapshot, DirectoryUser};
+pub use evaluate::{
+    Approver, ApprovalStage, CatalogSuggestion, Decision, Effect, Expiry, Outcome, Reason,
+    ReasonCode, ResolvedGroup,
+};
+pub use model::{
+    Facts, Group, GroupId, GroupKind, MembershipState, Request, Suggestion, TicketRef, User,
+    UserId, UserType,
+};
+pub use policy::{
+    CompiledPolicy, Diagnostic, Location, MatchKind, PolicyDocument, PolicyDuration, PolicyError,
+    PolicyFormat, Resolution, Severity, normalize, policy_json_schema,
+};
+pub use policy_check::{lint_policy_text, evaluate_with_snapshot};

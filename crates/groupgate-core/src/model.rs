@@ -1,0 +1,16 @@
+//! The domain model: who asks, for whom, for what, and what the directory says.
+//!
+//! Every type here is plain data: `serde`-friendly, `Send + Sync`, free of
+//! generics, so it crosses into Python and JavaScript unchanged.
+
+mod facts;
+mod group;
+mod ids;
+mod request;
+mod user;
+
+pub use facts::{Facts, MembershipState};
+pub use group::{Group, GroupKind};
+pub use ids::{GroupId, TicketRef, UserId};
+pub use request::{Request, Suggestion};
+pub use user::{User, UserType};

@@ -1,0 +1,65 @@
+//! Newtype identifiers, so a user id is never passed where a group id belongs.
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+macro_rules! string_id {
+    ($(#[$doc:meta])* $name:ident) => {
+        $(#[$doc])*
+        #[derive(
+            Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
+        )]
+        #[serde(transparent)]
+        pub struct $name(pub String);
+
+        impl $name {
+            /// Wraps a string as this identifier.
+            pub fn new(value: impl Into<String>) -> Self {
+                Self(value.into())
+            }
+
+            /// The identifier as a string slice.
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+
+        impl From<&str> for $name {
+            fn from(value: &str) -> Self {
+                Self(value.to_owned())
+            }
+        }
+
+        impl From<String> for $name {
+            fn from(value: String) -> Self {
+                Self(value)
+            }
+        }
+    };
+}
+
+string_id!(
+    /// A directory user's object id (a GUID in Entra ID).
+    ///
+    /// ```
+    /// use groupgate_core::UserId;
+    /// let id = UserId::new("11111111-1111-1111-1111-111111111111");
+    /// assert_eq!(id.as_str().len(), 36);
+    /// ```
+    UserId
+);
+string_id!(
+    /// A directory group's object id (a GUID in Entra ID).
+    GroupId
+);
+string_id!(
+    /// The ticket a request came from, e.g. a ServiceNow RITM number `RITM0010001`.
+    TicketRef
+);

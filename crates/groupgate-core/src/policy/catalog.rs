@@ -1,0 +1,360 @@
+//! The catalog index: resolves what a person typed to exactly one group, or
+//! says why it cannot (ambiguous, unknown), never guessing.
+
+use super::fuzzy::FuzzyIndex;
+use super::normalize;
+use regex::RegexSet;
+use rustc_hash::FxHashMap;
+use serde::{Deserialize, Serialize};
+
+/// How the requested resource was matched to a group.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MatchKind {
+    /// The whole text is a catalog entry's name.
+    Name,
+    /// The whole text is one of an entry's aliases.
+    Alias,
+    /// A name or alias appears as a whole phrase inside the text.
+    Phrase,
+    /// One of an entry's patterns matched the normalised text.
+    Pattern,
+    /// Not resolved from the text; the suggested group was accepted with an
+    /// added triage stage.
+    Suggestion,
+}
+
+/// The outcome of looking a request's resource text up in the catalog.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "status", rename_all = "snake_case")]
+pub enum Resolution {
+    /// Exactly one group.
+    Resolved {
+        /// The group's key in the policy.
+        group: String,
+        /// The group's object id, for the engine to fetch its facts.
+        object_id: String,
+        /// The catalog entry that matched (absent for a suggestion).
+        entry: Option<String>,
+        /// How it matched.
+        kind: MatchKind,
+        /// The matched text (normalised name, alias, phrase or pattern).
+        matched: String,
+    },
+    /// Several groups match; never guessed.
+    Ambiguous {
+        /// The matching groups' keys, in policy order.
+        groups: Vec<String>,
+    },
+    /// Nothing matches.
+    Unresolved,
+}
+
+impl Resolution {
+    /// The resolved group's object id, if one group was resolved.
+    pub fn object_id(&self) -> Option<&str> {
+        match self {
+            Resolution::Resolved { object_id, .. } => Some(object_id),
+            _ => None,
+        }
+    }
+}
+
+/// The longest text (in words) considered for phrase matching.
+const MAX_PHRASE_WORDS: usize = 64;
+
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct KeyHit {
+    pub(crate) entry: u32,
+    pub(crate) alias: bool,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct IndexedEntry {
+    pub(crate) name: String,
+    pub(crate) group: usize,
+}
+
+/// What the text lookup found (by index).
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Lookup {
+    Found {
+        entry: usize,
+        group: usize,
+        kind: MatchKind,
+        matched: String,
+    },
+    Ambiguous {
+        groups: Vec<usize>,
+    },
+    NotFound,
+}
+
+/// Catalog names, aliases and patterns, indexed.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct CatalogIndex {
+    pub(crate) entries: Vec<IndexedEntry>,
+    /// Normalised name or alias → the entries claiming it.
+    keys: FxHashMap<Box<str>, Vec<KeyHit>>,
+    /// Key texts by fuzzy id, and the entries each belongs to.
+    key_texts: Vec<Box<str>>,
+    max_words: usize,
+    patterns: Option<RegexSet>,
+    /// For each pattern in `patterns`, its entry and source text.
+    pattern_entries: Vec<(usize, String)>,
+    fuzzy: FuzzyIndex,
+    phrase_match: bool,
+}
+
+impl CatalogIndex {
+    pub(crate) fn new(phrase_match: bool) -> Self {
+        Self {
+            phrase_match,
+            ..Self::default()
+        }
+    }
+
+    /// Adds an entry; `keys` are its normalised name (first) and aliases.
+    pub(crate) fn add_entry(&mut self, name: &str, group: usize, keys: &[(String, bool)]) -> usize {
+        let entry = self.entries.len();
+        self.entries.push(IndexedEntry {
+            name: name.to_owned(),
+            group,
+        });
+        for (key, alias) in keys {
+            if key.is_empty() {
+                continue;
+            }
+            let hits = self.keys.entry(key.as_str().into()).or_insert_with(|| {
+                let id = self.key_texts.len() as u32;
+                self.key_texts.push(key.as_str().into());
+                self.fuzzy.add(id, key);
+                Vec::new()
+            });
+            if !hits.iter().any(|h| h.entry as usize == entry) {
+                hits.push(KeyHit {
+                    entry: entry as u32,
+                    alias: *alias,
+                });
+            }
+            self.max_words = self.max_words.max(key.split(' ').count());
+        }
+        entry
+    }
+
+    pub(crate) fn set_patterns(&mut self, set: RegexSet, owners: Vec<(usize, String)>) {
+        self.patterns = Some(set);
+        self.pattern_entries = owners;
+    }
+
+    /// The entries claiming a normalised key.
+    pub(crate) fn claims(&self, key: &str) -> &[KeyHit] {
+        self.keys.get(key).map(Vec::as_slice).unwrap_or(&[])
+    }
+
+    /// Every normalised key with its claimants, in no particular order.
+    pub(crate) fn all_keys(&self) -> impl Iterator<Item = (&str, &[KeyHit])> {
+        self.keys.iter().map(|(k, v)| (k.as_ref(), v.as_slice()))
+    }
+
+    /// The single group whose name or alias is exactly `key` (normalised).
+    pub(crate) fn lookup_exact(&self, key: &str) -> Option<usize> {
+        let claims = self.claims(key);
+        let first = self.entries.get(claims.first()?.entry as usize)?.group;
+        claims
+            .iter()
+            .all(|h| self.entries.get(h.entry as usize).is_some_and(|e| e.group == first))
+            .then_some(first)
+    }
+
+    /// Resolves already-normalised text.
+    pub(crate) fn lookup(&self, text: &str) -> Lookup {
+        if text.is_empty() {
+            return Lookup::NotFound;
+        }
+        // 1. The whole text is a name or alias.
+        let whole = self.claims(text);
+        if !whole.is_empty() {
+            let kind = if whole.iter().all(|h| h.alias) {
+                MatchKind::Alias
+            } else {
+                MatchKind::Name
+            };
+            return self.settle(whole.iter().map(|h| h.entry as usize), kind, text);
+        }
+        // 2. Maximal phrases inside the text, and patterns.
+        let mut found: Vec<(usize, MatchKind, String)> = Vec::new();
+        if self.phrase_match {
+            for (span, hits) in self.phrases(text) {
+                for h in hits {
+                    found.push((h.entry as usize, MatchKind::Phrase, span.to_owned()));
+                }
+            }
+        }
+        if let Some(set) = &self.patterns {
+            for i in set.matches(text).iter() {
+                if let Some((entry, pattern)) = self.pattern_entries.get(i) {
+                    found.push((*entry, MatchKind::Pattern, pattern.clone()));
+                }
+            }
+        }
+        match found.first() {
+            None => Lookup::NotFound,
+            Some((_, kind, matched)) => {
+                let (kind, matched) = (*kind, matched.clone());
+                self.settle(found.into_iter().map(|(e, _, _)| e), kind, &matched)
+            }
+        }
+    }
+
+    /// One group → found (first entry wins for naming); several → ambiguous.
+    fn settle(&self, entries: impl Iterator<Item = usize>, kind: MatchKind, matched: &str) -> Lookup {
+        let mut first: Option<usize> = None;
+        let mut groups: Vec<usize> = Vec::new();
+        for e in entries {
+            let Some(entry) = self.entries.get(e) else { continue };
+            first.get_or_insert(e);
+            if !groups.contains(&entry.group) {
+                groups.push(entry.group);
+            }
+        }
+        match (first, groups.len()) {
+            (Some(entry), 1) => Lookup::Found {
+                entry,
+                group: groups[0],
+                kind,
+                matched: matched.to_owned(),
+            },
+            (_, 0) => Lookup::NotFound,
+            _ => {
+                groups.sort_unstable();
+                Lookup::Ambiguous { groups }
+            }
+        }
+    }
+
+    /// Maximal word spans of `text` that are names or aliases.
+    fn phrases<'t>(&self, text: &'t str) -> Vec<(&'t str, &[KeyHit])> {
+        let mut bounds: Vec<(usize, usize)> = Vec::new();
+        let mut start = 0;
+        for (i, ch) in text.char_indices() {
+            if ch == ' ' {
+                bounds.push((start, i));
+                start = i + 1;
+            }
+        }
+        bounds.push((start, text.len()));
+        bounds.truncate(MAX_PHRASE_WORDS);
+        let words = bounds.len();
+        let mut spans: Vec<(usize, usize)> = Vec::new();
+        let mut out = Vec::new();
+        for n in (1..=self.max_words.min(words)).rev() {
+            for i in 0..=(words - n) {
+                let j = i + n - 1;
+                if spans.iter().any(|&(a, b)| a <= i && j <= b) {
+                    continue;
+                }
+                let slice = &text[bounds[i].0..bounds[j].1];
+                if let Some(hits) = self.keys.get(slice) {
+                    spans.push((i, j));
+                    out.push((slice, hits.as_slice()));
+                }
+            }
+        }
+        out
+    }
+
+    /// Close keys for unresolved text, as (entry, matched key, score), best first.
+    pub(crate) fn suggest(
+        &self,
+        text: &str,
+        ignore_words: &[String],
+        limit: usize,
+        min_score: f64,
+    ) -> Vec<(usize, String, f64)> {
+        if limit == 0 {
+            return Vec::new();
+        }
+        let query: Vec<&str> = text
+            .split(' ')
+            .filter(|w| !w.is_empty() && !ignore_words.iter().any(|i| i == w))
+            .collect();
+        let query = if query.is_empty() {
+            text.to_owned()
+        } else {
+            query.join(" ")
+        };
+        let hits = self.fuzzy.search(
+            &query,
+            |k| self.key_texts.get(k as usize).map(AsRef::as_ref).unwrap_or(""),
+            min_score,
+        );
+        let mut out: Vec<(usize, String, f64)> = Vec::new();
+        for hit in hits {
+            let Some(key) = self.key_texts.get(hit.key as usize) else { continue };
+            for claim in self.claims(key) {
+                let entry = claim.entry as usize;
+                if !out.iter().any(|(e, _, _)| *e == entry) {
+                    out.push((entry, key.to_string(), hit.score));
+                }
+            }
+            if out.len() >= limit {
+                break;
+            }
+        }
+        out.truncate(limit);
+        out
+    }
+}
+
+/// Normalises every key of an entry: its name first, then its aliases.
+pub(crate) fn entry_keys(name: &str, aliases: &[String]) -> Vec<(String, bool)> {
+    std::iter::once((normalize(name), false))
+        .chain(aliases.iter().map(|a| (normalize(a), true)))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn index() -> CatalogIndex {
+        let mut idx = CatalogIndex::new(true);
+        idx.add_entry("Finance BI", 0, &entry_keys("Finance BI", &["FinBI".into()]));
+        idx.add_entry("Finance BI Admin", 1, &entry_keys("Finance BI Admin", &[]));
+        idx.add_entry("Team Alpha", 2, &entry_keys("Team Alpha", &[]));
+        idx.add_entry("Alpha Reports", 3, &entry_keys("Alpha Reports", &[]));
+        idx
+    }
+
+    #[test]
+    fn exact_alias_and_phrase() {
+        let idx = index();
+        assert!(matches!(idx.lookup("finbi"), Lookup::Found { group: 0, kind: MatchKind::Alias, .. }));
+        assert!(matches!(idx.lookup("finance bi"), Lookup::Found { group: 0, kind: MatchKind::Name, .. }));
+        match idx.lookup("access to finance bi") {
+            Lookup::Found { group, kind, matched, .. } => {
+                assert_eq!((group, kind, matched.as_str()), (0, MatchKind::Phrase, "finance bi"))
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn longest_phrase_wins_over_contained_one() {
+        let idx = index();
+        assert!(matches!(idx.lookup("please add finance bi admin"), Lookup::Found { group: 1, .. }));
+    }
+
+    #[test]
+    fn overlapping_phrases_of_two_groups_are_ambiguous() {
+        let idx = index();
+        assert_eq!(idx.lookup("team alpha reports"), Lookup::Ambiguous { groups: vec![2, 3] });
+    }
+
+    #[test]
+    fn unknown_text_is_not_found() {
+        assert_eq!(index().lookup("payroll"), Lookup::NotFound);
+        assert_eq!(index().lookup(""), Lookup::NotFound);
+    }
+}

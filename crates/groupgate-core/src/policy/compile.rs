@@ -1,0 +1,803 @@
+//! Validation and compilation of a [`PolicyDocument`] into an indexed [`CompiledPolicy`].
+
+use super::catalog::{CatalogIndex, Lookup, entry_keys};
+use super::digest::policy_digest;
+use super::locate::Locator;
+use super::parse::parse_document;
+use super::{
+    CompiledWindow, Diagnostic, MatchKind, PolicyDocument, PolicyDuration, PolicyError,
+    PolicyFormat, Require, Resolution, RiskTier, Severity, StageSpec, normalize,
+};
+use crate::evaluate::{self, Decision};
+use crate::model::{Facts, Request, UserType};
+use chrono::{DateTime, Utc};
+use regex::RegexSet;
+use rustc_hash::FxHashMap;
+use std::sync::Arc;
+
+/// Names an approver reference may not use for an approver group.
+const BUILT_IN_ROLES: [&str; 3] = ["manager", "app_owner", "data_owner"];
+/// The reserved name of the window that is always open.
+pub(crate) const ALWAYS: &str = "always";
+
+/// Where a stage's approvers come from once compiled.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum ApproverSource {
+    /// The target's manager, known only from the facts.
+    Manager,
+    /// A fixed person, with the role that made them eligible.
+    Fixed { id: String, role: String },
+}
+
+/// An approval stage with its approver references resolved for one group.
+#[derive(Debug, Clone)]
+pub(crate) struct CompiledStage {
+    pub(crate) name: String,
+    pub(crate) source: String,
+    pub(crate) require: Require,
+    pub(crate) approvers: Vec<ApproverSource>,
+    pub(crate) alternates: Vec<ApproverSource>,
+    pub(crate) escalate_after: Option<i64>,
+}
+
+/// A duration cap and the rule that set it.
+#[derive(Debug, Clone)]
+pub(crate) struct Cap {
+    pub(crate) seconds: i64,
+    pub(crate) rule: String,
+}
+
+/// What applies to contractors or guests, for one group.
+#[derive(Debug, Clone)]
+pub(crate) struct CompiledPersonRule {
+    pub(crate) rule: String,
+    pub(crate) employee_types: Vec<String>,
+    pub(crate) end_date_required: bool,
+    pub(crate) cap: Option<Cap>,
+    pub(crate) stages: Vec<CompiledStage>,
+}
+
+/// A group with every rule that applies to it folded in.
+#[derive(Debug, Clone)]
+pub(crate) struct CompiledGroup {
+    pub(crate) key: String,
+    pub(crate) object_id: String,
+    pub(crate) display_name: Option<String>,
+    pub(crate) managed: bool,
+    pub(crate) risk: RiskTier,
+    pub(crate) tags: Vec<String>,
+    /// The group's own stages, then each matching tag rule's, in policy order.
+    pub(crate) stages: Vec<CompiledStage>,
+    /// Rules (group or tag) that require an end date.
+    pub(crate) end_date_rules: Vec<String>,
+    /// The shortest cap of the group and its tag rules.
+    pub(crate) cap: Option<Cap>,
+    pub(crate) allowed_user_types: Option<Vec<UserType>>,
+    pub(crate) allowed_employee_types: Option<Vec<String>>,
+    /// Index into `windows`; `None` is always open.
+    pub(crate) window: Option<usize>,
+    /// Separation-of-duties rules: (rule name, the other groups' indexes).
+    pub(crate) separations: Vec<(String, Vec<usize>)>,
+    pub(crate) contractors: Option<CompiledPersonRule>,
+    pub(crate) guests: Option<CompiledPersonRule>,
+    /// The stage added when only a suggestion named this group.
+    pub(crate) triage: CompiledStage,
+}
+
+/// A standard change, compiled.
+#[derive(Debug, Clone)]
+pub(crate) struct CompiledStandardChange {
+    pub(crate) name: String,
+    pub(crate) groups: Option<Vec<usize>>,
+    pub(crate) max_risk: RiskTier,
+    pub(crate) requester_is_target_manager: bool,
+    pub(crate) target_user_types: Option<Vec<UserType>>,
+}
+
+#[derive(Debug)]
+pub(crate) struct Inner {
+    pub(crate) document: PolicyDocument,
+    pub(crate) digest: String,
+    pub(crate) groups: Vec<CompiledGroup>,
+    pub(crate) group_by_key: FxHashMap<String, usize>,
+    /// Lowercased object id → group index.
+    pub(crate) group_by_object: FxHashMap<String, usize>,
+    pub(crate) catalog: CatalogIndex,
+    /// Whether each group has at least one catalog entry.
+    pub(crate) catalogued: Vec<bool>,
+    pub(crate) standard_changes: Vec<CompiledStandardChange>,
+    pub(crate) windows: Vec<CompiledWindow>,
+    pub(crate) approval_expiry: PolicyDuration,
+}
+
+/// A validated policy, indexed for evaluation. Cheap to clone and share
+/// across threads (`Send + Sync`).
+///
+/// ```
+/// use groupgate_core::CompiledPolicy;
+/// let policy = CompiledPolicy::from_yaml_str(r#"
+/// version: 1
+/// groups:
+///   - id: GRP-TEAM-ALPHA
+///     object_id: 00000000-0000-0000-0000-0000000000a1
+///     managed_via_itsm: true
+///     approval:
+///       - name: manager
+///         approvers: [manager]
+/// catalog:
+///   - name: Team Alpha
+///     group: GRP-TEAM-ALPHA
+/// "#, "inline.yaml").unwrap();
+/// assert!(policy.digest().starts_with("sha256:"));
+/// ```
+#[derive(Debug, Clone)]
+pub struct CompiledPolicy {
+    pub(crate) inner: Arc<Inner>,
+}
+
+impl CompiledPolicy {
+    /// Parses, validates and compiles YAML policy text. `source_name` (usually
+    /// the file name) appears in error messages.
+    pub fn from_yaml_str(text: &str, source_name: &str) -> Result<Self, PolicyError> {
+        Self::from_str_as(text, PolicyFormat::Yaml, source_name)
+    }
+
+    /// Parses, validates and compiles JSON policy text.
+    pub fn from_json_str(text: &str, source_name: &str) -> Result<Self, PolicyError> {
+        Self::from_str_as(text, PolicyFormat::Json, source_name)
+    }
+
+    /// Parses, validates and compiles policy text of the given format.
+    pub fn from_str_as(
+        text: &str,
+        format: PolicyFormat,
+        source_name: &str,
+    ) -> Result<Self, PolicyError> {
+        let document = parse_document(text, format, source_name)?;
+        Self::build(document, Some(text), source_name)
+    }
+
+    /// Validates and compiles an already parsed document (errors carry fields
+    /// but no line numbers).
+    pub fn from_document(document: PolicyDocument) -> Result<Self, PolicyError> {
+        Self::build(document, None, "<document>")
+    }
+
+    fn build(
+        document: PolicyDocument,
+        text: Option<&str>,
+        source_name: &str,
+    ) -> Result<Self, PolicyError> {
+        let mut diags = Vec::new();
+        let inner = compile(document, &mut diags);
+        match inner {
+            Some(inner) if !diags.iter().any(|d| d.severity == Severity::Error) => Ok(Self {
+                inner: Arc::new(inner),
+            }),
+            _ => {
+                let mut diagnostics: Vec<Diagnostic> = diags
+                    .into_iter()
+                    .filter(|d| d.severity == Severity::Error)
+                    .collect();
+                locate(&mut diagnostics, text);
+                Err(PolicyError {
+                    source_name: source_name.to_owned(),
+                    diagnostics,
+                })
+            }
+        }
+    }
+
+    /// The parsed document.
+    pub fn document(&self) -> &PolicyDocument {
+        &self.inner.document
+    }
+
+    /// `sha256:<hex>` over the canonical form; every decision records it.
+    pub fn digest(&self) -> &str {
+        &self.inner.digest
+    }
+
+    /// How many catalog entries the policy has.
+    pub fn catalog_len(&self) -> usize {
+        self.inner.catalog.entries.len()
+    }
+
+    /// Resolves the request's resource (and, failing that, its suggestion) to a
+    /// group, so the caller knows which group's facts to gather.
+    ///
+    /// ```
+    /// # let policy = groupgate_core::CompiledPolicy::from_yaml_str("version: 1\ngroups:\n  - {id: G, object_id: oid-g, managed_via_itsm: true, approval: [{name: m, approvers: [manager]}]}\ncatalog:\n  - {name: Team Alpha, group: G}\n", "p").unwrap();
+    /// use groupgate_core::{Request, Resolution};
+    /// let request: Request = serde_json::from_str(r#"{"ticket":"T1","requester":"a","target":"b","resource":"Add me to team alpha"}"#).unwrap();
+    /// assert_eq!(policy.resolve(&request).object_id(), Some("oid-g"));
+    /// ```
+    pub fn resolve(&self, request: &Request) -> Resolution {
+        let inner = &self.inner;
+        match inner.lookup_request(request) {
+            RequestLookup::Catalog(Lookup::Found {
+                entry,
+                group,
+                kind,
+                matched,
+            }) => inner.resolution(group, inner.catalog.entries.get(entry).map(|e| e.name.clone()), kind, matched),
+            RequestLookup::Catalog(Lookup::Ambiguous { groups }) => Resolution::Ambiguous {
+                groups: groups.iter().filter_map(|g| inner.groups.get(*g)).map(|g| g.key.clone()).collect(),
+            },
+            RequestLookup::Suggested(group) => {
+                let matched = request.suggestion.as_ref().map(|s| s.group.clone()).unwrap_or_default();
+                inner.resolution(group, None, MatchKind::Suggestion, matched)
+            }
+            RequestLookup::Catalog(Lookup::NotFound) | RequestLookup::SuggestionOutside => {
+                Resolution::Unresolved
+            }
+        }
+    }
+
+    /// Evaluates a request against this policy. Pure: no I/O, no clock; the
+    /// same inputs always give the same decision.
+    pub fn evaluate(&self, request: &Request, facts: &Facts, now: DateTime<Utc>) -> Decision {
+        evaluate::evaluate(&self.inner, request, facts, now)
+    }
+
+    /// Warnings about a valid policy (see `groupgate policy lint`).
+    pub fn lint(&self) -> Vec<Diagnostic> {
+        super::lint::lint(&self.inner)
+    }
+}
+
+/// How the request's text and suggestion were looked up.
+pub(crate) enum RequestLookup {
+    Catalog(Lookup),
+    /// Unresolved text; the suggestion names this catalogued group.
+    Suggested(usize),
+    /// Unresolved text; the suggestion names no catalogued group.
+    SuggestionOutside,
+}
+
+impl Inner {
+    pub(crate) fn lookup_request(&self, request: &Request) -> RequestLookup {
+        let found = self.catalog.lookup(&normalize(&request.resource));
+        match (&found, &request.suggestion) {
+            (Lookup::NotFound, Some(s)) => match self.suggested_group(&s.group) {
+                Some(g) => RequestLookup::Suggested(g),
+                None => RequestLookup::SuggestionOutside,
+            },
+            _ => RequestLookup::Catalog(found),
+        }
+    }
+
+    /// The catalogued group a suggestion names, by key, object id, or catalog name/alias.
+    pub(crate) fn suggested_group(&self, text: &str) -> Option<usize> {
+        let trimmed = text.trim();
+        let by_id = self
+            .group_by_key
+            .get(trimmed)
+            .or_else(|| self.group_by_object.get(&trimmed.to_ascii_lowercase()))
+            .copied();
+        let group = by_id.or_else(|| self.catalog.lookup_exact(&normalize(trimmed)))?;
+        self.catalogued.get(group).copied().unwrap_or(false).then_some(group)
+    }
+
+    fn resolution(&self, group: usize, entry: Option<String>, kind: MatchKind, matched: String) -> Resolution {
+        match self.groups.get(group) {
+            Some(g) => Resolution::Resolved {
+                group: g.key.clone(),
+                object_id: g.object_id.clone(),
+                entry,
+                kind,
+                matched,
+            },
+            None => Resolution::Unresolved,
+        }
+    }
+}
+
+/// Fills in line and column for each diagnostic from the source text.
+pub(crate) fn locate(diags: &mut [Diagnostic], text: Option<&str>) {
+    let Some(text) = text else { return };
+    if diags.is_empty() {
+        return;
+    }
+    let locator = Locator::new(text);
+    for d in diags.iter_mut() {
+        if d.location.is_none() {
+            d.location = locator.find(&d.field);
+        }
+    }
+}
+
+/// Validates `doc`, pushing every problem to `diags`; returns the compiled
+/// form when nothing fatal was found.
+pub(crate) fn compile(doc: PolicyDocument, diags: &mut Vec<Diagnostic>) -> Option<Inner> {
+    if doc.version != 1 {
+        diags.push(
+            Diagnostic::error(
+                "unsupported-version",
+                "version",
+                format!("policy format version `{}` is not supported", doc.version),
+            )
+            .with_help("this groupgate reads `version: 1`"),
+        );
+        return None;
+    }
+    if !(0.0..=1.0).contains(&doc.matching.min_suggestion_score) {
+        diags.push(Diagnostic::error(
+            "out-of-range",
+            "matching.min_suggestion_score",
+            format!("`{}` is outside 0–1", doc.matching.min_suggestion_score),
+        ));
+    }
+
+    // Approver groups.
+    let mut approver_groups: FxHashMap<&str, &[String]> = FxHashMap::default();
+    for (i, ag) in doc.approver_groups.iter().enumerate() {
+        let field = format!("approver_groups[{i}]");
+        if BUILT_IN_ROLES.contains(&ag.name.as_str()) || ag.name.starts_with("user:") {
+            diags.push(Diagnostic::error(
+                "reserved-name",
+                format!("{field}.name"),
+                format!("`{}` is a built-in approver role and cannot name an approver group", ag.name),
+            ));
+        }
+        if ag.members.is_empty() {
+            diags.push(Diagnostic::error(
+                "empty-approver-group",
+                format!("{field}.members"),
+                format!("approver group `{}` has no members", ag.name),
+            ));
+        }
+        if approver_groups.insert(ag.name.as_str(), &ag.members).is_some() {
+            diags.push(Diagnostic::error(
+                "duplicate-name",
+                format!("{field}.name"),
+                format!("approver group `{}` is defined twice", ag.name),
+            ));
+        }
+    }
+
+    // Change windows.
+    let mut windows = Vec::new();
+    let mut window_by_name: FxHashMap<&str, usize> = FxHashMap::default();
+    for (i, w) in doc.change_windows.iter().enumerate() {
+        let field = format!("change_windows[{i}]");
+        if w.name == ALWAYS {
+            diags.push(Diagnostic::error(
+                "reserved-name",
+                format!("{field}.name"),
+                "`always` is reserved for \"no change window\"",
+            ));
+        }
+        if window_by_name.contains_key(w.name.as_str()) {
+            diags.push(Diagnostic::error(
+                "duplicate-name",
+                format!("{field}.name"),
+                format!("change window `{}` is defined twice", w.name),
+            ));
+        }
+        if let Some(cw) = CompiledWindow::compile(w, &field, diags) {
+            window_by_name.insert(w.name.as_str(), windows.len());
+            windows.push(cw);
+        }
+    }
+    let find_window = |name: &str, field: String, diags: &mut Vec<Diagnostic>| -> Option<usize> {
+        if name == ALWAYS {
+            return None;
+        }
+        match window_by_name.get(name) {
+            Some(i) => Some(*i),
+            None => {
+                diags.push(
+                    Diagnostic::error(
+                        "unknown-window",
+                        field,
+                        format!("change window `{name}` is not defined in `change_windows`"),
+                    )
+                    .with_help("define it, or use `always` for no window"),
+                );
+                None
+            }
+        }
+    };
+    let default_window = doc
+        .default_change_window
+        .as_deref()
+        .and_then(|name| find_window(name, "default_change_window".to_owned(), diags));
+
+    // Groups.
+    let mut group_by_key: FxHashMap<String, usize> = FxHashMap::default();
+    let mut group_by_object: FxHashMap<String, usize> = FxHashMap::default();
+    for (i, g) in doc.groups.iter().enumerate() {
+        let field = format!("groups[{i}]");
+        if g.id.trim().is_empty() {
+            diags.push(Diagnostic::error("empty-value", format!("{field}.id"), "the group key is empty"));
+        }
+        if g.object_id.trim().is_empty() {
+            diags.push(
+                Diagnostic::error("empty-value", format!("{field}.object_id"), "the object id is empty")
+                    .with_help("copy the group's Object ID from Entra ID"),
+            );
+        }
+        if group_by_key.insert(g.id.clone(), i).is_some() {
+            diags.push(Diagnostic::error(
+                "duplicate-name",
+                format!("{field}.id"),
+                format!("group `{}` is defined twice", g.id),
+            ));
+        }
+        if group_by_object.insert(g.object_id.to_ascii_lowercase(), i).is_some() {
+            diags.push(Diagnostic::error(
+                "duplicate-object-id",
+                format!("{field}.object_id"),
+                format!("object id `{}` belongs to two group entries", g.object_id),
+            ));
+        }
+    }
+
+    let ctx = StageContext {
+        approver_groups: &approver_groups,
+    };
+    // Validate every approver reference once, where it is written.
+    for (i, g) in doc.groups.iter().enumerate() {
+        for (j, s) in g.approval.iter().enumerate() {
+            ctx.check(s, &format!("groups[{i}].approval[{j}]"), diags);
+        }
+    }
+    for (i, t) in doc.tag_rules.iter().enumerate() {
+        if t.tag.trim().is_empty() {
+            diags.push(Diagnostic::error("empty-value", format!("tag_rules[{i}].tag"), "the tag is empty"));
+        }
+        for (j, s) in t.add_stages.iter().enumerate() {
+            ctx.check(s, &format!("tag_rules[{i}].add_stages[{j}]"), diags);
+        }
+    }
+    for (name, rule) in [("contractors", &doc.people.contractors), ("guests", &doc.people.guests)] {
+        if let Some(rule) = rule {
+            for (j, s) in rule.add_stages.iter().enumerate() {
+                ctx.check(s, &format!("people.{name}.add_stages[{j}]"), diags);
+            }
+        }
+    }
+    if let Some(s) = &doc.approvals.triage_stage {
+        ctx.check(s, "approvals.triage_stage", diags);
+    }
+
+    let default_triage = StageSpec {
+        name: "triage".to_owned(),
+        approvers: vec!["app_owner".to_owned()],
+        require: Require::One,
+        alternates: Vec::new(),
+        escalate_after: None,
+    };
+    let triage_spec = doc.approvals.triage_stage.as_ref().unwrap_or(&default_triage);
+
+    let mut groups = Vec::with_capacity(doc.groups.len());
+    for (i, g) in doc.groups.iter().enumerate() {
+        let owners = Owners {
+            app: &g.app_owners,
+            data: &g.data_owners,
+        };
+        let mut stages: Vec<CompiledStage> = g
+            .approval
+            .iter()
+            .map(|s| ctx.resolve(s, &format!("groups[{}].approval[{}]", g.id, s.name), &owners))
+            .collect();
+        for (j, s) in stages.iter().enumerate() {
+            let fixed = s.approvers.iter().filter(|a| matches!(a, ApproverSource::Fixed { .. })).count();
+            let manager = s.approvers.contains(&ApproverSource::Manager) as usize;
+            if let Require::AtLeast(n) = s.require
+                && (fixed + manager) < n as usize {
+                    diags.push(Diagnostic::error(
+                        "unsatisfiable-stage",
+                        format!("groups[{i}].approval[{j}].require"),
+                        format!("stage `{}` needs {n} approvers but names only {}", s.name, fixed + manager),
+                    ));
+                }
+        }
+        let mut end_date_rules = Vec::new();
+        if g.end_date_required {
+            end_date_rules.push(format!("groups[{}]", g.id));
+        }
+        let mut cap = g.max_duration.map(|d| Cap {
+            seconds: d.as_seconds(),
+            rule: format!("groups[{}]", g.id),
+        });
+        for t in doc.tag_rules.iter().filter(|t| g.tags.contains(&t.tag)) {
+            let rule = format!("tag_rules[{}]", t.tag);
+            stages.extend(t.add_stages.iter().map(|s| ctx.resolve(s, &rule, &owners)));
+            if t.end_date_required {
+                end_date_rules.push(rule.clone());
+            }
+            if let Some(d) = t.max_duration {
+                tighten(&mut cap, d, &rule);
+            }
+        }
+        let window = match &g.change_window {
+            Some(name) => find_window(name, format!("groups[{i}].change_window"), diags),
+            None => default_window,
+        };
+        let person = |name: &str, rule: &Option<super::PersonRule>| {
+            rule.as_ref().map(|r| CompiledPersonRule {
+                rule: format!("people.{name}"),
+                employee_types: r.employee_types.clone(),
+                end_date_required: r.end_date_required,
+                cap: r.max_duration.map(|d| Cap {
+                    seconds: d.as_seconds(),
+                    rule: format!("people.{name}"),
+                }),
+                stages: r
+                    .add_stages
+                    .iter()
+                    .map(|s| ctx.resolve(s, &format!("people.{name}"), &owners))
+                    .collect(),
+            })
+        };
+        groups.push(CompiledGroup {
+            key: g.id.clone(),
+            object_id: g.object_id.clone(),
+            display_name: g.display_name.clone(),
+            managed: g.managed_via_itsm,
+            risk: g.risk,
+            tags: g.tags.clone(),
+            stages,
+            end_date_rules,
+            cap,
+            allowed_user_types: g.allowed_user_types.clone(),
+            allowed_employee_types: g.allowed_employee_types.clone(),
+            window,
+            separations: Vec::new(),
+            contractors: person("contractors", &doc.people.contractors),
+            guests: person("guests", &doc.people.guests),
+            triage: ctx.resolve(triage_spec, "approvals.triage_stage", &owners),
+        });
+    }
+
+    // Separation of duties.
+    for (i, rule) in doc.separation_of_duties.iter().enumerate() {
+        let mut members = Vec::new();
+        for (j, key) in rule.groups.iter().enumerate() {
+            match group_by_key.get(key) {
+                Some(g) => members.push(*g),
+                None => diags.push(unknown_group(key, format!("separation_of_duties[{i}].groups[{j}]"))),
+            }
+        }
+        if rule.groups.len() < 2 {
+            diags.push(Diagnostic::error(
+                "too-few-groups",
+                format!("separation_of_duties[{i}].groups"),
+                format!("rule `{}` needs at least two groups to separate", rule.name),
+            ));
+        }
+        for &g in &members {
+            let others: Vec<usize> = members.iter().copied().filter(|o| *o != g).collect();
+            if let Some(group) = groups.get_mut(g) {
+                group.separations.push((rule.name.clone(), others));
+            }
+        }
+    }
+
+    // Standard changes.
+    let mut standard_changes = Vec::new();
+    for (i, sc) in doc.standard_changes.iter().enumerate() {
+        let groups_idx = sc.groups.as_ref().map(|keys| {
+            keys.iter()
+                .enumerate()
+                .filter_map(|(j, key)| {
+                    let found = group_by_key.get(key).copied();
+                    if found.is_none() {
+                        diags.push(unknown_group(key, format!("standard_changes[{i}].groups[{j}]")));
+                    }
+                    found
+                })
+                .collect()
+        });
+        standard_changes.push(CompiledStandardChange {
+            name: sc.name.clone(),
+            groups: groups_idx,
+            max_risk: sc.max_risk,
+            requester_is_target_manager: sc.requester_is_target_manager,
+            target_user_types: sc.target_user_types.clone(),
+        });
+    }
+
+    // Catalog.
+    let mut catalog = CatalogIndex::new(doc.matching.phrase_match);
+    let mut catalogued = vec![false; groups.len()];
+    let mut pattern_texts = Vec::new();
+    let mut pattern_owners = Vec::new();
+    for (i, entry) in doc.catalog.iter().enumerate() {
+        let field = format!("catalog[{i}]");
+        let Some(&group) = group_by_key.get(&entry.group) else {
+            diags.push(unknown_group(&entry.group, format!("{field}.group")));
+            continue;
+        };
+        if normalize(&entry.name).is_empty() {
+            diags.push(Diagnostic::error(
+                "empty-value",
+                format!("{field}.name"),
+                "the name has no letters or digits, so nothing can match it",
+            ));
+        }
+        catalogued[group] = true;
+        let index = catalog.add_entry(&entry.name, group, &entry_keys(&entry.name, &entry.aliases));
+        for (j, pattern) in entry.patterns.iter().enumerate() {
+            match regex::Regex::new(pattern) {
+                Ok(_) => {
+                    pattern_texts.push(pattern.clone());
+                    pattern_owners.push((index, pattern.clone()));
+                }
+                Err(e) => diags.push(
+                    Diagnostic::error(
+                        "invalid-pattern",
+                        format!("{field}.patterns[{j}]"),
+                        format!("`{pattern}` is not a valid regular expression: {}", first_line(&e.to_string())),
+                    )
+                    .with_help("patterns use Rust `regex` syntax and match lowercase, punctuation-free text"),
+                ),
+            }
+        }
+    }
+    if !pattern_texts.is_empty() {
+        match RegexSet::new(&pattern_texts) {
+            Ok(set) => catalog.set_patterns(set, pattern_owners),
+            Err(e) => diags.push(Diagnostic::error(
+                "invalid-pattern",
+                "catalog",
+                format!("the catalog's patterns together are too large: {}", first_line(&e.to_string())),
+            )),
+        }
+    }
+
+    if diags.iter().any(|d| d.severity == Severity::Error) {
+        return None;
+    }
+    let digest = policy_digest(&doc);
+    Some(Inner {
+        approval_expiry: doc.approvals.expire_after,
+        document: doc,
+        digest,
+        groups,
+        group_by_key,
+        group_by_object,
+        catalog,
+        catalogued,
+        standard_changes,
+        windows,
+    })
+}
+
+fn first_line(text: &str) -> String {
+    text.lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+fn tighten(cap: &mut Option<Cap>, duration: PolicyDuration, rule: &str) {
+    let seconds = duration.as_seconds();
+    if cap.as_ref().is_none_or(|c| seconds < c.seconds) {
+        *cap = Some(Cap {
+            seconds,
+            rule: rule.to_owned(),
+        });
+    }
+}
+
+fn unknown_group(key: &str, field: String) -> Diagnostic {
+    Diagnostic::error("unknown-group", field, format!("`{key}` is not a group `id` in `groups`"))
+        .with_help("add the group to `groups`, or fix the spelling of its key")
+}
+
+struct Owners<'a> {
+    app: &'a [String],
+    data: &'a [String],
+}
+
+struct StageContext<'a> {
+    approver_groups: &'a FxHashMap<&'a str, &'a [String]>,
+}
+
+impl StageContext<'_> {
+    /// Reports stage names and approver references that point nowhere.
+    fn check(&self, stage: &StageSpec, field: &str, diags: &mut Vec<Diagnostic>) {
+        if stage.name.trim().is_empty() {
+            diags.push(Diagnostic::error("empty-value", format!("{field}.name"), "the stage has no name"));
+        }
+        if stage.approvers.is_empty() {
+            diags.push(Diagnostic::error(
+                "no-approvers",
+                format!("{field}.approvers"),
+                format!("stage `{}` names no approvers", stage.name),
+            ));
+        }
+        for (list, refs) in [("approvers", &stage.approvers), ("alternates", &stage.alternates)] {
+            for (k, r) in refs.iter().enumerate() {
+                if !self.is_known(r) {
+                    let mut known: Vec<&str> = self.approver_groups.keys().copied().collect();
+                    known.sort_unstable();
+                    diags.push(
+                        Diagnostic::error(
+                            "unknown-approver",
+                            format!("{field}.{list}[{k}]"),
+                            format!("`{r}` is not an approver role"),
+                        )
+                        .with_help(format!(
+                            "use `manager`, `app_owner`, `data_owner`, `user:<upn>`, or an approver group ({})",
+                            if known.is_empty() { "none defined".to_owned() } else { known.join(", ") }
+                        )),
+                    );
+                }
+            }
+        }
+        if !stage.alternates.is_empty() && stage.escalate_after.is_none() {
+            diags.push(
+                Diagnostic::error(
+                    "missing-escalation",
+                    format!("{field}.escalate_after"),
+                    format!("stage `{}` names alternates but not when to escalate to them", stage.name),
+                )
+                .with_help("add `escalate_after: 2d` (or another duration)"),
+            );
+        }
+    }
+
+    fn is_known(&self, r: &str) -> bool {
+        BUILT_IN_ROLES.contains(&r)
+            || r.strip_prefix("user:").is_some_and(|u| !u.trim().is_empty())
+            || self.approver_groups.contains_key(r)
+    }
+
+    fn resolve(&self, stage: &StageSpec, source: &str, owners: &Owners<'_>) -> CompiledStage {
+        CompiledStage {
+            name: stage.name.clone(),
+            source: source.to_owned(),
+            require: stage.require,
+            approvers: self.resolve_refs(&stage.approvers, owners),
+            alternates: self.resolve_refs(&stage.alternates, owners),
+            escalate_after: stage.escalate_after.map(|d| d.as_seconds()),
+        }
+    }
+
+    fn resolve_refs(&self, refs: &[String], owners: &Owners<'_>) -> Vec<ApproverSource> {
+        let mut out: Vec<ApproverSource> = Vec::new();
+        let mut push = |a: ApproverSource| {
+            let duplicate = out.iter().any(|b| match (&a, b) {
+                (ApproverSource::Manager, ApproverSource::Manager) => true,
+                (ApproverSource::Fixed { id: x, .. }, ApproverSource::Fixed { id: y, .. }) => x.eq_ignore_ascii_case(y),
+                _ => false,
+            });
+            if !duplicate {
+                out.push(a);
+            }
+        };
+        for r in refs {
+            let fixed = |people: &[String], role: &str| -> Vec<ApproverSource> {
+                people
+                    .iter()
+                    .map(|id| ApproverSource::Fixed {
+                        id: id.clone(),
+                        role: role.to_owned(),
+                    })
+                    .collect()
+            };
+            let resolved = match r.as_str() {
+                "manager" => vec![ApproverSource::Manager],
+                "app_owner" => fixed(owners.app, "app_owner"),
+                "data_owner" => fixed(owners.data, "data_owner"),
+                other => match other.strip_prefix("user:") {
+                    Some(user) => vec![ApproverSource::Fixed {
+                        id: user.trim().to_owned(),
+                        role: "user".to_owned(),
+                    }],
+                    None => fixed(
+                        self.approver_groups.get(other).copied().unwrap_or(&[]),
+                        &format!("group:{other}"),
+                    ),
+                },
+            };
+            resolved.into_iter().for_each(&mut push);
+        }
+        out
+    }
+}

@@ -1,0 +1,143 @@
+//! Close-match suggestions for unresolved requests: a trigram index over
+//! catalog names and aliases, scored with the Sørensen–Dice coefficient.
+//!
+//! The index keeps lookups flat as the catalog grows: a query reads the
+//! posting lists of its rarest trigrams only, each capped, and scores at most
+//! a fixed number of candidates exactly.
+
+use rustc_hash::FxHashMap;
+
+/// Trigrams whose posting lists are read per query (the rarest ones).
+const PROBE_GRAMS: usize = 8;
+/// Postings read per probed trigram.
+const POSTINGS_PER_GRAM: usize = 64;
+/// Candidates scored exactly.
+const SCORED_CANDIDATES: usize = 16;
+
+/// A trigram of characters packed into one integer (21 bits per `char`).
+type Gram = u64;
+
+#[derive(Debug, Default, Clone)]
+pub(crate) struct FuzzyIndex {
+    postings: FxHashMap<Gram, Vec<u32>>,
+}
+
+/// A scored key.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct FuzzyHit {
+    pub(crate) key: u32,
+    pub(crate) score: f64,
+}
+
+impl FuzzyIndex {
+    /// Adds the key with id `key` (ids must be added in increasing order).
+    pub(crate) fn add(&mut self, key: u32, text: &str) {
+        for gram in grams(text) {
+            self.postings.entry(gram).or_default().push(key);
+        }
+    }
+
+    /// The best keys for `query`, best first, scored against `key_text(id)`.
+    pub(crate) fn search<'a>(
+        &self,
+        query: &str,
+        key_text: impl Fn(u32) -> &'a str,
+        min_score: f64,
+    ) -> Vec<FuzzyHit> {
+        let query_grams = grams(query);
+        if query_grams.is_empty() {
+            return Vec::new();
+        }
+        let mut lists: Vec<&Vec<u32>> = query_grams
+            .iter()
+            .filter_map(|g| self.postings.get(g))
+            .collect();
+        lists.sort_by_key(|l| l.len());
+        let mut seen: Vec<u32> = lists
+            .iter()
+            .take(PROBE_GRAMS)
+            .flat_map(|l| l.iter().take(POSTINGS_PER_GRAM).copied())
+            .collect();
+        seen.sort_unstable();
+        // Count how many probed grams each key shares, keep the most promising.
+        let mut counted: Vec<(u32, u32)> = Vec::new();
+        for key in seen {
+            match counted.last_mut() {
+                Some((k, n)) if *k == key => *n += 1,
+                _ => counted.push((key, 1)),
+            }
+        }
+        counted.sort_unstable_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+        counted.truncate(SCORED_CANDIDATES);
+        let mut hits: Vec<FuzzyHit> = counted
+            .into_iter()
+            .map(|(key, _)| FuzzyHit {
+                key,
+                score: dice(&query_grams, &grams(key_text(key))),
+            })
+            .filter(|h| h.score >= min_score)
+            .collect();
+        hits.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.key.cmp(&b.key)));
+        hits
+    }
+}
+
+/// Distinct trigrams of `text` padded with one space at each end, sorted.
+fn grams(text: &str) -> Vec<Gram> {
+    let chars: Vec<char> = std::iter::once(' ')
+        .chain(text.chars())
+        .chain(std::iter::once(' '))
+        .collect();
+    let mut out: Vec<Gram> = chars
+        .windows(3)
+        .map(|w| ((w[0] as u64) << 42) | ((w[1] as u64) << 21) | (w[2] as u64))
+        .collect();
+    out.sort_unstable();
+    out.dedup();
+    out
+}
+
+/// Sørensen–Dice coefficient of two sorted, distinct gram lists.
+fn dice(a: &[Gram], b: &[Gram]) -> f64 {
+    if a.is_empty() && b.is_empty() {
+        return 1.0;
+    }
+    let (mut i, mut j, mut common) = (0, 0, 0usize);
+    while i < a.len() && j < b.len() {
+        match a[i].cmp(&b[j]) {
+            std::cmp::Ordering::Less => i += 1,
+            std::cmp::Ordering::Greater => j += 1,
+            std::cmp::Ordering::Equal => {
+                common += 1;
+                i += 1;
+                j += 1;
+            }
+        }
+    }
+    let score = 2.0 * common as f64 / (a.len() + b.len()) as f64;
+    (score * 1000.0).round() / 1000.0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_typos_and_ranks_them() {
+        let keys = ["finance bi", "finance ledger", "team alpha", "hr portal"];
+        let mut index = FuzzyIndex::default();
+        for (i, k) in keys.iter().enumerate() {
+            index.add(i as u32, k);
+        }
+        let hits = index.search("finanse bi", |k| keys[k as usize], 0.3);
+        assert_eq!(hits[0].key, 0);
+        assert!(hits[0].score > 0.5, "{hits:?}");
+        assert!(hits.iter().all(|h| h.key != 3));
+        assert!(index.search("zzzz", |k| keys[k as usize], 0.3).is_empty());
+    }
+
+    #[test]
+    fn identical_text_scores_one() {
+        assert_eq!(dice(&grams("team alpha"), &grams("team alpha")), 1.0);
+    }
+}
