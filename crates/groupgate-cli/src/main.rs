@@ -1,1 +1,26 @@
-fn main() {}
+//! `groupgate`: check access requests against a policy, and lint, test and
+//! diff policies. Exit codes: 0 success, 1 findings (failed tests, changed
+//! decisions, lint errors), 2 bad input.
+
+mod cli;
+mod commands;
+mod error;
+mod files;
+mod render;
+
+use clap::Parser;
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    let args = cli::Cli::parse();
+    match commands::run(args) {
+        Ok(code) => code.into(),
+        Err(err) => {
+            eprintln!("error: {err}");
+            if let Some(help) = err.help() {
+                eprintln!("  help: {help}");
+            }
+            error::Exit::BadInput.into()
+        }
+    }
+}

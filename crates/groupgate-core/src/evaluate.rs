@@ -9,7 +9,7 @@ mod reason;
 mod stages;
 
 pub use decision::{
-    Approver, ApprovalStage, CatalogSuggestion, Decision, Expiry, Outcome, ResolvedGroup,
+    ApprovalStage, Approver, CatalogSuggestion, Decision, Expiry, Outcome, ResolvedGroup,
 };
-pub use reason::{Effect, Reason, ReasonCode};
 pub(crate) use evaluator::evaluate;
+pub use reason::{Effect, Reason, ReasonCode};

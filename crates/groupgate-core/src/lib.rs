@@ -2,15 +2,17 @@
 
 mod directory;
 mod evaluate;
+mod expectation;
 mod model;
 pub mod policy;
 mod policy_check;
 
 pub use directory::{DirectoryGroup, DirectorySnapshot, DirectoryUser};
 pub use evaluate::{
-    Approver, ApprovalStage, CatalogSuggestion, Decision, Effect, Expiry, Outcome, Reason,
+    ApprovalStage, Approver, CatalogSuggestion, Decision, Effect, Expiry, Outcome, Reason,
     ReasonCode, ResolvedGroup,
 };
+pub use expectation::Expectation;
 pub use model::{
     Facts, Group, GroupId, GroupKind, MembershipState, Request, Suggestion, TicketRef, User,
     UserId, UserType,
@@ -19,4 +21,4 @@ pub use policy::{
     CompiledPolicy, Diagnostic, Location, MatchKind, PolicyDocument, PolicyDuration, PolicyError,
     PolicyFormat, Resolution, Severity, normalize, policy_json_schema,
 };
-pub use policy_check::{lint_policy_text, evaluate_with_snapshot};
+pub use policy_check::{evaluate_with_snapshot, lint_policy_text};

@@ -20,8 +20,8 @@ pub use compile::CompiledPolicy;
 pub use diagnostic::{Diagnostic, Location, PolicyError, Severity};
 pub use document::{
     ApprovalSettings, ApproverGroup, Blackout, CatalogEntry, ChangeWindow, GroupRule,
-    MatchingSettings, PeopleRules, PersonRule, PolicyDocument, Require, RiskTier,
-    SeparationRule, StageSpec, StandardChange, TagRule, WeeklyHours,
+    MatchingSettings, PeopleRules, PersonRule, PolicyDocument, Require, RiskTier, SeparationRule,
+    StageSpec, StandardChange, TagRule, WeeklyHours,
 };
 pub use duration::{DurationParseError, PolicyDuration};
 pub use normalize::normalize;

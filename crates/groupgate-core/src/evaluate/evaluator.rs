@@ -12,9 +12,19 @@ use crate::policy::compile::{Cap, CompiledGroup, CompiledPersonRule, Inner, Requ
 use crate::policy::{MatchKind, normalize};
 use chrono::{DateTime, TimeDelta, Utc};
 
-pub(crate) fn evaluate(p: &Inner, request: &Request, facts: &Facts, now: DateTime<Utc>) -> Decision {
+pub(crate) fn evaluate(
+    p: &Inner,
+    request: &Request,
+    facts: &Facts,
+    now: DateTime<Utc>,
+) -> Decision {
     let mut reasons: Vec<Reason> = Vec::with_capacity(8);
-    check_person("requester", &request.requester, &facts.requester, &mut reasons);
+    check_person(
+        "requester",
+        &request.requester,
+        &facts.requester,
+        &mut reasons,
+    );
     check_person("target", &request.target, &facts.target, &mut reasons);
 
     let (group_idx, resolved, via_suggestion, suggestions) = resolve(p, request, &mut reasons);
@@ -30,7 +40,10 @@ pub(crate) fn evaluate(p: &Inner, request: &Request, facts: &Facts, now: DateTim
         )),
         MembershipState::Transitive => reasons.push(Reason::new(
             ReasonCode::AlreadyTransitiveMember,
-            format!("the target already has access to `{}` through a nested group", group.key),
+            format!(
+                "the target already has access to `{}` through a nested group",
+                group.key
+            ),
         )),
         MembershipState::NotMember => {}
     }
@@ -52,7 +65,9 @@ pub(crate) fn evaluate(p: &Inner, request: &Request, facts: &Facts, now: DateTim
             reasons.push(
                 Reason::new(
                     ReasonCode::StandardChange,
-                    format!("standard change `{name}` pre-approves this request; no approval stages"),
+                    format!(
+                        "standard change `{name}` pre-approves this request; no approval stages"
+                    ),
                 )
                 .rule(format!("standard_changes[{name}]")),
             );
@@ -69,7 +84,10 @@ pub(crate) fn evaluate(p: &Inner, request: &Request, facts: &Facts, now: DateTim
             if stages.is_empty() {
                 reasons.push(Reason::new(
                     ReasonCode::NoApprovalPath,
-                    format!("no approval stage or standard change applies to `{}`", group.key),
+                    format!(
+                        "no approval stage or standard change applies to `{}`",
+                        group.key
+                    ),
                 ));
             }
             stages
@@ -77,7 +95,8 @@ pub(crate) fn evaluate(p: &Inner, request: &Request, facts: &Facts, now: DateTim
     };
 
     let earliest = window_opening(p, group, now, &mut reasons);
-    let expiry = earliest.and_then(|at| plan_expiry(request.end_date, cap.as_ref(), at, &mut reasons));
+    let expiry =
+        earliest.and_then(|at| plan_expiry(request.end_date, cap.as_ref(), at, &mut reasons));
 
     let outcome = if reasons.iter().any(|r| r.effect == Effect::Deny) {
         Outcome::Deny
@@ -120,7 +139,11 @@ fn finish(
     Decision {
         outcome,
         group: plan.group,
-        stages: if outcome == Outcome::NeedsApproval { plan.stages } else { Vec::new() },
+        stages: if outcome == Outcome::NeedsApproval {
+            plan.stages
+        } else {
+            Vec::new()
+        },
         expiry: if allowed { plan.expiry } else { None },
         earliest_execution: if allowed { plan.earliest } else { None },
         approval_deadline,
@@ -140,25 +163,39 @@ fn check_person(role: &str, key: &str, user: &Option<User>, reasons: &mut Vec<Re
     };
     match user {
         None => reasons.push(
-            Reason::new(not_found, format!("the {role} `{key}` was not found in the directory"))
-                .detail(role, key),
+            Reason::new(
+                not_found,
+                format!("the {role} `{key}` was not found in the directory"),
+            )
+            .detail(role, key),
         ),
         Some(u) if !u.is_named_by(key) => reasons.push(
             Reason::new(
                 not_found,
-                format!("the directory facts describe `{}`, not the {role} `{key}`", u.upn),
+                format!(
+                    "the directory facts describe `{}`, not the {role} `{key}`",
+                    u.upn
+                ),
             )
             .detail(role, key),
         ),
         Some(u) if !u.enabled => reasons.push(
-            Reason::new(disabled, format!("the {role} `{}` is disabled in the directory", u.upn))
-                .detail(role, u.upn.clone()),
+            Reason::new(
+                disabled,
+                format!("the {role} `{}` is disabled in the directory", u.upn),
+            )
+            .detail(role, u.upn.clone()),
         ),
         Some(_) => {}
     }
 }
 
-type Resolved = (Option<usize>, Option<ResolvedGroup>, bool, Vec<CatalogSuggestion>);
+type Resolved = (
+    Option<usize>,
+    Option<ResolvedGroup>,
+    bool,
+    Vec<CatalogSuggestion>,
+);
 
 /// Catalog first; the suggestion only when the catalog finds nothing.
 fn resolve(p: &Inner, request: &Request, reasons: &mut Vec<Reason>) -> Resolved {
@@ -188,7 +225,11 @@ fn resolve(p: &Inner, request: &Request, reasons: &mut Vec<Reason>) -> Resolved 
                 MatchKind::Pattern => ReasonCode::ResolvedByPattern,
                 MatchKind::Phrase | MatchKind::Suggestion => ReasonCode::ResolvedByPhrase,
             };
-            let key = p.groups.get(group).map(|g| g.key.as_str()).unwrap_or_default();
+            let key = p
+                .groups
+                .get(group)
+                .map(|g| g.key.as_str())
+                .unwrap_or_default();
             reasons.push(
                 Reason::new(
                     code,
@@ -204,11 +245,17 @@ fn resolve(p: &Inner, request: &Request, reasons: &mut Vec<Reason>) -> Resolved 
                 let same = p.suggested_group(&s.group) == Some(group)
                     || p.group_by_key.get(s.group.trim()) == Some(&group);
                 let (code, message) = if same {
-                    (ReasonCode::SuggestionConfirmed, format!("the suggestion from `{}` names the same group", s.source))
+                    (
+                        ReasonCode::SuggestionConfirmed,
+                        format!("the suggestion from `{}` names the same group", s.source),
+                    )
                 } else {
                     (
                         ReasonCode::SuggestionMismatch,
-                        format!("the suggestion `{}` from `{}` differs; the catalog's `{key}` is used", s.group, s.source),
+                        format!(
+                            "the suggestion `{}` from `{}` differs; the catalog's `{key}` is used",
+                            s.group, s.source
+                        ),
                     )
                 };
                 reasons.push(
@@ -217,14 +264,27 @@ fn resolve(p: &Inner, request: &Request, reasons: &mut Vec<Reason>) -> Resolved 
                         .detail("source", s.source.clone()),
                 );
             }
-            (Some(group), describe(group, kind, matched, entry_name), false, Vec::new())
+            (
+                Some(group),
+                describe(group, kind, matched, entry_name),
+                false,
+                Vec::new(),
+            )
         }
         RequestLookup::Catalog(Lookup::Ambiguous { groups }) => {
-            let keys: Vec<&str> = groups.iter().filter_map(|g| p.groups.get(*g)).map(|g| g.key.as_str()).collect();
+            let keys: Vec<&str> = groups
+                .iter()
+                .filter_map(|g| p.groups.get(*g))
+                .map(|g| g.key.as_str())
+                .collect();
             reasons.push(
                 Reason::new(
                     ReasonCode::ResourceAmbiguous,
-                    format!("`{}` matches several groups ({}); it is never guessed", request.resource, keys.join(", ")),
+                    format!(
+                        "`{}` matches several groups ({}); it is never guessed",
+                        request.resource,
+                        keys.join(", ")
+                    ),
                 )
                 .detail("groups", keys.join(",")),
             );
@@ -232,7 +292,11 @@ fn resolve(p: &Inner, request: &Request, reasons: &mut Vec<Reason>) -> Resolved 
         }
         RequestLookup::Suggested(group) => {
             let s = request.suggestion.as_ref();
-            let key = p.groups.get(group).map(|g| g.key.as_str()).unwrap_or_default();
+            let key = p
+                .groups
+                .get(group)
+                .map(|g| g.key.as_str())
+                .unwrap_or_default();
             reasons.push(
                 Reason::new(
                     ReasonCode::ResolvedBySuggestion,
@@ -244,7 +308,12 @@ fn resolve(p: &Inner, request: &Request, reasons: &mut Vec<Reason>) -> Resolved 
                 .detail("source", s.map(|s| s.source.clone()).unwrap_or_default()),
             );
             let matched = s.map(|s| s.group.clone()).unwrap_or_default();
-            (Some(group), describe(group, MatchKind::Suggestion, matched, None), true, Vec::new())
+            (
+                Some(group),
+                describe(group, MatchKind::Suggestion, matched, None),
+                true,
+                Vec::new(),
+            )
         }
         RequestLookup::SuggestionOutside => {
             let s = request.suggestion.as_ref();
@@ -278,7 +347,12 @@ fn unresolved(request: &Request) -> Reason {
 fn suggest(p: &Inner, request: &Request) -> Vec<CatalogSuggestion> {
     let m = &p.document.matching;
     p.catalog
-        .suggest(&normalize(&request.resource), &m.ignore_words, m.max_suggestions, m.min_suggestion_score)
+        .suggest(
+            &normalize(&request.resource),
+            &m.ignore_words,
+            m.max_suggestions,
+            m.min_suggestion_score,
+        )
         .into_iter()
         .filter_map(|(entry, matched, score)| {
             let e = p.catalog.entries.get(entry)?;
@@ -303,7 +377,10 @@ fn check_group(group: &CompiledGroup, facts: &Facts, reasons: &mut Vec<Reason>) 
     let Some(g) = &facts.group else {
         reasons.push(Reason::new(
             ReasonCode::GroupNotInDirectory,
-            format!("the directory has no group `{}` ({})", group.key, group.object_id),
+            format!(
+                "the directory has no group `{}` ({})",
+                group.key, group.object_id
+            ),
         ));
         return;
     };
@@ -311,16 +388,31 @@ fn check_group(group: &CompiledGroup, facts: &Facts, reasons: &mut Vec<Reason>) 
         reasons.push(
             Reason::new(
                 ReasonCode::GroupFactsMismatch,
-                format!("the directory facts describe group `{}`, not `{}`", g.id, group.object_id),
+                format!(
+                    "the directory facts describe group `{}`, not `{}`",
+                    g.id, group.object_id
+                ),
             )
             .detail("expected", group.object_id.clone()),
         );
         return;
     }
     let checks = [
-        (g.role_assignable, ReasonCode::GroupRoleAssignable, "is role-assignable"),
-        (g.dynamic_membership, ReasonCode::GroupDynamicMembership, "has dynamic membership"),
-        (g.on_premises_synced, ReasonCode::GroupOnPremisesSynced, "is synced from on-premises AD"),
+        (
+            g.role_assignable,
+            ReasonCode::GroupRoleAssignable,
+            "is role-assignable",
+        ),
+        (
+            g.dynamic_membership,
+            ReasonCode::GroupDynamicMembership,
+            "has dynamic membership",
+        ),
+        (
+            g.on_premises_synced,
+            ReasonCode::GroupOnPremisesSynced,
+            "is synced from on-premises AD",
+        ),
         (
             g.kind() == GroupKind::MailEnabledSecurity,
             ReasonCode::GroupMailEnabledSecurity,
@@ -336,7 +428,10 @@ fn check_group(group: &CompiledGroup, facts: &Facts, reasons: &mut Vec<Reason>) 
         if applies {
             reasons.push(Reason::new(
                 code,
-                format!("`{}` {what}; it is never changed through the ticket path", group.key),
+                format!(
+                    "`{}` {what}; it is never changed through the ticket path",
+                    group.key
+                ),
             ));
         }
     }
@@ -348,60 +443,75 @@ fn person_rules<'g>(
     target: Option<&User>,
     reasons: &mut Vec<Reason>,
 ) -> Vec<&'g CompiledPersonRule> {
-    let Some(target) = target else { return Vec::new() };
+    let Some(target) = target else {
+        return Vec::new();
+    };
     let mut out = Vec::new();
     if let Some(rule) = &group.contractors
-        && rule.employee_types.iter().any(|t| target.is_employee_type(t)) {
-            reasons.push(
-                Reason::new(
-                    ReasonCode::ContractorRule,
-                    format!(
-                        "`{}` is a contractor (`{}`)",
-                        target.upn,
-                        target.employee_type.as_deref().unwrap_or_default()
-                    ),
-                )
-                .rule(rule.rule.clone()),
-            );
-            out.push(rule);
-        }
+        && rule
+            .employee_types
+            .iter()
+            .any(|t| target.is_employee_type(t))
+    {
+        reasons.push(
+            Reason::new(
+                ReasonCode::ContractorRule,
+                format!(
+                    "`{}` is a contractor (`{}`)",
+                    target.upn,
+                    target.employee_type.as_deref().unwrap_or_default()
+                ),
+            )
+            .rule(rule.rule.clone()),
+        );
+        out.push(rule);
+    }
     if let Some(rule) = &group.guests
-        && target.user_type == UserType::Guest {
-            reasons.push(
-                Reason::new(ReasonCode::GuestRule, format!("`{}` is a guest", target.upn))
-                    .rule(rule.rule.clone()),
-            );
-            out.push(rule);
-        }
+        && target.user_type == UserType::Guest
+    {
+        reasons.push(
+            Reason::new(
+                ReasonCode::GuestRule,
+                format!("`{}` is a guest", target.upn),
+            )
+            .rule(rule.rule.clone()),
+        );
+        out.push(rule);
+    }
     out
 }
 
 fn check_target_type(group: &CompiledGroup, target: &User, reasons: &mut Vec<Reason>) {
     if let Some(allowed) = &group.allowed_user_types
-        && !allowed.contains(&target.user_type) {
-            reasons.push(
-                Reason::new(
-                    ReasonCode::UserTypeNotAllowed,
-                    format!("`{}` may not join `{}` as a {:?}", target.upn, group.key, target.user_type),
-                )
-                .rule(format!("groups[{}]", group.key)),
-            );
-        }
+        && !allowed.contains(&target.user_type)
+    {
+        reasons.push(
+            Reason::new(
+                ReasonCode::UserTypeNotAllowed,
+                format!(
+                    "`{}` may not join `{}` as a {:?}",
+                    target.upn, group.key, target.user_type
+                ),
+            )
+            .rule(format!("groups[{}]", group.key)),
+        );
+    }
     if let Some(allowed) = &group.allowed_employee_types
-        && !allowed.iter().any(|t| target.is_employee_type(t)) {
-            reasons.push(
-                Reason::new(
-                    ReasonCode::EmployeeTypeNotAllowed,
-                    format!(
-                        "employee type `{}` may not join `{}` (allowed: {})",
-                        target.employee_type.as_deref().unwrap_or("none"),
-                        group.key,
-                        allowed.join(", ")
-                    ),
-                )
-                .rule(format!("groups[{}]", group.key)),
-            );
-        }
+        && !allowed.iter().any(|t| target.is_employee_type(t))
+    {
+        reasons.push(
+            Reason::new(
+                ReasonCode::EmployeeTypeNotAllowed,
+                format!(
+                    "employee type `{}` may not join `{}` (allowed: {})",
+                    target.employee_type.as_deref().unwrap_or("none"),
+                    group.key,
+                    allowed.join(", ")
+                ),
+            )
+            .rule(format!("groups[{}]", group.key)),
+        );
+    }
 }
 
 fn check_separation(p: &Inner, group: &CompiledGroup, facts: &Facts, reasons: &mut Vec<Reason>) {
@@ -415,7 +525,10 @@ fn check_separation(p: &Inner, group: &CompiledGroup, facts: &Facts, reasons: &m
                 reasons.push(
                     Reason::new(
                         ReasonCode::SeparationOfDuties,
-                        format!("the target is in `{}`, which may not be held together with `{}`", other.key, group.key),
+                        format!(
+                            "the target is in `{}`, which may not be held together with `{}`",
+                            other.key, group.key
+                        ),
                     )
                     .rule(format!("separation_of_duties[{rule}]"))
                     .detail("conflicting_group", other.key.clone()),
@@ -434,27 +547,41 @@ fn check_end_date(
     reasons: &mut Vec<Reason>,
 ) -> Option<Cap> {
     let mut rules: Vec<&str> = group.end_date_rules.iter().map(String::as_str).collect();
-    rules.extend(people.iter().filter(|r| r.end_date_required).map(|r| r.rule.as_str()));
+    rules.extend(
+        people
+            .iter()
+            .filter(|r| r.end_date_required)
+            .map(|r| r.rule.as_str()),
+    );
     for rule in &rules {
-        reasons.push(Reason::new(ReasonCode::EndDateRequirement, "an end date is required").rule(*rule));
+        reasons.push(
+            Reason::new(ReasonCode::EndDateRequirement, "an end date is required").rule(*rule),
+        );
     }
     match request.end_date {
         None if !rules.is_empty() => reasons.push(Reason::new(
             ReasonCode::EndDateRequired,
-            format!("an end date is required (by {}) and the request has none", rules.join(", ")),
+            format!(
+                "an end date is required (by {}) and the request has none",
+                rules.join(", ")
+            ),
         )),
         Some(end) if end <= now => reasons.push(
-            Reason::new(ReasonCode::EndDateNotInFuture, format!("the end date {} is not in the future", end.to_rfc3339()))
-                .detail("end_date", end.to_rfc3339()),
+            Reason::new(
+                ReasonCode::EndDateNotInFuture,
+                format!("the end date {} is not in the future", end.to_rfc3339()),
+            )
+            .detail("end_date", end.to_rfc3339()),
         ),
         _ => {}
     }
     let mut cap = group.cap.clone();
     for rule in people {
         if let Some(c) = &rule.cap
-            && cap.as_ref().is_none_or(|cur| c.seconds < cur.seconds) {
-                cap = Some(c.clone());
-            }
+            && cap.as_ref().is_none_or(|cur| c.seconds < cur.seconds)
+        {
+            cap = Some(c.clone());
+        }
     }
     cap
 }
@@ -477,7 +604,10 @@ fn standard_change(
                 && group.risk <= sc.max_risk
                 && (!sc.requester_is_target_manager || requester_is_manager)
                 && sc.target_user_types.as_ref().is_none_or(|types| {
-                    facts.target.as_ref().is_some_and(|t| types.contains(&t.user_type))
+                    facts
+                        .target
+                        .as_ref()
+                        .is_some_and(|t| types.contains(&t.user_type))
                 })
         })
         .map(|sc| sc.name.clone())
@@ -497,7 +627,10 @@ fn window_opening(
             reasons.push(
                 Reason::new(
                     ReasonCode::NoChangeWindow,
-                    format!("change window `{}` does not open in the next 400 days", window.name),
+                    format!(
+                        "change window `{}` does not open in the next 400 days",
+                        window.name
+                    ),
                 )
                 .rule(format!("change_windows[{}]", window.name)),
             );
@@ -506,7 +639,11 @@ fn window_opening(
         Some(at) if at > now => {
             let mut reason = Reason::new(
                 ReasonCode::ChangeWindowClosed,
-                format!("change window `{}` is closed; execution waits until {}", window.name, at.to_rfc3339()),
+                format!(
+                    "change window `{}` is closed; execution waits until {}",
+                    window.name,
+                    at.to_rfc3339()
+                ),
             )
             .rule(format!("change_windows[{}]", window.name))
             .detail("next_opening", at.to_rfc3339());
@@ -538,8 +675,11 @@ fn plan_expiry(
     let projected = expiry.expires_at(earliest);
     if let Some(end) = end_date {
         reasons.push(
-            Reason::new(ReasonCode::ExpiryEndDate, format!("access ends at the requested end date {}", end.to_rfc3339()))
-                .detail("end_date", end.to_rfc3339()),
+            Reason::new(
+                ReasonCode::ExpiryEndDate,
+                format!("access ends at the requested end date {}", end.to_rfc3339()),
+            )
+            .detail("end_date", end.to_rfc3339()),
         );
     }
     if let Some(c) = cap {
@@ -560,12 +700,18 @@ fn plan_expiry(
                 reasons.push(
                     Reason::new(
                         ReasonCode::ExpiryCapped,
-                        format!("the end date lies beyond the maximum; access would end at {}", cap_end.to_rfc3339()),
+                        format!(
+                            "the end date lies beyond the maximum; access would end at {}",
+                            cap_end.to_rfc3339()
+                        ),
                     )
                     .rule(c.rule.clone()),
                 );
             }
         }
     }
-    Some(Expiry { projected, ..expiry })
+    Some(Expiry {
+        projected,
+        ..expiry
+    })
 }

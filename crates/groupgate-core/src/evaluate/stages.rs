@@ -1,6 +1,6 @@
 //! Turning compiled stages into approval stages with eligible approvers.
 
-use super::{Approver, ApprovalStage, Reason, ReasonCode};
+use super::{ApprovalStage, Approver, Reason, ReasonCode};
 use crate::model::{Facts, Request, User};
 use crate::policy::Require;
 use crate::policy::compile::{ApproverSource, CompiledStage};
@@ -27,7 +27,10 @@ pub(crate) fn plan_stages<'a>(
             reasons.push(
                 Reason::new(
                     ReasonCode::StageRequired,
-                    format!("stage `{}` is also required by `{}`; asked once", stage.name, stage.source),
+                    format!(
+                        "stage `{}` is also required by `{}`; asked once",
+                        stage.name, stage.source
+                    ),
                 )
                 .rule(stage.source.clone())
                 .detail("stage", stage.name.clone())
@@ -43,13 +46,16 @@ pub(crate) fn plan_stages<'a>(
             Require::AtLeast(n) => n,
         };
         if (approvers.len() as u64) < u64::from(required) {
-            let manager_missing =
-                stage.approvers.contains(&ApproverSource::Manager) && facts.target_manager.is_none();
+            let manager_missing = stage.approvers.contains(&ApproverSource::Manager)
+                && facts.target_manager.is_none();
             if manager_missing {
                 reasons.push(
                     Reason::new(
                         ReasonCode::ManagerUnknown,
-                        format!("stage `{}` needs the target's manager, and the directory names none", stage.name),
+                        format!(
+                            "stage `{}` needs the target's manager, and the directory names none",
+                            stage.name
+                        ),
                     )
                     .rule(stage.source.clone()),
                 );
@@ -111,7 +117,10 @@ fn eligible(
             reasons.push(
                 Reason::new(
                     ReasonCode::ApproverExcluded,
-                    format!("`{id}` may not approve stage `{}`: they are the requester or the target", stage.name),
+                    format!(
+                        "`{id}` may not approve stage `{}`: they are the requester or the target",
+                        stage.name
+                    ),
                 )
                 .rule(stage.source.clone())
                 .detail("approver", id),

@@ -163,7 +163,11 @@ impl CatalogIndex {
         let first = self.entries.get(claims.first()?.entry as usize)?.group;
         claims
             .iter()
-            .all(|h| self.entries.get(h.entry as usize).is_some_and(|e| e.group == first))
+            .all(|h| {
+                self.entries
+                    .get(h.entry as usize)
+                    .is_some_and(|e| e.group == first)
+            })
             .then_some(first)
     }
 
@@ -208,11 +212,18 @@ impl CatalogIndex {
     }
 
     /// One group → found (first entry wins for naming); several → ambiguous.
-    fn settle(&self, entries: impl Iterator<Item = usize>, kind: MatchKind, matched: &str) -> Lookup {
+    fn settle(
+        &self,
+        entries: impl Iterator<Item = usize>,
+        kind: MatchKind,
+        matched: &str,
+    ) -> Lookup {
         let mut first: Option<usize> = None;
         let mut groups: Vec<usize> = Vec::new();
         for e in entries {
-            let Some(entry) = self.entries.get(e) else { continue };
+            let Some(entry) = self.entries.get(e) else {
+                continue;
+            };
             first.get_or_insert(e);
             if !groups.contains(&entry.group) {
                 groups.push(entry.group);
@@ -286,12 +297,19 @@ impl CatalogIndex {
         };
         let hits = self.fuzzy.search(
             &query,
-            |k| self.key_texts.get(k as usize).map(AsRef::as_ref).unwrap_or(""),
+            |k| {
+                self.key_texts
+                    .get(k as usize)
+                    .map(AsRef::as_ref)
+                    .unwrap_or("")
+            },
             min_score,
         );
         let mut out: Vec<(usize, String, f64)> = Vec::new();
         for hit in hits {
-            let Some(key) = self.key_texts.get(hit.key as usize) else { continue };
+            let Some(key) = self.key_texts.get(hit.key as usize) else {
+                continue;
+            };
             for claim in self.claims(key) {
                 let entry = claim.entry as usize;
                 if !out.iter().any(|(e, _, _)| *e == entry) {
@@ -320,7 +338,11 @@ mod tests {
 
     fn index() -> CatalogIndex {
         let mut idx = CatalogIndex::new(true);
-        idx.add_entry("Finance BI", 0, &entry_keys("Finance BI", &["FinBI".into()]));
+        idx.add_entry(
+            "Finance BI",
+            0,
+            &entry_keys("Finance BI", &["FinBI".into()]),
+        );
         idx.add_entry("Finance BI Admin", 1, &entry_keys("Finance BI Admin", &[]));
         idx.add_entry("Team Alpha", 2, &entry_keys("Team Alpha", &[]));
         idx.add_entry("Alpha Reports", 3, &entry_keys("Alpha Reports", &[]));
@@ -330,11 +352,33 @@ mod tests {
     #[test]
     fn exact_alias_and_phrase() {
         let idx = index();
-        assert!(matches!(idx.lookup("finbi"), Lookup::Found { group: 0, kind: MatchKind::Alias, .. }));
-        assert!(matches!(idx.lookup("finance bi"), Lookup::Found { group: 0, kind: MatchKind::Name, .. }));
+        assert!(matches!(
+            idx.lookup("finbi"),
+            Lookup::Found {
+                group: 0,
+                kind: MatchKind::Alias,
+                ..
+            }
+        ));
+        assert!(matches!(
+            idx.lookup("finance bi"),
+            Lookup::Found {
+                group: 0,
+                kind: MatchKind::Name,
+                ..
+            }
+        ));
         match idx.lookup("access to finance bi") {
-            Lookup::Found { group, kind, matched, .. } => {
-                assert_eq!((group, kind, matched.as_str()), (0, MatchKind::Phrase, "finance bi"))
+            Lookup::Found {
+                group,
+                kind,
+                matched,
+                ..
+            } => {
+                assert_eq!(
+                    (group, kind, matched.as_str()),
+                    (0, MatchKind::Phrase, "finance bi")
+                )
             }
             other => panic!("{other:?}"),
         }
@@ -343,13 +387,19 @@ mod tests {
     #[test]
     fn longest_phrase_wins_over_contained_one() {
         let idx = index();
-        assert!(matches!(idx.lookup("please add finance bi admin"), Lookup::Found { group: 1, .. }));
+        assert!(matches!(
+            idx.lookup("please add finance bi admin"),
+            Lookup::Found { group: 1, .. }
+        ));
     }
 
     #[test]
     fn overlapping_phrases_of_two_groups_are_ambiguous() {
         let idx = index();
-        assert_eq!(idx.lookup("team alpha reports"), Lookup::Ambiguous { groups: vec![2, 3] });
+        assert_eq!(
+            idx.lookup("team alpha reports"),
+            Lookup::Ambiguous { groups: vec![2, 3] }
+        );
     }
 
     #[test]

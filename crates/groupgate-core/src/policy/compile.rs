@@ -220,12 +220,25 @@ impl CompiledPolicy {
                 group,
                 kind,
                 matched,
-            }) => inner.resolution(group, inner.catalog.entries.get(entry).map(|e| e.name.clone()), kind, matched),
+            }) => inner.resolution(
+                group,
+                inner.catalog.entries.get(entry).map(|e| e.name.clone()),
+                kind,
+                matched,
+            ),
             RequestLookup::Catalog(Lookup::Ambiguous { groups }) => Resolution::Ambiguous {
-                groups: groups.iter().filter_map(|g| inner.groups.get(*g)).map(|g| g.key.clone()).collect(),
+                groups: groups
+                    .iter()
+                    .filter_map(|g| inner.groups.get(*g))
+                    .map(|g| g.key.clone())
+                    .collect(),
             },
             RequestLookup::Suggested(group) => {
-                let matched = request.suggestion.as_ref().map(|s| s.group.clone()).unwrap_or_default();
+                let matched = request
+                    .suggestion
+                    .as_ref()
+                    .map(|s| s.group.clone())
+                    .unwrap_or_default();
                 inner.resolution(group, None, MatchKind::Suggestion, matched)
             }
             RequestLookup::Catalog(Lookup::NotFound) | RequestLookup::SuggestionOutside => {
@@ -276,10 +289,20 @@ impl Inner {
             .or_else(|| self.group_by_object.get(&trimmed.to_ascii_lowercase()))
             .copied();
         let group = by_id.or_else(|| self.catalog.lookup_exact(&normalize(trimmed)))?;
-        self.catalogued.get(group).copied().unwrap_or(false).then_some(group)
+        self.catalogued
+            .get(group)
+            .copied()
+            .unwrap_or(false)
+            .then_some(group)
     }
 
-    fn resolution(&self, group: usize, entry: Option<String>, kind: MatchKind, matched: String) -> Resolution {
+    fn resolution(
+        &self,
+        group: usize,
+        entry: Option<String>,
+        kind: MatchKind,
+        matched: String,
+    ) -> Resolution {
         match self.groups.get(group) {
             Some(g) => Resolution::Resolved {
                 group: g.key.clone(),
@@ -337,7 +360,10 @@ pub(crate) fn compile(doc: PolicyDocument, diags: &mut Vec<Diagnostic>) -> Optio
             diags.push(Diagnostic::error(
                 "reserved-name",
                 format!("{field}.name"),
-                format!("`{}` is a built-in approver role and cannot name an approver group", ag.name),
+                format!(
+                    "`{}` is a built-in approver role and cannot name an approver group",
+                    ag.name
+                ),
             ));
         }
         if ag.members.is_empty() {
@@ -347,7 +373,10 @@ pub(crate) fn compile(doc: PolicyDocument, diags: &mut Vec<Diagnostic>) -> Optio
                 format!("approver group `{}` has no members", ag.name),
             ));
         }
-        if approver_groups.insert(ag.name.as_str(), &ag.members).is_some() {
+        if approver_groups
+            .insert(ag.name.as_str(), &ag.members)
+            .is_some()
+        {
             diags.push(Diagnostic::error(
                 "duplicate-name",
                 format!("{field}.name"),
@@ -410,12 +439,20 @@ pub(crate) fn compile(doc: PolicyDocument, diags: &mut Vec<Diagnostic>) -> Optio
     for (i, g) in doc.groups.iter().enumerate() {
         let field = format!("groups[{i}]");
         if g.id.trim().is_empty() {
-            diags.push(Diagnostic::error("empty-value", format!("{field}.id"), "the group key is empty"));
+            diags.push(Diagnostic::error(
+                "empty-value",
+                format!("{field}.id"),
+                "the group key is empty",
+            ));
         }
         if g.object_id.trim().is_empty() {
             diags.push(
-                Diagnostic::error("empty-value", format!("{field}.object_id"), "the object id is empty")
-                    .with_help("copy the group's Object ID from Entra ID"),
+                Diagnostic::error(
+                    "empty-value",
+                    format!("{field}.object_id"),
+                    "the object id is empty",
+                )
+                .with_help("copy the group's Object ID from Entra ID"),
             );
         }
         if group_by_key.insert(g.id.clone(), i).is_some() {
@@ -425,7 +462,10 @@ pub(crate) fn compile(doc: PolicyDocument, diags: &mut Vec<Diagnostic>) -> Optio
                 format!("group `{}` is defined twice", g.id),
             ));
         }
-        if group_by_object.insert(g.object_id.to_ascii_lowercase(), i).is_some() {
+        if group_by_object
+            .insert(g.object_id.to_ascii_lowercase(), i)
+            .is_some()
+        {
             diags.push(Diagnostic::error(
                 "duplicate-object-id",
                 format!("{field}.object_id"),
@@ -445,13 +485,20 @@ pub(crate) fn compile(doc: PolicyDocument, diags: &mut Vec<Diagnostic>) -> Optio
     }
     for (i, t) in doc.tag_rules.iter().enumerate() {
         if t.tag.trim().is_empty() {
-            diags.push(Diagnostic::error("empty-value", format!("tag_rules[{i}].tag"), "the tag is empty"));
+            diags.push(Diagnostic::error(
+                "empty-value",
+                format!("tag_rules[{i}].tag"),
+                "the tag is empty",
+            ));
         }
         for (j, s) in t.add_stages.iter().enumerate() {
             ctx.check(s, &format!("tag_rules[{i}].add_stages[{j}]"), diags);
         }
     }
-    for (name, rule) in [("contractors", &doc.people.contractors), ("guests", &doc.people.guests)] {
+    for (name, rule) in [
+        ("contractors", &doc.people.contractors),
+        ("guests", &doc.people.guests),
+    ] {
         if let Some(rule) = rule {
             for (j, s) in rule.add_stages.iter().enumerate() {
                 ctx.check(s, &format!("people.{name}.add_stages[{j}]"), diags);
@@ -469,7 +516,11 @@ pub(crate) fn compile(doc: PolicyDocument, diags: &mut Vec<Diagnostic>) -> Optio
         alternates: Vec::new(),
         escalate_after: None,
     };
-    let triage_spec = doc.approvals.triage_stage.as_ref().unwrap_or(&default_triage);
+    let triage_spec = doc
+        .approvals
+        .triage_stage
+        .as_ref()
+        .unwrap_or(&default_triage);
 
     let mut groups = Vec::with_capacity(doc.groups.len());
     for (i, g) in doc.groups.iter().enumerate() {
@@ -480,19 +531,34 @@ pub(crate) fn compile(doc: PolicyDocument, diags: &mut Vec<Diagnostic>) -> Optio
         let mut stages: Vec<CompiledStage> = g
             .approval
             .iter()
-            .map(|s| ctx.resolve(s, &format!("groups[{}].approval[{}]", g.id, s.name), &owners))
+            .map(|s| {
+                ctx.resolve(
+                    s,
+                    &format!("groups[{}].approval[{}]", g.id, s.name),
+                    &owners,
+                )
+            })
             .collect();
         for (j, s) in stages.iter().enumerate() {
-            let fixed = s.approvers.iter().filter(|a| matches!(a, ApproverSource::Fixed { .. })).count();
+            let fixed = s
+                .approvers
+                .iter()
+                .filter(|a| matches!(a, ApproverSource::Fixed { .. }))
+                .count();
             let manager = s.approvers.contains(&ApproverSource::Manager) as usize;
             if let Require::AtLeast(n) = s.require
-                && (fixed + manager) < n as usize {
-                    diags.push(Diagnostic::error(
-                        "unsatisfiable-stage",
-                        format!("groups[{i}].approval[{j}].require"),
-                        format!("stage `{}` needs {n} approvers but names only {}", s.name, fixed + manager),
-                    ));
-                }
+                && (fixed + manager) < n as usize
+            {
+                diags.push(Diagnostic::error(
+                    "unsatisfiable-stage",
+                    format!("groups[{i}].approval[{j}].require"),
+                    format!(
+                        "stage `{}` needs {n} approvers but names only {}",
+                        s.name,
+                        fixed + manager
+                    ),
+                ));
+            }
         }
         let mut end_date_rules = Vec::new();
         if g.end_date_required {
@@ -558,7 +624,10 @@ pub(crate) fn compile(doc: PolicyDocument, diags: &mut Vec<Diagnostic>) -> Optio
         for (j, key) in rule.groups.iter().enumerate() {
             match group_by_key.get(key) {
                 Some(g) => members.push(*g),
-                None => diags.push(unknown_group(key, format!("separation_of_duties[{i}].groups[{j}]"))),
+                None => diags.push(unknown_group(
+                    key,
+                    format!("separation_of_duties[{i}].groups[{j}]"),
+                )),
             }
         }
         if rule.groups.len() < 2 {
@@ -585,7 +654,10 @@ pub(crate) fn compile(doc: PolicyDocument, diags: &mut Vec<Diagnostic>) -> Optio
                 .filter_map(|(j, key)| {
                     let found = group_by_key.get(key).copied();
                     if found.is_none() {
-                        diags.push(unknown_group(key, format!("standard_changes[{i}].groups[{j}]")));
+                        diags.push(unknown_group(
+                            key,
+                            format!("standard_changes[{i}].groups[{j}]"),
+                        ));
                     }
                     found
                 })
@@ -643,7 +715,10 @@ pub(crate) fn compile(doc: PolicyDocument, diags: &mut Vec<Diagnostic>) -> Optio
             Err(e) => diags.push(Diagnostic::error(
                 "invalid-pattern",
                 "catalog",
-                format!("the catalog's patterns together are too large: {}", first_line(&e.to_string())),
+                format!(
+                    "the catalog's patterns together are too large: {}",
+                    first_line(&e.to_string())
+                ),
             )),
         }
     }
@@ -685,8 +760,12 @@ fn tighten(cap: &mut Option<Cap>, duration: PolicyDuration, rule: &str) {
 }
 
 fn unknown_group(key: &str, field: String) -> Diagnostic {
-    Diagnostic::error("unknown-group", field, format!("`{key}` is not a group `id` in `groups`"))
-        .with_help("add the group to `groups`, or fix the spelling of its key")
+    Diagnostic::error(
+        "unknown-group",
+        field,
+        format!("`{key}` is not a group `id` in `groups`"),
+    )
+    .with_help("add the group to `groups`, or fix the spelling of its key")
 }
 
 struct Owners<'a> {
@@ -702,7 +781,11 @@ impl StageContext<'_> {
     /// Reports stage names and approver references that point nowhere.
     fn check(&self, stage: &StageSpec, field: &str, diags: &mut Vec<Diagnostic>) {
         if stage.name.trim().is_empty() {
-            diags.push(Diagnostic::error("empty-value", format!("{field}.name"), "the stage has no name"));
+            diags.push(Diagnostic::error(
+                "empty-value",
+                format!("{field}.name"),
+                "the stage has no name",
+            ));
         }
         if stage.approvers.is_empty() {
             diags.push(Diagnostic::error(
@@ -711,7 +794,10 @@ impl StageContext<'_> {
                 format!("stage `{}` names no approvers", stage.name),
             ));
         }
-        for (list, refs) in [("approvers", &stage.approvers), ("alternates", &stage.alternates)] {
+        for (list, refs) in [
+            ("approvers", &stage.approvers),
+            ("alternates", &stage.alternates),
+        ] {
             for (k, r) in refs.iter().enumerate() {
                 if !self.is_known(r) {
                     let mut known: Vec<&str> = self.approver_groups.keys().copied().collect();
@@ -735,7 +821,10 @@ impl StageContext<'_> {
                 Diagnostic::error(
                     "missing-escalation",
                     format!("{field}.escalate_after"),
-                    format!("stage `{}` names alternates but not when to escalate to them", stage.name),
+                    format!(
+                        "stage `{}` names alternates but not when to escalate to them",
+                        stage.name
+                    ),
                 )
                 .with_help("add `escalate_after: 2d` (or another duration)"),
             );
@@ -744,7 +833,8 @@ impl StageContext<'_> {
 
     fn is_known(&self, r: &str) -> bool {
         BUILT_IN_ROLES.contains(&r)
-            || r.strip_prefix("user:").is_some_and(|u| !u.trim().is_empty())
+            || r.strip_prefix("user:")
+                .is_some_and(|u| !u.trim().is_empty())
             || self.approver_groups.contains_key(r)
     }
 
@@ -764,7 +854,9 @@ impl StageContext<'_> {
         let mut push = |a: ApproverSource| {
             let duplicate = out.iter().any(|b| match (&a, b) {
                 (ApproverSource::Manager, ApproverSource::Manager) => true,
-                (ApproverSource::Fixed { id: x, .. }, ApproverSource::Fixed { id: y, .. }) => x.eq_ignore_ascii_case(y),
+                (ApproverSource::Fixed { id: x, .. }, ApproverSource::Fixed { id: y, .. }) => {
+                    x.eq_ignore_ascii_case(y)
+                }
                 _ => false,
             });
             if !duplicate {

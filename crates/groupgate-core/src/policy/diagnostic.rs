@@ -53,7 +53,11 @@ impl Diagnostic {
         }
     }
 
-    pub(crate) fn warning(code: &str, field: impl Into<String>, message: impl Into<String>) -> Self {
+    pub(crate) fn warning(
+        code: &str,
+        field: impl Into<String>,
+        message: impl Into<String>,
+    ) -> Self {
         Self {
             severity: Severity::Warning,
             ..Self::error(code, field, message)

@@ -80,8 +80,8 @@ impl Default for MatchingSettings {
         Self {
             phrase_match: true,
             ignore_words: [
-                "access", "add", "to", "the", "for", "me", "please", "request", "group", "a",
-                "an", "of", "in", "into", "user", "need", "needs",
+                "access", "add", "to", "the", "for", "me", "please", "request", "group", "a", "an",
+                "of", "in", "into", "user", "need", "needs",
             ]
             .iter()
             .map(|w| (*w).to_owned())
@@ -104,7 +104,17 @@ pub struct ApproverGroup {
 
 /// Risk tier of a group.
 #[derive(
-    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, Deserialize,
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Default,
+    Serialize,
+    Deserialize,
     JsonSchema,
 )]
 #[serde(rename_all = "snake_case")]

@@ -99,15 +99,24 @@ mod tests {
 
     #[test]
     fn parses_common_forms() {
-        assert_eq!("90d".parse::<PolicyDuration>().unwrap().as_seconds(), 90 * 86400);
-        assert_eq!("1d 12h".parse::<PolicyDuration>().unwrap().as_seconds(), 36 * 3600);
+        assert_eq!(
+            "90d".parse::<PolicyDuration>().unwrap().as_seconds(),
+            90 * 86400
+        );
+        assert_eq!(
+            "1d 12h".parse::<PolicyDuration>().unwrap().as_seconds(),
+            36 * 3600
+        );
     }
 
     #[test]
     fn rejects_zero_and_garbage() {
         let err = "0d".parse::<PolicyDuration>().unwrap_err().to_string();
         assert!(err.contains("longer than zero"), "{err}");
-        let err = "ninety days".parse::<PolicyDuration>().unwrap_err().to_string();
+        let err = "ninety days"
+            .parse::<PolicyDuration>()
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("`ninety days` is not a duration"), "{err}");
     }
 }

@@ -1,8 +1,8 @@
 //! Warnings about a policy that is valid but probably not what its authors meant.
 
+use super::Diagnostic;
 use super::catalog::KeyHit;
 use super::compile::Inner;
-use super::Diagnostic;
 use regex_syntax::hir::{Class, Hir, HirKind};
 
 pub(crate) fn lint(p: &Inner) -> Vec<Diagnostic> {
@@ -18,20 +18,32 @@ pub(crate) fn lint(p: &Inner) -> Vec<Diagnostic> {
 }
 
 fn names_claimed_twice(p: &Inner, out: &mut Vec<Diagnostic>) {
-    let mut keys: Vec<(&str, &[KeyHit])> = p.catalog.all_keys().filter(|(_, hits)| hits.len() > 1).collect();
+    let mut keys: Vec<(&str, &[KeyHit])> = p
+        .catalog
+        .all_keys()
+        .filter(|(_, hits)| hits.len() > 1)
+        .collect();
     keys.sort_by_key(|(k, _)| *k);
     for (key, hits) in keys {
-        let entries: Vec<&super::catalog::IndexedEntry> =
-            hits.iter().filter_map(|h| p.catalog.entries.get(h.entry as usize)).collect();
+        let entries: Vec<&super::catalog::IndexedEntry> = hits
+            .iter()
+            .filter_map(|h| p.catalog.entries.get(h.entry as usize))
+            .collect();
         let names: Vec<String> = entries.iter().map(|e| format!("`{}`", e.name)).collect();
         let first_group = entries.first().map(|e| e.group);
         let same_group = entries.iter().all(|e| Some(e.group) == first_group);
-        let field = format!("catalog[{}]", hits.last().map(|h| h.entry).unwrap_or_default());
+        let field = format!(
+            "catalog[{}]",
+            hits.last().map(|h| h.entry).unwrap_or_default()
+        );
         if same_group {
             out.push(Diagnostic::warning(
                 "duplicate-name",
                 field,
-                format!("`{key}` is claimed by {} for the same group", names.join(" and ")),
+                format!(
+                    "`{key}` is claimed by {} for the same group",
+                    names.join(" and ")
+                ),
             ));
         } else {
             out.push(
@@ -51,9 +63,10 @@ fn groups_without_approval_path(p: &Inner, out: &mut Vec<Diagnostic>) {
         if !g.managed || !g.stages.is_empty() {
             continue;
         }
-        let standard = p.standard_changes.iter().any(|sc| {
-            sc.groups.as_ref().is_none_or(|gs| gs.contains(&i)) && g.risk <= sc.max_risk
-        });
+        let standard = p
+            .standard_changes
+            .iter()
+            .any(|sc| sc.groups.as_ref().is_none_or(|gs| gs.contains(&i)) && g.risk <= sc.max_risk);
         if !standard {
             out.push(
                 Diagnostic::warning(
@@ -69,7 +82,11 @@ fn groups_without_approval_path(p: &Inner, out: &mut Vec<Diagnostic>) {
 
 fn stages_without_people(p: &Inner, out: &mut Vec<Diagnostic>) {
     for (i, g) in p.groups.iter().enumerate() {
-        let person_stages = g.contractors.iter().chain(g.guests.iter()).flat_map(|r| r.stages.iter());
+        let person_stages = g
+            .contractors
+            .iter()
+            .chain(g.guests.iter())
+            .flat_map(|r| r.stages.iter());
         for s in g.stages.iter().chain(person_stages) {
             if s.approvers.is_empty() {
                 out.push(
@@ -88,7 +105,9 @@ fn stages_without_people(p: &Inner, out: &mut Vec<Diagnostic>) {
 fn unreachable_patterns(p: &Inner, out: &mut Vec<Diagnostic>) {
     for (i, entry) in p.document.catalog.iter().enumerate() {
         for (j, pattern) in entry.patterns.iter().enumerate() {
-            let Ok(hir) = regex_syntax::parse(pattern) else { continue };
+            let Ok(hir) = regex_syntax::parse(pattern) else {
+                continue;
+            };
             if !can_match_normalised(&hir) {
                 out.push(
                     Diagnostic::warning(
@@ -137,7 +156,10 @@ fn unused_tags(p: &Inner, out: &mut Vec<Diagnostic>) {
             out.push(Diagnostic::warning(
                 "unused-tag-rule",
                 format!("tag_rules[{i}].tag"),
-                format!("no group carries tag `{}`, so this rule never applies", t.tag),
+                format!(
+                    "no group carries tag `{}`, so this rule never applies",
+                    t.tag
+                ),
             ));
         }
     }
@@ -145,12 +167,19 @@ fn unused_tags(p: &Inner, out: &mut Vec<Diagnostic>) {
 
 fn catalog_entries_for_unmanaged_groups(p: &Inner, out: &mut Vec<Diagnostic>) {
     for (i, entry) in p.document.catalog.iter().enumerate() {
-        let unmanaged = p.group_by_key.get(&entry.group).and_then(|g| p.groups.get(*g)).is_some_and(|g| !g.managed);
+        let unmanaged = p
+            .group_by_key
+            .get(&entry.group)
+            .and_then(|g| p.groups.get(*g))
+            .is_some_and(|g| !g.managed);
         if unmanaged {
             out.push(Diagnostic::warning(
                 "catalog-unmanaged-group",
                 format!("catalog[{i}].group"),
-                format!("`{}` is not managed via ITSM; requests for `{}` are always denied", entry.group, entry.name),
+                format!(
+                    "`{}` is not managed via ITSM; requests for `{}` are always denied",
+                    entry.group, entry.name
+                ),
             ));
         }
     }

@@ -85,19 +85,20 @@ impl Builder {
     /// Handles a scalar or alias: either a mapping key or a value.
     fn on_leaf(&mut self, text: Option<String>, mark: Marker) {
         if let Some((Frame::Map { key }, path)) = self.stack.last_mut()
-            && key.is_none() {
-                let k = text.unwrap_or_default();
-                let full = if path.is_empty() {
-                    k.clone()
-                } else {
-                    format!("{path}.{k}")
-                };
-                self.places.entry(full).or_insert(location(mark));
-                // A mapping is located at its first key.
-                self.places.entry(path.clone()).or_insert(location(mark));
-                *key = Some(k);
-                return;
-            }
+            && key.is_none()
+        {
+            let k = text.unwrap_or_default();
+            let full = if path.is_empty() {
+                k.clone()
+            } else {
+                format!("{path}.{k}")
+            };
+            self.places.entry(full).or_insert(location(mark));
+            // A mapping is located at its first key.
+            self.places.entry(path.clone()).or_insert(location(mark));
+            *key = Some(k);
+            return;
+        }
         let _ = self.child_path(mark, true);
     }
 
@@ -136,11 +137,26 @@ mod tests {
         let text = "version: 1\ncatalog:\n  - name: Finance BI\n    group: GRP-X\n  - name: B\n    aliases: [x, y]\n";
         let loc = Locator::new(text);
         assert_eq!(loc.find("version"), Some(Location { line: 1, column: 1 }));
-        assert_eq!(loc.find("catalog[0].group"), Some(Location { line: 4, column: 5 }));
-        assert_eq!(loc.find("catalog[1]"), Some(Location { line: 5, column: 5 }));
-        assert_eq!(loc.find("catalog[1].aliases[1]"), Some(Location { line: 6, column: 18 }));
+        assert_eq!(
+            loc.find("catalog[0].group"),
+            Some(Location { line: 4, column: 5 })
+        );
+        assert_eq!(
+            loc.find("catalog[1]"),
+            Some(Location { line: 5, column: 5 })
+        );
+        assert_eq!(
+            loc.find("catalog[1].aliases[1]"),
+            Some(Location {
+                line: 6,
+                column: 18
+            })
+        );
         // Unknown leaf falls back to the closest ancestor.
-        assert_eq!(loc.find("catalog[1].nope"), Some(Location { line: 5, column: 5 }));
+        assert_eq!(
+            loc.find("catalog[1].nope"),
+            Some(Location { line: 5, column: 5 })
+        );
     }
 
     #[test]

@@ -108,7 +108,11 @@ mod tests {
         let d = &err.diagnostics[0];
         assert_eq!(d.field, "groups[0].manged_via_itsm");
         assert_eq!(d.location.map(|l| l.line), Some(5));
-        assert!(d.message.contains("unknown field `manged_via_itsm`"), "{}", d.message);
+        assert!(
+            d.message.contains("unknown field `manged_via_itsm`"),
+            "{}",
+            d.message
+        );
         assert!(!d.message.contains(" at line "));
     }
 

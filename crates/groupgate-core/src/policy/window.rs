@@ -86,11 +86,18 @@ impl CompiledWindow {
                     diags.push(Diagnostic::error(
                         "empty-hours",
                         at.clone(),
-                        format!("`from` and `to` are both `{}`: the window would never open", hours.from),
+                        format!(
+                            "`from` and `to` are both `{}`: the window would never open",
+                            hours.from
+                        ),
                     ));
                 }
                 for day in days {
-                    slots[day].push(Slot { from, to, overnight });
+                    slots[day].push(Slot {
+                        from,
+                        to,
+                        overnight,
+                    });
                 }
             } else if let (Some(None), _) = (from, to) {
                 diags.push(Diagnostic::error(
@@ -114,7 +121,10 @@ impl CompiledWindow {
                         diags.push(Diagnostic::error(
                             "empty-blackout",
                             at,
-                            format!("the blackout ends (`{}`) before it starts (`{}`)", b.to, b.from),
+                            format!(
+                                "the blackout ends (`{}`) before it starts (`{}`)",
+                                b.to, b.from
+                            ),
                         ));
                     } else {
                         blackouts.push(BlackoutPeriod {
@@ -227,8 +237,12 @@ fn parse_clock(text: &str, field: &str, diags: &mut Vec<Diagnostic>) -> Option<O
         Ok(t) => Some(Some(t)),
         Err(_) => {
             diags.push(
-                Diagnostic::error("invalid-time", field, format!("`{text}` is not a time of day"))
-                    .with_help("write it as `HH:MM` on a 24-hour clock, e.g. `08:30` or `24:00`"),
+                Diagnostic::error(
+                    "invalid-time",
+                    field,
+                    format!("`{text}` is not a time of day"),
+                )
+                .with_help("write it as `HH:MM` on a 24-hour clock, e.g. `08:30` or `24:00`"),
             );
             None
         }
@@ -246,7 +260,8 @@ fn day_index(name: &str) -> Option<usize> {
         ["sun", "sunday"],
     ];
     let lower = name.trim().to_ascii_lowercase();
-    days.iter().position(|names| names.contains(&lower.as_str()))
+    days.iter()
+        .position(|names| names.contains(&lower.as_str()))
 }
 
 /// `mon`, `monday` or a range `mon-fri` (wrapping, so `fri-mon` works) → weekday indexes.
@@ -262,7 +277,12 @@ fn parse_days(text: &str) -> Option<Vec<usize>> {
 }
 
 /// A blackout bound: RFC 3339, or a local date / date-time in the window's zone.
-fn parse_instant(text: &str, tz: Tz, field: &str, diags: &mut Vec<Diagnostic>) -> Option<DateTime<Utc>> {
+fn parse_instant(
+    text: &str,
+    tz: Tz,
+    field: &str,
+    diags: &mut Vec<Diagnostic>,
+) -> Option<DateTime<Utc>> {
     let t = text.trim();
     if let Ok(dt) = DateTime::parse_from_rfc3339(t) {
         return Some(dt.with_timezone(&Utc));
@@ -324,9 +344,15 @@ mod tests {
     fn evening_waits_for_next_morning_in_local_time() {
         let w = window(vec![hours(&["mon-fri"], "08:00", "18:00")], vec![]);
         // Wednesday 18:30 Berlin (17:30 UTC) → Thursday 08:00 Berlin = 07:00 UTC.
-        assert_eq!(w.next_opening(utc("2026-11-25T17:30:00Z")), Some(utc("2026-11-26T07:00:00Z")));
+        assert_eq!(
+            w.next_opening(utc("2026-11-25T17:30:00Z")),
+            Some(utc("2026-11-26T07:00:00Z"))
+        );
         // Friday evening → Monday morning.
-        assert_eq!(w.next_opening(utc("2026-11-27T19:00:00Z")), Some(utc("2026-11-30T07:00:00Z")));
+        assert_eq!(
+            w.next_opening(utc("2026-11-27T19:00:00Z")),
+            Some(utc("2026-11-30T07:00:00Z"))
+        );
     }
 
     #[test]
@@ -357,7 +383,10 @@ mod tests {
     fn dst_gap_opens_at_first_valid_instant() {
         // 2027-03-28 02:30 does not exist in Berlin; window opens at 03:00 CEST = 01:00 UTC.
         let w = window(vec![hours(&["sun"], "02:30", "05:00")], vec![]);
-        assert_eq!(w.next_opening(utc("2027-03-27T12:00:00Z")), Some(utc("2027-03-28T01:00:00Z")));
+        assert_eq!(
+            w.next_opening(utc("2027-03-27T12:00:00Z")),
+            Some(utc("2027-03-28T01:00:00Z"))
+        );
     }
 
     #[test]

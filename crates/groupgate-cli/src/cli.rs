@@ -1,0 +1,86 @@
+//! Command-line arguments.
+
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+
+/// groupgate: governed, audited Entra ID group membership changes from tickets.
+#[derive(Debug, Parser)]
+#[command(name = "groupgate", version, about, long_about = None)]
+pub(crate) struct Cli {
+    #[command(subcommand)]
+    pub(crate) command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum Command {
+    /// Evaluate one request against a policy and print the decision.
+    Check(CheckArgs),
+    /// Work with policy files.
+    #[command(subcommand)]
+    Policy(PolicyCommand),
+}
+
+#[derive(Debug, clap::Args)]
+pub(crate) struct CheckArgs {
+    /// The policy file (YAML or JSON).
+    #[arg(long)]
+    pub(crate) policy: PathBuf,
+    /// The request file (YAML or JSON).
+    #[arg(long)]
+    pub(crate) request: PathBuf,
+    /// Directory facts: a `Facts` document, or a directory snapshot (users and groups).
+    #[arg(long)]
+    pub(crate) facts: PathBuf,
+    /// The evaluation time, RFC 3339 (e.g. 2026-11-25T10:00:00Z). Default: now.
+    #[arg(long)]
+    pub(crate) now: Option<String>,
+    /// Print the decision as JSON.
+    #[arg(long)]
+    pub(crate) json: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum PolicyCommand {
+    /// Report errors and warnings in a policy file.
+    Lint {
+        /// The policy file.
+        file: PathBuf,
+        /// Treat warnings as findings (exit 1).
+        #[arg(long)]
+        strict: bool,
+        /// Print findings as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Run the expectations shipped beside a policy (`<name>.tests.yaml`).
+    Test {
+        /// The policy file.
+        file: PathBuf,
+        /// The tests file. Default: `<policy stem>.tests.yaml` beside the policy.
+        #[arg(long)]
+        tests: Option<PathBuf>,
+        /// Print results as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Evaluate past requests against two policy versions and report what changes.
+    Diff {
+        /// The current policy.
+        #[arg(long)]
+        old: PathBuf,
+        /// The proposed policy.
+        #[arg(long)]
+        new: PathBuf,
+        /// Past requests, one JSON object per line: {"request", "now", "facts"?}.
+        #[arg(long)]
+        requests: PathBuf,
+        /// A directory snapshot to derive facts from for lines without `facts`.
+        #[arg(long)]
+        directory: Option<PathBuf>,
+        /// Print the report as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Print the JSON Schema of the policy file format.
+    Schema,
+}

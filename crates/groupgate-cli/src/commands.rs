@@ -1,0 +1,89 @@
+//! One file per subcommand; this one dispatches.
+
+mod check;
+mod diff;
+mod lint;
+mod test;
+
+use crate::cli::{Cli, Command, PolicyCommand};
+use crate::error::{CliError, Exit};
+use crate::files;
+use chrono::{DateTime, Utc};
+use groupgate_core::{CompiledPolicy, DirectorySnapshot, Facts, Request};
+use std::path::Path;
+
+pub(crate) fn run(cli: Cli) -> Result<Exit, CliError> {
+    match cli.command {
+        Command::Check(args) => check::run(&args),
+        Command::Policy(PolicyCommand::Lint { file, strict, json }) => {
+            lint::run(&file, strict, json)
+        }
+        Command::Policy(PolicyCommand::Test { file, tests, json }) => {
+            test::run(&file, tests.as_deref(), json)
+        }
+        Command::Policy(PolicyCommand::Diff {
+            old,
+            new,
+            requests,
+            directory,
+            json,
+        }) => diff::run(&old, &new, &requests, directory.as_deref(), json),
+        Command::Policy(PolicyCommand::Schema) => {
+            print!("{}", groupgate_core::policy_json_schema());
+            Ok(Exit::Success)
+        }
+    }
+}
+
+/// Directory facts as given on the command line: explicit facts, or a snapshot to derive them from.
+pub(crate) enum FactsSource {
+    Facts(Box<Facts>),
+    Directory(DirectorySnapshot),
+}
+
+impl FactsSource {
+    pub(crate) fn load(path: &Path) -> Result<Self, CliError> {
+        let text = files::read_text(path)?;
+        let looks_like_snapshot = serde_yaml_ng::from_str::<serde_yaml_ng::Value>(&text)
+            .ok()
+            .and_then(|v| {
+                v.as_mapping()
+                    .map(|m| m.contains_key("users") || m.contains_key("groups"))
+            })
+            .unwrap_or(false);
+        if looks_like_snapshot {
+            Ok(Self::Directory(files::parse_as(
+                &text,
+                path,
+                "a directory snapshot (users, groups)",
+            )?))
+        } else {
+            Ok(Self::Facts(Box::new(files::parse_as(
+                &text,
+                path,
+                "directory facts (requester, target, group, …)",
+            )?)))
+        }
+    }
+
+    /// The facts for `request` under `policy`'s resolution.
+    pub(crate) fn facts_for(&self, policy: &CompiledPolicy, request: &Request) -> Facts {
+        match self {
+            Self::Facts(f) => (**f).clone(),
+            Self::Directory(d) => d.facts_for(request, policy.resolve(request).object_id()),
+        }
+    }
+}
+
+pub(crate) fn parse_now(now: Option<&str>) -> Result<DateTime<Utc>, CliError> {
+    match now {
+        None => Ok(Utc::now()),
+        Some(text) => DateTime::parse_from_rfc3339(text)
+            .map(|t| t.with_timezone(&Utc))
+            .map_err(|e| {
+                CliError::Argument(format!(
+                    "--now `{text}` is not an RFC 3339 time ({e}); write e.g. 2026-11-25T10:00:00Z"
+                ))
+            }),
+    }
+}

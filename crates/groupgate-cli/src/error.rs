@@ -1,0 +1,62 @@
+//! The CLI's errors and exit codes.
+
+use std::process::ExitCode;
+
+/// Typed exit codes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Exit {
+    /// Done; for `check`, a decision was made (whatever it was).
+    Success = 0,
+    /// Findings: failed policy tests, changed decisions, lint errors.
+    Findings = 1,
+    /// Bad input: unreadable or malformed files, invalid arguments.
+    BadInput = 2,
+}
+
+impl From<Exit> for ExitCode {
+    fn from(e: Exit) -> Self {
+        ExitCode::from(e as u8)
+    }
+}
+
+/// Anything that stops a command before it can answer.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum CliError {
+    /// A file could not be read.
+    #[error("cannot read `{path}`: {source}")]
+    Read {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
+    /// A file could not be parsed as the expected document.
+    #[error("{path}{location}: `{field}`: {message}")]
+    Parse {
+        path: String,
+        location: String,
+        field: String,
+        message: String,
+        expected: &'static str,
+    },
+    /// The policy is invalid.
+    #[error("{0}")]
+    Policy(#[from] groupgate_core::PolicyError),
+    /// An argument has a bad value.
+    #[error("{0}")]
+    Argument(String),
+}
+
+impl CliError {
+    pub(crate) fn help(&self) -> Option<String> {
+        match self {
+            CliError::Read { .. } => Some("check the path and permissions".to_owned()),
+            CliError::Parse { expected, .. } => {
+                Some(format!("expected {expected}; see docs/cli.md"))
+            }
+            CliError::Policy(_) => {
+                Some("run `groupgate policy lint FILE` for every finding".to_owned())
+            }
+            CliError::Argument(_) => None,
+        }
+    }
+}
