@@ -48,6 +48,21 @@ pub(crate) fn evaluate(
         MembershipState::NotMember => {}
     }
 
+    // Already a member: nothing will change, so approvals, windows and expiry
+    // do not apply; only the checks above (people, resolution, group) can deny.
+    if facts.membership != MembershipState::NotMember {
+        let outcome = if reasons.iter().any(|r| r.effect == Effect::Deny) {
+            Outcome::Deny
+        } else {
+            Outcome::AlreadyMember
+        };
+        let plan = Plan {
+            group: resolved,
+            ..Plan::default()
+        };
+        return finish(p, now, outcome, reasons, plan, suggestions);
+    }
+
     let people = person_rules(group, facts.target.as_ref(), &mut reasons);
     if let Some(target) = &facts.target {
         check_target_type(group, target, &mut reasons);
@@ -100,8 +115,6 @@ pub(crate) fn evaluate(
 
     let outcome = if reasons.iter().any(|r| r.effect == Effect::Deny) {
         Outcome::Deny
-    } else if reasons.iter().any(|r| r.effect == Effect::NoOp) {
-        Outcome::AlreadyMember
     } else if standard.is_some() {
         Outcome::PreApproved
     } else {

@@ -38,13 +38,30 @@ pub(crate) fn plan_stages<'a>(
             );
             continue;
         }
-        let approvers = eligible(&stage.approvers, stage, request, facts, reasons);
-        let alternates = eligible(&stage.alternates, stage, request, facts, &mut Vec::new());
-        let required = match stage.require {
+        let mut approvers = eligible(&stage.approvers, stage, request, facts, reasons);
+        let mut alternates = eligible(&stage.alternates, stage, request, facts, &mut Vec::new());
+        let needed = |count: usize| match stage.require {
             Require::One => 1,
-            Require::All => u32::try_from(approvers.len()).unwrap_or(u32::MAX).max(1),
+            Require::All => u32::try_from(count).unwrap_or(u32::MAX).max(1),
             Require::AtLeast(n) => n,
         };
+        // When exclusions (or a missing manager) leave too few approvers, the
+        // stage's alternates are asked instead, as if it had escalated already.
+        if (approvers.len() as u64) < u64::from(needed(approvers.len())) && !alternates.is_empty() {
+            reasons.push(
+                Reason::new(
+                    ReasonCode::ApproverExcluded,
+                    format!(
+                        "stage `{}` goes to its alternates: too few of its approvers are eligible",
+                        stage.name
+                    ),
+                )
+                .rule(stage.source.clone())
+                .detail("stage", stage.name.clone()),
+            );
+            approvers = std::mem::take(&mut alternates);
+        }
+        let required = needed(approvers.len());
         if (approvers.len() as u64) < u64::from(required) {
             let manager_missing = stage.approvers.contains(&ApproverSource::Manager)
                 && facts.target_manager.is_none();

@@ -1,0 +1,55 @@
+//! Shared fixtures: the example policy and directory from `examples/`.
+#![allow(dead_code)]
+
+use chrono::{DateTime, Utc};
+use groupgate_core::{CompiledPolicy, Decision, DirectorySnapshot, Facts, Request};
+
+pub const POLICY: &str = include_str!("../../../../examples/policy.yaml");
+pub const DIRECTORY: &str = include_str!("../../../../examples/directory.yaml");
+
+pub fn policy() -> CompiledPolicy {
+    CompiledPolicy::from_yaml_str(POLICY, "examples/policy.yaml").expect("example policy is valid")
+}
+
+pub fn directory() -> DirectorySnapshot {
+    serde_yaml_ng::from_str(DIRECTORY).expect("example directory is valid")
+}
+
+pub fn at(text: &str) -> DateTime<Utc> {
+    text.parse().expect("valid RFC 3339")
+}
+
+/// Wednesday 2026-11-25 11:00 in Berlin: inside business hours.
+pub fn business_hours() -> DateTime<Utc> {
+    at("2026-11-25T10:00:00Z")
+}
+
+pub fn request(requester: &str, target: &str, resource: &str) -> Request {
+    Request {
+        ticket: "RITM0000001".into(),
+        requester: requester.into(),
+        target: target.into(),
+        resource: resource.into(),
+        end_date: None,
+        justification: "test".into(),
+        suggestion: None,
+    }
+}
+
+pub fn facts(policy: &CompiledPolicy, request: &Request) -> Facts {
+    directory().facts_for(request, policy.resolve(request).object_id())
+}
+
+pub fn decide(policy: &CompiledPolicy, request: &Request) -> Decision {
+    policy.evaluate(request, &facts(policy, request), business_hours())
+}
+
+pub const ADA: &str = "ada.lovelace@contoso.com";
+pub const GRACE: &str = "grace.hopper@contoso.com";
+pub const CARL: &str = "carl.contractor@contoso.com";
+pub const PAT: &str = "pat.lead@contoso.com";
+pub const MIA: &str = "mia.manager@contoso.com";
+pub const EVE: &str = "eve.former@contoso.com";
+pub const GUS: &str = "gus_fabrikam.com#EXT#@contoso.com";
+pub const IVAN: &str = "ivan.invoices@contoso.com";
+pub const TOM: &str = "tom.alpha@contoso.com";
