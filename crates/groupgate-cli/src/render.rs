@@ -44,7 +44,7 @@ pub(crate) fn decision(request: &Request, d: &Decision) -> String {
             );
             let _ = writeln!(out, "       from {}", s.source);
             if let Some(after) = s.escalate_after_seconds {
-                let alt: Vec<&str> = s.alternates.iter().map(|a| a.id.as_str()).collect();
+                let alt: Vec<&str> = s.alternates.iter().map(|a| &*a.id).collect();
                 let _ = writeln!(
                     out,
                     "       escalates after {}h to {}",
@@ -84,7 +84,7 @@ pub(crate) fn decision(request: &Request, d: &Decision) -> String {
             out,
             "    {effect:<8} {:<27} {}{rule}",
             r.code.as_str(),
-            r.message
+            r.message()
         );
     }
     if !d.suggestions.is_empty() {

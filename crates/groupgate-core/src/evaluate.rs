@@ -12,4 +12,4 @@ pub use decision::{
     ApprovalStage, Approver, CatalogSuggestion, Decision, Expiry, Outcome, ResolvedGroup,
 };
 pub(crate) use evaluator::evaluate;
-pub use reason::{Effect, Reason, ReasonCode};
+pub use reason::{DetailValue, Details, Effect, Reason, ReasonCode};

@@ -67,14 +67,14 @@ impl Expectation {
             let got = decision
                 .group
                 .as_ref()
-                .map(|g| g.key.as_str())
+                .map(|g| &*g.key)
                 .unwrap_or("");
             if got != group {
                 out.push(format!("group: expected `{group}`, got `{got}`"));
             }
         }
         if let Some(stages) = &self.stages {
-            let got: Vec<&str> = decision.stages.iter().map(|s| s.name.as_str()).collect();
+            let got: Vec<&str> = decision.stages.iter().map(|s| &*s.name).collect();
             if got != stages.iter().map(String::as_str).collect::<Vec<_>>() {
                 out.push(format!(
                     "stages: expected [{}], got [{}]",
@@ -88,8 +88,8 @@ impl Expectation {
                 let got: Vec<&str> = decision
                     .stages
                     .iter()
-                    .find(|s| &s.name == stage)
-                    .map(|s| s.approvers.iter().map(|a| a.id.as_str()).collect())
+                    .find(|s| &*s.name == stage.as_str())
+                    .map(|s| s.approvers.iter().map(|a| &*a.id).collect())
                     .unwrap_or_default();
                 let mut got_sorted = got.clone();
                 got_sorted.sort_unstable();
@@ -134,7 +134,7 @@ impl Expectation {
             ));
         }
         for entry in &self.suggestions {
-            if !decision.suggestions.iter().any(|s| &s.entry == entry) {
+            if !decision.suggestions.iter().any(|s| &*s.entry == entry.as_str()) {
                 out.push(format!("suggestions: expected `{entry}` among them"));
             }
         }

@@ -1,4 +1,5 @@
 //! Scenario tests of the evaluator on the example policy: one test per rule.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: a failure should panic
 
 mod common;
 
@@ -17,12 +18,12 @@ fn mini_example_1_finance_bi_needs_the_data_owner() {
     let d = decide(&p, &request(ADA, ADA, "Access to Finance BI"));
     assert_eq!(d.outcome, Outcome::NeedsApproval, "{:?}", codes(&d));
     let g = d.group.as_ref().unwrap();
-    assert_eq!(g.key, "GRP-FINANCE-BI-READ");
-    assert_eq!(g.tags, ["financial-data"]);
+    assert_eq!(&*g.key, "GRP-FINANCE-BI-READ");
+    assert_eq!(g.tags.iter().map(|t| &**t).collect::<Vec<_>>(), ["financial-data"]);
     let stages: Vec<_> = d
         .stages
         .iter()
-        .map(|s| (s.name.as_str(), s.source.as_str()))
+        .map(|s| (&*s.name, &*s.source))
         .collect();
     assert_eq!(
         stages,
@@ -31,9 +32,9 @@ fn mini_example_1_finance_bi_needs_the_data_owner() {
             ("data-owner", "tag_rules[financial-data]")
         ]
     );
-    assert_eq!(d.stages[0].approvers[0].id, GRACE);
-    assert_eq!(d.stages[1].approvers[0].id, "dora.data@contoso.com");
-    assert_eq!(d.stages[1].approvers[0].role, "data_owner");
+    assert_eq!(&*d.stages[0].approvers[0].id, GRACE);
+    assert_eq!(&*d.stages[1].approvers[0].id, "dora.data@contoso.com");
+    assert_eq!(&*d.stages[1].approvers[0].role, "data_owner");
     // The tag rule's 180 days beats the group's 365 days: the shortest cap wins.
     let e = d.expiry.as_ref().unwrap();
     assert_eq!(e.max_duration_seconds, Some(180 * 86_400));
@@ -42,7 +43,7 @@ fn mini_example_1_finance_bi_needs_the_data_owner() {
         Some("tag_rules[financial-data]")
     );
     assert_eq!(d.approval_deadline, Some(at("2026-12-02T10:00:00Z")));
-    assert_eq!(d.policy_digest, p.digest());
+    assert_eq!(&*d.policy_digest, p.digest());
 }
 
 #[test]
@@ -52,9 +53,9 @@ fn mini_example_2_contractor_until_end_date_with_manager_approval() {
     r.end_date = Some(at("2027-01-31T17:00:00Z"));
     let d = decide(&p, &r);
     assert_eq!(d.outcome, Outcome::NeedsApproval, "{:?}", codes(&d));
-    assert_eq!(d.group.as_ref().unwrap().key, "GRP-TEAM-ALPHA");
+    assert_eq!(&*d.group.as_ref().unwrap().key, "GRP-TEAM-ALPHA");
     assert_eq!(d.stages.len(), 1);
-    assert_eq!(d.stages[0].approvers[0].id, MIA);
+    assert_eq!(&*d.stages[0].approvers[0].id, MIA);
     assert!(d.has_reason(ReasonCode::ContractorRule));
     assert!(!d.has_reason(ReasonCode::ExpiryCapped));
     let e = d.expiry.as_ref().unwrap();
@@ -237,7 +238,7 @@ fn suggestion_is_only_a_hint_when_the_catalog_resolves() {
         confidence: Some(0.97),
     });
     let d = decide(&p, &r);
-    assert_eq!(d.group.as_ref().unwrap().key, "GRP-FINANCE-BI-READ");
+    assert_eq!(&*d.group.as_ref().unwrap().key, "GRP-FINANCE-BI-READ");
     assert!(d.has_reason(ReasonCode::SuggestionMismatch));
     r.suggestion.as_mut().unwrap().group = "aaaaaaaa-0000-0000-0000-000000000001".into();
     assert!(decide(&p, &r).has_reason(ReasonCode::SuggestionConfirmed));
@@ -255,12 +256,12 @@ fn suggestion_for_unresolved_text_adds_a_triage_stage() {
     let d = decide(&p, &r);
     assert_eq!(d.outcome, Outcome::NeedsApproval, "{:?}", codes(&d));
     assert!(d.has_reason(ReasonCode::ResolvedBySuggestion));
-    let names: Vec<_> = d.stages.iter().map(|s| s.name.as_str()).collect();
+    let names: Vec<_> = d.stages.iter().map(|s| &*s.name).collect();
     assert_eq!(names, ["manager", "data-owner", "triage"]);
     let triage: Vec<_> = d.stages[2]
         .approvers
         .iter()
-        .map(|a| a.id.as_str())
+        .map(|a| &*a.id)
         .collect();
     assert_eq!(triage, ["bianca.bi@contoso.com", "lea.lead@contoso.com"]);
 }
@@ -289,7 +290,7 @@ fn suggestion_cannot_lower_approvals_via_a_standard_change() {
     // Asked by someone else, it needs the manager and the triage stage.
     let d = suggested(ADA);
     assert_eq!(d.outcome, Outcome::NeedsApproval, "{:?}", codes(&d));
-    let names: Vec<_> = d.stages.iter().map(|s| s.name.as_str()).collect();
+    let names: Vec<_> = d.stages.iter().map(|s| &*s.name).collect();
     assert_eq!(names, ["manager", "triage"]);
 }
 
@@ -314,8 +315,8 @@ fn suggestion_outside_the_catalog_is_denied() {
 fn unresolved_requests_list_close_catalog_entries() {
     let d = decide(&policy(), &request(ADA, ADA, "acess to finanse BI"));
     assert_eq!(d.outcome, Outcome::Deny);
-    assert_eq!(d.suggestions[0].entry, "Finance BI");
-    assert_eq!(d.suggestions[0].group, "GRP-FINANCE-BI-READ");
+    assert_eq!(&*d.suggestions[0].entry, "Finance BI");
+    assert_eq!(&*d.suggestions[0].group, "GRP-FINANCE-BI-READ");
     assert!(d.suggestions[0].score > 0.5);
     assert!(d.suggestions.windows(2).all(|w| w[0].score >= w[1].score));
 }
@@ -341,7 +342,7 @@ fn patterns_resolve_normalised_text() {
         "{:?}",
         codes(&d)
     );
-    assert_eq!(d.group.unwrap().key, "GRP-FINANCE-BI-READ");
+    assert_eq!(&*d.group.unwrap().key, "GRP-FINANCE-BI-READ");
 }
 
 #[test]
@@ -373,7 +374,7 @@ fn requester_and_target_never_approve() {
     let manager: Vec<_> = d.stages[0]
         .approvers
         .iter()
-        .map(|a| a.id.as_str())
+        .map(|a| &*a.id)
         .collect();
     assert_eq!(manager, ["lea.lead@contoso.com"]);
     // Dora (data owner) asking for herself: no other data owner, so the stage cannot be met.
@@ -397,7 +398,7 @@ fn n_of_m_stage_counts_distinct_eligible_approvers() {
     let p = policy();
     let d = decide(&p, &request(PAT, ADA, "AP Approvers"));
     assert_eq!(d.outcome, Outcome::NeedsApproval, "{:?}", codes(&d));
-    let security = d.stages.iter().find(|s| s.name == "security").unwrap();
+    let security = d.stages.iter().find(|s| &*s.name == "security").unwrap();
     assert_eq!(security.required, 2);
     assert_eq!(security.approvers.len(), 2);
     // If one security approver is the target, two can no longer approve.
@@ -445,7 +446,7 @@ fn guests_need_an_end_date_and_security_and_may_not_join_member_only_groups() {
     r.end_date = Some(at("2026-12-10T00:00:00Z"));
     let d = decide(&p, &r);
     assert_eq!(d.outcome, Outcome::NeedsApproval, "{:?}", codes(&d));
-    let names: Vec<_> = d.stages.iter().map(|s| s.name.as_str()).collect();
+    let names: Vec<_> = d.stages.iter().map(|s| &*s.name).collect();
     assert_eq!(names, ["manager", "data-owner", "security"]);
     assert_eq!(d.expiry.unwrap().max_duration_seconds, Some(30 * 86_400));
     let mut r = request(PAT, GUS, "HR Portal");

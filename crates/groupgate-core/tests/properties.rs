@@ -1,6 +1,7 @@
 //! Property tests: whatever the request, facts and time, no allow outcome for
 //! a role-assignable (or otherwise unmanageable) group, or for a group outside
 //! the catalog; and every decision is deterministic.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: a failure should panic
 
 mod common;
 
@@ -184,8 +185,8 @@ proptest! {
             prop_assert!(!g.role_assignable, "allowed a role-assignable group");
             let key = &d.group.as_ref().expect("allowed implies a group").key;
             let doc = p.document();
-            prop_assert!(doc.catalog.iter().any(|e| &e.group == key), "allowed `{key}` outside the catalog");
-            prop_assert!(doc.groups.iter().any(|g| &g.id == key && g.managed_via_itsm));
+            prop_assert!(doc.catalog.iter().any(|e| *e.group == **key), "allowed `{key}` outside the catalog");
+            prop_assert!(doc.groups.iter().any(|g| *g.id == **key && g.managed_via_itsm));
             let requester = facts.requester.as_ref().expect("allowed implies a requester");
             let target = facts.target.as_ref().expect("allowed implies a target");
             prop_assert!(requester.enabled && target.enabled);

@@ -5,6 +5,7 @@
 //!
 //! `GROUPGATE_BLESS=1 cargo test --test vectors` fills in `facts` (from the
 //! named directory snapshot) and `decision` for new vectors; review the diff.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: a failure should panic
 
 use groupgate_core::{CompiledPolicy, DirectorySnapshot, Expectation, Facts, Request};
 use serde::{Deserialize, Serialize};

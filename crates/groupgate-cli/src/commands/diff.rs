@@ -34,12 +34,12 @@ impl Summary {
                 .ok()
                 .and_then(|v| v.as_str().map(str::to_owned))
                 .unwrap_or_default(),
-            group: d.group.as_ref().map(|g| g.key.clone()),
+            group: d.group.as_ref().map(|g| g.key.to_string()),
             approvers: d
                 .stages
                 .iter()
                 .map(|s| {
-                    let ids: Vec<&str> = s.approvers.iter().map(|a| a.id.as_str()).collect();
+                    let ids: Vec<&str> = s.approvers.iter().map(|a| &*a.id).collect();
                     format!("{} ({} of {})", s.name, s.required, ids.join(", "))
                 })
                 .collect(),

@@ -5,6 +5,7 @@ use crate::model::GroupId;
 use crate::policy::{MatchKind, RiskTier};
 use chrono::{DateTime, TimeDelta, Utc};
 use serde::{Deserialize, Serialize};
+use std::sync::Arc;
 
 /// The verdict.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -24,43 +25,43 @@ pub enum Outcome {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ResolvedGroup {
     /// The group's key in the policy, e.g. `GRP-FINANCE-BI-READ`.
-    pub key: String,
+    pub key: Arc<str>,
     /// The group's object id.
     pub object_id: GroupId,
     /// Display name from the policy, when given.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub display_name: Option<String>,
+    pub display_name: Option<Arc<str>>,
     /// How the request text was matched.
     pub matched_by: MatchKind,
     /// What matched: the name, alias, phrase or pattern.
-    pub matched: String,
+    pub matched: Arc<str>,
     /// The catalog entry that matched, if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub catalog_entry: Option<String>,
+    pub catalog_entry: Option<Arc<str>>,
     /// Risk tier.
     pub risk: RiskTier,
     /// Tags.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub tags: Vec<String>,
+    #[serde(default, skip_serializing_if = "<[_]>::is_empty")]
+    pub tags: Arc<[Arc<str>]>,
 }
 
 /// Someone who may approve a stage.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Approver {
     /// UPN or object id.
-    pub id: String,
+    pub id: Arc<str>,
     /// Why they may approve: `manager`, `app_owner`, `data_owner`,
     /// `group:<name>` or `user`.
-    pub role: String,
+    pub role: Arc<str>,
 }
 
 /// One approval stage with its eligible approvers (requester and target excluded).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ApprovalStage {
     /// The stage's name.
-    pub name: String,
+    pub name: Arc<str>,
     /// The rule that added it, e.g. `groups[GRP-X].approval[manager]`.
-    pub source: String,
+    pub source: Arc<str>,
     /// How many distinct eligible approvers must approve.
     pub required: u32,
     /// The eligible approvers.
@@ -99,7 +100,7 @@ pub struct Expiry {
     pub max_duration_seconds: Option<i64>,
     /// The rule that set that maximum.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub max_duration_rule: Option<String>,
+    pub max_duration_rule: Option<Arc<str>>,
     /// The expiry if access is granted at the earliest execution time.
     pub projected: DateTime<Utc>,
 }
@@ -127,11 +128,11 @@ impl Expiry {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CatalogSuggestion {
     /// The catalog entry's name.
-    pub entry: String,
+    pub entry: Arc<str>,
     /// The group key it maps to.
-    pub group: String,
+    pub group: Arc<str>,
     /// The normalised name or alias that scored.
-    pub matched: String,
+    pub matched: Arc<str>,
     /// Similarity in `[0, 1]` (Sørensen–Dice over character trigrams).
     pub score: f64,
 }
@@ -162,7 +163,7 @@ pub struct Decision {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub suggestions: Vec<CatalogSuggestion>,
     /// The digest of the policy that decided.
-    pub policy_digest: String,
+    pub policy_digest: Arc<str>,
     /// The `now` the decision was made at.
     pub evaluated_at: DateTime<Utc>,
 }

@@ -1,119 +1,96 @@
 //! The evaluation steps, in order. Every applicable reason is recorded, not
 //! just the first, so one decision explains everything wrong with a request.
 
-use super::stages::plan_stages;
+use super::stages::{StageInputs, plan_stages};
 use super::{
-    ApprovalStage, CatalogSuggestion, Decision, Effect, Expiry, Outcome, Reason, ReasonCode,
-    ResolvedGroup,
+    Approver, ApprovalStage, CatalogSuggestion, Decision, Effect, Expiry, Outcome, Reason,
+    ReasonCode, ResolvedGroup,
 };
 use crate::model::{Facts, GroupKind, MembershipState, Request, User, UserType};
 use crate::policy::catalog::Lookup;
 use crate::policy::compile::{Cap, CompiledGroup, CompiledPersonRule, Inner, RequestLookup};
 use crate::policy::{MatchKind, normalize};
-use chrono::{DateTime, TimeDelta, Utc};
+use chrono::{DateTime, Utc};
+use std::sync::Arc;
 
-pub(crate) fn evaluate(
-    p: &Inner,
-    request: &Request,
-    facts: &Facts,
-    now: DateTime<Utc>,
-) -> Decision {
+pub(crate) fn evaluate(p: &Inner, request: &Request, facts: &Facts, now: DateTime<Utc>) -> Decision {
     let mut reasons: Vec<Reason> = Vec::with_capacity(8);
-    check_person(
-        "requester",
-        &request.requester,
-        &facts.requester,
-        &mut reasons,
-    );
-    check_person("target", &request.target, &facts.target, &mut reasons);
+    check_person(Role::Requester, &request.requester, &facts.requester, &mut reasons);
+    check_person(Role::Target, &request.target, &facts.target, &mut reasons);
 
-    let (group_idx, resolved, via_suggestion, suggestions) = resolve(p, request, &mut reasons);
-    let Some(group) = group_idx.and_then(|g| p.groups.get(g)) else {
-        return finish(p, now, Outcome::Deny, reasons, Plan::default(), suggestions);
+    let resolved = resolve(p, request, &mut reasons);
+    let Some(group) = resolved.group.and_then(|g| p.groups.get(g)) else {
+        return finish(p, now, Outcome::Deny, reasons, Plan::default(), resolved.suggestions);
     };
+    let described = resolved.described;
 
     check_group(group, facts, &mut reasons);
-    match facts.membership {
-        MembershipState::Direct => reasons.push(Reason::new(
-            ReasonCode::AlreadyMember,
-            format!("the target already is a direct member of `{}`", group.key),
-        )),
-        MembershipState::Transitive => reasons.push(Reason::new(
-            ReasonCode::AlreadyTransitiveMember,
-            format!(
-                "the target already has access to `{}` through a nested group",
-                group.key
-            ),
-        )),
-        MembershipState::NotMember => {}
-    }
-
     // Already a member: nothing will change, so approvals, windows and expiry
     // do not apply; only the checks above (people, resolution, group) can deny.
     if facts.membership != MembershipState::NotMember {
-        let outcome = if reasons.iter().any(|r| r.effect == Effect::Deny) {
-            Outcome::Deny
+        let code = if facts.membership == MembershipState::Direct {
+            ReasonCode::AlreadyMember
         } else {
-            Outcome::AlreadyMember
+            ReasonCode::AlreadyTransitiveMember
         };
+        reasons.push(Reason::new(code).detail("group", &group.key));
+        let outcome = if has_deny(&reasons) { Outcome::Deny } else { Outcome::AlreadyMember };
         let plan = Plan {
-            group: resolved,
+            group: described,
             ..Plan::default()
         };
-        return finish(p, now, outcome, reasons, plan, suggestions);
+        return finish(p, now, outcome, reasons, plan, Vec::new());
     }
 
-    let people = person_rules(group, facts.target.as_ref(), &mut reasons);
+    let people = person_rules(p, facts.target.as_ref(), &mut reasons);
     if let Some(target) = &facts.target {
         check_target_type(group, target, &mut reasons);
     }
     check_separation(p, group, facts, &mut reasons);
     let cap = check_end_date(group, &people, request, now, &mut reasons);
 
-    let standard = if via_suggestion {
+    let standard = if resolved.via_suggestion {
         None
     } else {
-        standard_change(p, group_idx.unwrap_or_default(), group, request, facts)
+        standard_change(p, resolved.group.unwrap_or_default(), group, request, facts)
     };
     let stages = match &standard {
         Some(name) => {
             reasons.push(
-                Reason::new(
-                    ReasonCode::StandardChange,
-                    format!(
-                        "standard change `{name}` pre-approves this request; no approval stages"
-                    ),
-                )
-                .rule(format!("standard_changes[{name}]")),
+                Reason::new(ReasonCode::StandardChange)
+                    .rule(&Arc::from(format!("standard_changes[{name}]")))
+                    .detail("standard_change", name),
             );
             Vec::new()
         }
         None => {
-            let triage = via_suggestion.then_some(&group.triage);
+            let triage = resolved.via_suggestion.then_some(&p.triage);
             let compiled = group
                 .stages
                 .iter()
                 .chain(people.iter().flat_map(|r| r.stages.iter()))
                 .chain(triage);
-            let stages = plan_stages(compiled, request, facts, &mut reasons);
+            let inputs = StageInputs {
+                group,
+                request,
+                facts,
+                manager: facts.target_manager.as_ref().map(|m| Approver {
+                    id: Arc::from(m.upn.as_str()),
+                    role: Arc::from("manager"),
+                }),
+            };
+            let stages = plan_stages(compiled, &inputs, &mut reasons);
             if stages.is_empty() {
-                reasons.push(Reason::new(
-                    ReasonCode::NoApprovalPath,
-                    format!(
-                        "no approval stage or standard change applies to `{}`",
-                        group.key
-                    ),
-                ));
+                reasons.push(Reason::new(ReasonCode::NoApprovalPath).detail("group", &group.key));
             }
             stages
         }
     };
 
     let earliest = window_opening(p, group, now, &mut reasons);
-    let expiry =
-        earliest.and_then(|at| plan_expiry(request.end_date, cap.as_ref(), at, &mut reasons));
+    let expiry = earliest.and_then(|at| plan_expiry(request.end_date, cap.as_ref(), at, &mut reasons));
 
-    let outcome = if reasons.iter().any(|r| r.effect == Effect::Deny) {
+    let outcome = if has_deny(&reasons) {
         Outcome::Deny
     } else if standard.is_some() {
         Outcome::PreApproved
@@ -121,12 +98,16 @@ pub(crate) fn evaluate(
         Outcome::NeedsApproval
     };
     let plan = Plan {
-        group: resolved,
+        group: described,
         stages,
         expiry,
         earliest,
     };
-    finish(p, now, outcome, reasons, plan, suggestions)
+    finish(p, now, outcome, reasons, plan, Vec::new())
+}
+
+fn has_deny(reasons: &[Reason]) -> bool {
+    reasons.iter().any(|r| r.effect == Effect::Deny)
 }
 
 #[derive(Default)]
@@ -152,77 +133,69 @@ fn finish(
     Decision {
         outcome,
         group: plan.group,
-        stages: if outcome == Outcome::NeedsApproval {
-            plan.stages
-        } else {
-            Vec::new()
-        },
+        stages: if outcome == Outcome::NeedsApproval { plan.stages } else { Vec::new() },
         expiry: if allowed { plan.expiry } else { None },
         earliest_execution: if allowed { plan.earliest } else { None },
         approval_deadline,
         reasons,
         suggestions,
-        policy_digest: p.digest.clone(),
+        policy_digest: Arc::clone(&p.digest),
         evaluated_at: now,
     }
 }
 
-/// Requester and target: found, the named person, enabled.
-fn check_person(role: &str, key: &str, user: &Option<User>, reasons: &mut Vec<Reason>) {
-    let (not_found, disabled) = if role == "requester" {
-        (ReasonCode::RequesterNotFound, ReasonCode::RequesterDisabled)
-    } else {
-        (ReasonCode::TargetNotFound, ReasonCode::TargetDisabled)
+#[derive(Clone, Copy)]
+enum Role {
+    Requester,
+    Target,
+}
+
+/// Requester and target: found, the person named, enabled.
+fn check_person(role: Role, key: &str, user: &Option<User>, reasons: &mut Vec<Reason>) {
+    let (name, not_found, disabled) = match role {
+        Role::Requester => ("requester", ReasonCode::RequesterNotFound, ReasonCode::RequesterDisabled),
+        Role::Target => ("target", ReasonCode::TargetNotFound, ReasonCode::TargetDisabled),
     };
     match user {
-        None => reasons.push(
-            Reason::new(
-                not_found,
-                format!("the {role} `{key}` was not found in the directory"),
-            )
-            .detail(role, key),
-        ),
-        Some(u) if !u.is_named_by(key) => reasons.push(
-            Reason::new(
-                not_found,
-                format!(
-                    "the directory facts describe `{}`, not the {role} `{key}`",
-                    u.upn
-                ),
-            )
-            .detail(role, key),
-        ),
-        Some(u) if !u.enabled => reasons.push(
-            Reason::new(
-                disabled,
-                format!("the {role} `{}` is disabled in the directory", u.upn),
-            )
-            .detail(role, u.upn.clone()),
-        ),
+        None => reasons.push(Reason::new(not_found).detail(name, key)),
+        Some(u) if !u.is_named_by(key) => {
+            reasons.push(Reason::new(not_found).detail(name, key).detail("described", u.upn.as_str()))
+        }
+        Some(u) if !u.enabled => reasons.push(Reason::new(disabled).detail(name, u.upn.as_str())),
         Some(_) => {}
     }
 }
 
-type Resolved = (
-    Option<usize>,
-    Option<ResolvedGroup>,
-    bool,
-    Vec<CatalogSuggestion>,
-);
+/// What resolution produced.
+struct Resolved {
+    group: Option<usize>,
+    described: Option<ResolvedGroup>,
+    via_suggestion: bool,
+    suggestions: Vec<CatalogSuggestion>,
+}
 
 /// Catalog first; the suggestion only when the catalog finds nothing.
 fn resolve(p: &Inner, request: &Request, reasons: &mut Vec<Reason>) -> Resolved {
-    let describe = |g: usize, kind: MatchKind, matched: String, entry: Option<String>| {
+    let describe = |g: usize, kind: MatchKind, matched: Arc<str>, entry: Option<Arc<str>>| {
         p.groups.get(g).map(|group| ResolvedGroup {
-            key: group.key.clone(),
-            object_id: group.object_id.as_str().into(),
+            key: Arc::clone(&group.key),
+            object_id: group.object_id.clone(),
             display_name: group.display_name.clone(),
             matched_by: kind,
             matched,
             catalog_entry: entry,
             risk: group.risk,
-            tags: group.tags.clone(),
+            tags: Arc::clone(&group.tags),
         })
+    };
+    let unresolved = |reasons: &mut Vec<Reason>| {
+        reasons.push(Reason::new(ReasonCode::ResourceUnresolved).detail("resource", request.resource.as_str()));
+        Resolved {
+            group: None,
+            described: None,
+            via_suggestion: false,
+            suggestions: suggest(p, request),
+        }
     };
     match p.lookup_request(request) {
         RequestLookup::Catalog(Lookup::Found {
@@ -231,147 +204,101 @@ fn resolve(p: &Inner, request: &Request, reasons: &mut Vec<Reason>) -> Resolved 
             kind,
             matched,
         }) => {
-            let entry_name = p.catalog.entries.get(entry).map(|e| e.name.clone());
+            let entry_name = p.catalog.entries.get(entry).map(|e| Arc::clone(&e.name));
             let code = match kind {
                 MatchKind::Name => ReasonCode::ResolvedByName,
                 MatchKind::Alias => ReasonCode::ResolvedByAlias,
                 MatchKind::Pattern => ReasonCode::ResolvedByPattern,
                 MatchKind::Phrase | MatchKind::Suggestion => ReasonCode::ResolvedByPhrase,
             };
-            let key = p
-                .groups
-                .get(group)
-                .map(|g| g.key.as_str())
-                .unwrap_or_default();
-            reasons.push(
-                Reason::new(
-                    code,
-                    format!(
-                        "`{}` resolves to `{key}` through catalog entry `{}` (matched `{matched}`)",
-                        request.resource,
-                        entry_name.as_deref().unwrap_or_default()
-                    ),
-                )
-                .detail("matched", matched.clone()),
-            );
+            let key = p.groups.get(group).map(|g| Arc::clone(&g.key)).unwrap_or_else(|| Arc::from(""));
+            let mut reason = Reason::new(code)
+                .detail("resource", request.resource.as_str())
+                .detail("group", &key)
+                .detail("matched", &matched);
+            if let Some(e) = &entry_name {
+                reason = reason.detail("entry", e);
+            }
+            reasons.push(reason);
             if let Some(s) = &request.suggestion {
-                let same = p.suggested_group(&s.group) == Some(group)
-                    || p.group_by_key.get(s.group.trim()) == Some(&group);
-                let (code, message) = if same {
-                    (
-                        ReasonCode::SuggestionConfirmed,
-                        format!("the suggestion from `{}` names the same group", s.source),
-                    )
+                let code = if p.suggested_group(&s.group) == Some(group) {
+                    ReasonCode::SuggestionConfirmed
                 } else {
-                    (
-                        ReasonCode::SuggestionMismatch,
-                        format!(
-                            "the suggestion `{}` from `{}` differs; the catalog's `{key}` is used",
-                            s.group, s.source
-                        ),
-                    )
+                    ReasonCode::SuggestionMismatch
                 };
                 reasons.push(
-                    Reason::new(code, message)
-                        .detail("suggested", s.group.clone())
-                        .detail("source", s.source.clone()),
+                    Reason::new(code)
+                        .detail("suggested", s.group.as_str())
+                        .detail("source", s.source.as_str())
+                        .detail("group", &key),
                 );
             }
-            (
-                Some(group),
-                describe(group, kind, matched, entry_name),
-                false,
-                Vec::new(),
-            )
+            Resolved {
+                group: Some(group),
+                described: describe(group, kind, matched, entry_name),
+                via_suggestion: false,
+                suggestions: Vec::new(),
+            }
         }
         RequestLookup::Catalog(Lookup::Ambiguous { groups }) => {
-            let keys: Vec<&str> = groups
-                .iter()
-                .filter_map(|g| p.groups.get(*g))
-                .map(|g| g.key.as_str())
-                .collect();
+            let keys: Vec<&str> = groups.iter().filter_map(|g| p.groups.get(*g)).map(|g| &*g.key).collect();
             reasons.push(
-                Reason::new(
-                    ReasonCode::ResourceAmbiguous,
-                    format!(
-                        "`{}` matches several groups ({}); it is never guessed",
-                        request.resource,
-                        keys.join(", ")
-                    ),
-                )
-                .detail("groups", keys.join(",")),
+                Reason::new(ReasonCode::ResourceAmbiguous)
+                    .detail("resource", request.resource.as_str())
+                    .detail("groups", keys.join(",").as_str()),
             );
-            (None, None, false, suggest(p, request))
+            Resolved {
+                group: None,
+                described: None,
+                via_suggestion: false,
+                suggestions: suggest(p, request),
+            }
         }
         RequestLookup::Suggested(group) => {
-            let s = request.suggestion.as_ref();
-            let key = p
-                .groups
-                .get(group)
-                .map(|g| g.key.as_str())
+            let (suggested, source) = request
+                .suggestion
+                .as_ref()
+                .map(|s| (s.group.as_str(), s.source.as_str()))
                 .unwrap_or_default();
+            let key = p.groups.get(group).map(|g| Arc::clone(&g.key)).unwrap_or_else(|| Arc::from(""));
             reasons.push(
-                Reason::new(
-                    ReasonCode::ResolvedBySuggestion,
-                    format!(
-                        "`{}` is not in the catalog; the suggested group `{key}` goes forward only with a triage approval",
-                        request.resource
-                    ),
-                )
-                .detail("source", s.map(|s| s.source.clone()).unwrap_or_default()),
+                Reason::new(ReasonCode::ResolvedBySuggestion)
+                    .detail("resource", request.resource.as_str())
+                    .detail("group", &key)
+                    .detail("source", source),
             );
-            let matched = s.map(|s| s.group.clone()).unwrap_or_default();
-            (
-                Some(group),
-                describe(group, MatchKind::Suggestion, matched, None),
-                true,
-                Vec::new(),
-            )
+            Resolved {
+                group: Some(group),
+                described: describe(group, MatchKind::Suggestion, Arc::from(suggested), None),
+                via_suggestion: true,
+                suggestions: Vec::new(),
+            }
         }
         RequestLookup::SuggestionOutside => {
-            let s = request.suggestion.as_ref();
-            reasons.push(unresolved(request));
-            reasons.push(
-                Reason::new(
-                    ReasonCode::SuggestionNotInCatalog,
-                    format!(
-                        "the suggested group `{}` is not in the catalog",
-                        s.map(|s| s.group.as_str()).unwrap_or_default()
-                    ),
-                )
-                .detail("source", s.map(|s| s.source.clone()).unwrap_or_default()),
-            );
-            (None, None, false, suggest(p, request))
+            let resolved = unresolved(reasons);
+            if let Some(s) = &request.suggestion {
+                reasons.push(
+                    Reason::new(ReasonCode::SuggestionNotInCatalog)
+                        .detail("suggested", s.group.as_str())
+                        .detail("source", s.source.as_str()),
+                );
+            }
+            resolved
         }
-        RequestLookup::Catalog(Lookup::NotFound) => {
-            reasons.push(unresolved(request));
-            (None, None, false, suggest(p, request))
-        }
+        RequestLookup::Catalog(Lookup::NotFound) => unresolved(reasons),
     }
-}
-
-fn unresolved(request: &Request) -> Reason {
-    Reason::new(
-        ReasonCode::ResourceUnresolved,
-        format!("`{}` matches no catalog entry", request.resource),
-    )
 }
 
 fn suggest(p: &Inner, request: &Request) -> Vec<CatalogSuggestion> {
     let m = &p.document.matching;
     p.catalog
-        .suggest(
-            &normalize(&request.resource),
-            &m.ignore_words,
-            m.max_suggestions,
-            m.min_suggestion_score,
-        )
+        .suggest(&normalize(&request.resource), &m.ignore_words, m.max_suggestions, m.min_suggestion_score)
         .into_iter()
         .filter_map(|(entry, matched, score)| {
             let e = p.catalog.entries.get(entry)?;
             Some(CatalogSuggestion {
-                entry: e.name.clone(),
-                group: p.groups.get(e.group)?.key.clone(),
+                entry: Arc::clone(&e.name),
+                group: Arc::clone(&p.groups.get(e.group)?.key),
                 matched,
                 score,
             })
@@ -382,113 +309,58 @@ fn suggest(p: &Inner, request: &Request) -> Vec<CatalogSuggestion> {
 /// Managed via ITSM, and a kind of group the directory lets groupgate change.
 fn check_group(group: &CompiledGroup, facts: &Facts, reasons: &mut Vec<Reason>) {
     if !group.managed {
-        reasons.push(Reason::new(
-            ReasonCode::GroupNotManaged,
-            format!("`{}` is not managed via ITSM in the policy", group.key),
-        ));
+        reasons.push(Reason::new(ReasonCode::GroupNotManaged).rule(&group.rule).detail("group", &group.key));
     }
     let Some(g) = &facts.group else {
-        reasons.push(Reason::new(
-            ReasonCode::GroupNotInDirectory,
-            format!(
-                "the directory has no group `{}` ({})",
-                group.key, group.object_id
-            ),
-        ));
+        reasons.push(
+            Reason::new(ReasonCode::GroupNotInDirectory)
+                .detail("group", &group.key)
+                .detail("object_id", group.object_id.as_str()),
+        );
         return;
     };
-    if !g.id.as_str().eq_ignore_ascii_case(&group.object_id) {
+    if !g.id.as_str().eq_ignore_ascii_case(group.object_id.as_str()) {
         reasons.push(
-            Reason::new(
-                ReasonCode::GroupFactsMismatch,
-                format!(
-                    "the directory facts describe group `{}`, not `{}`",
-                    g.id, group.object_id
-                ),
-            )
-            .detail("expected", group.object_id.clone()),
+            Reason::new(ReasonCode::GroupFactsMismatch)
+                .detail("expected", group.object_id.as_str())
+                .detail("found", g.id.as_str()),
         );
         return;
     }
+    let kind = g.kind();
     let checks = [
-        (
-            g.role_assignable,
-            ReasonCode::GroupRoleAssignable,
-            "is role-assignable",
-        ),
-        (
-            g.dynamic_membership,
-            ReasonCode::GroupDynamicMembership,
-            "has dynamic membership",
-        ),
-        (
-            g.on_premises_synced,
-            ReasonCode::GroupOnPremisesSynced,
-            "is synced from on-premises AD",
-        ),
-        (
-            g.kind() == GroupKind::MailEnabledSecurity,
-            ReasonCode::GroupMailEnabledSecurity,
-            "is a mail-enabled security group (members read-only through Graph)",
-        ),
-        (
-            g.kind() == GroupKind::Distribution,
-            ReasonCode::GroupDistributionList,
-            "is a distribution list (members read-only through Graph)",
-        ),
+        (g.role_assignable, ReasonCode::GroupRoleAssignable),
+        (g.dynamic_membership, ReasonCode::GroupDynamicMembership),
+        (g.on_premises_synced, ReasonCode::GroupOnPremisesSynced),
+        (kind == GroupKind::MailEnabledSecurity, ReasonCode::GroupMailEnabledSecurity),
+        (kind == GroupKind::Distribution, ReasonCode::GroupDistributionList),
     ];
-    for (applies, code, what) in checks {
+    for (applies, code) in checks {
         if applies {
-            reasons.push(Reason::new(
-                code,
-                format!(
-                    "`{}` {what}; it is never changed through the ticket path",
-                    group.key
-                ),
-            ));
+            reasons.push(Reason::new(code).detail("group", &group.key));
         }
     }
 }
 
 /// The contractor and guest rules that apply to the target.
-fn person_rules<'g>(
-    group: &'g CompiledGroup,
-    target: Option<&User>,
-    reasons: &mut Vec<Reason>,
-) -> Vec<&'g CompiledPersonRule> {
-    let Some(target) = target else {
-        return Vec::new();
-    };
+fn person_rules<'p>(p: &'p Inner, target: Option<&User>, reasons: &mut Vec<Reason>) -> Vec<&'p CompiledPersonRule> {
+    let Some(target) = target else { return Vec::new() };
     let mut out = Vec::new();
-    if let Some(rule) = &group.contractors
-        && rule
-            .employee_types
-            .iter()
-            .any(|t| target.is_employee_type(t))
+    if let Some(rule) = &p.contractors
+        && rule.employee_types.iter().any(|t| target.is_employee_type(t))
     {
         reasons.push(
-            Reason::new(
-                ReasonCode::ContractorRule,
-                format!(
-                    "`{}` is a contractor (`{}`)",
-                    target.upn,
-                    target.employee_type.as_deref().unwrap_or_default()
-                ),
-            )
-            .rule(rule.rule.clone()),
+            Reason::new(ReasonCode::ContractorRule)
+                .rule(&rule.rule)
+                .detail("target", target.upn.as_str())
+                .detail("employee_type", target.employee_type.as_deref().unwrap_or_default()),
         );
         out.push(rule);
     }
-    if let Some(rule) = &group.guests
+    if let Some(rule) = &p.guests
         && target.user_type == UserType::Guest
     {
-        reasons.push(
-            Reason::new(
-                ReasonCode::GuestRule,
-                format!("`{}` is a guest", target.upn),
-            )
-            .rule(rule.rule.clone()),
-        );
+        reasons.push(Reason::new(ReasonCode::GuestRule).rule(&rule.rule).detail("target", target.upn.as_str()));
         out.push(rule);
     }
     out
@@ -498,31 +370,27 @@ fn check_target_type(group: &CompiledGroup, target: &User, reasons: &mut Vec<Rea
     if let Some(allowed) = &group.allowed_user_types
         && !allowed.contains(&target.user_type)
     {
+        let user_type = match target.user_type {
+            UserType::Member => "Member",
+            UserType::Guest => "Guest",
+        };
         reasons.push(
-            Reason::new(
-                ReasonCode::UserTypeNotAllowed,
-                format!(
-                    "`{}` may not join `{}` as a {:?}",
-                    target.upn, group.key, target.user_type
-                ),
-            )
-            .rule(format!("groups[{}]", group.key)),
+            Reason::new(ReasonCode::UserTypeNotAllowed)
+                .rule(&group.rule)
+                .detail("target", target.upn.as_str())
+                .detail("group", &group.key)
+                .detail("user_type", user_type),
         );
     }
     if let Some(allowed) = &group.allowed_employee_types
         && !allowed.iter().any(|t| target.is_employee_type(t))
     {
         reasons.push(
-            Reason::new(
-                ReasonCode::EmployeeTypeNotAllowed,
-                format!(
-                    "employee type `{}` may not join `{}` (allowed: {})",
-                    target.employee_type.as_deref().unwrap_or("none"),
-                    group.key,
-                    allowed.join(", ")
-                ),
-            )
-            .rule(format!("groups[{}]", group.key)),
+            Reason::new(ReasonCode::EmployeeTypeNotAllowed)
+                .rule(&group.rule)
+                .detail("employee_type", target.employee_type.as_deref().unwrap_or("none"))
+                .detail("group", &group.key)
+                .detail("allowed", allowed.join(", ").as_str()),
         );
     }
 }
@@ -533,18 +401,13 @@ fn check_separation(p: &Inner, group: &CompiledGroup, facts: &Facts, reasons: &m
             let held = facts
                 .target_groups
                 .iter()
-                .any(|g| g.as_str().eq_ignore_ascii_case(&other.object_id));
+                .any(|g| g.as_str().eq_ignore_ascii_case(other.object_id.as_str()));
             if held {
                 reasons.push(
-                    Reason::new(
-                        ReasonCode::SeparationOfDuties,
-                        format!(
-                            "the target is in `{}`, which may not be held together with `{}`",
-                            other.key, group.key
-                        ),
-                    )
-                    .rule(format!("separation_of_duties[{rule}]"))
-                    .detail("conflicting_group", other.key.clone()),
+                    Reason::new(ReasonCode::SeparationOfDuties)
+                        .rule(rule)
+                        .detail("group", &group.key)
+                        .detail("conflicting_group", &other.key),
                 );
             }
         }
@@ -559,40 +422,28 @@ fn check_end_date(
     now: DateTime<Utc>,
     reasons: &mut Vec<Reason>,
 ) -> Option<Cap> {
-    let mut rules: Vec<&str> = group.end_date_rules.iter().map(String::as_str).collect();
-    rules.extend(
-        people
-            .iter()
-            .filter(|r| r.end_date_required)
-            .map(|r| r.rule.as_str()),
-    );
-    for rule in &rules {
-        reasons.push(
-            Reason::new(ReasonCode::EndDateRequirement, "an end date is required").rule(*rule),
-        );
+    let person_rules = people.iter().filter(|r| r.end_date_required).map(|r| &r.rule);
+    let mut required = 0;
+    for rule in group.end_date_rules.iter().chain(person_rules) {
+        reasons.push(Reason::new(ReasonCode::EndDateRequirement).rule(rule));
+        required += 1;
     }
     match request.end_date {
-        None if !rules.is_empty() => reasons.push(Reason::new(
-            ReasonCode::EndDateRequired,
-            format!(
-                "an end date is required (by {}) and the request has none",
-                rules.join(", ")
-            ),
-        )),
-        Some(end) if end <= now => reasons.push(
-            Reason::new(
-                ReasonCode::EndDateNotInFuture,
-                format!("the end date {} is not in the future", end.to_rfc3339()),
-            )
-            .detail("end_date", end.to_rfc3339()),
-        ),
+        None if required > 0 => {
+            let by: Vec<&str> = reasons
+                .iter()
+                .filter(|r| r.code == ReasonCode::EndDateRequirement)
+                .filter_map(|r| r.rule.as_deref())
+                .collect();
+            let by = by.join(", ");
+            reasons.push(Reason::new(ReasonCode::EndDateRequired).detail("required_by", by.as_str()));
+        }
+        Some(end) if end <= now => reasons.push(Reason::new(ReasonCode::EndDateNotInFuture).detail("end_date", end)),
         _ => {}
     }
     let mut cap = group.cap.clone();
-    for rule in people {
-        if let Some(c) = &rule.cap
-            && cap.as_ref().is_none_or(|cur| c.seconds < cur.seconds)
-        {
+    for c in people.iter().filter_map(|r| r.cap.as_ref()) {
+        if cap.as_ref().is_none_or(|cur| c.seconds < cur.seconds) {
             cap = Some(c.clone());
         }
     }
@@ -606,7 +457,7 @@ fn standard_change(
     group: &CompiledGroup,
     request: &Request,
     facts: &Facts,
-) -> Option<String> {
+) -> Option<Arc<str>> {
     let requester_is_manager = facts.target_manager.as_ref().is_some_and(|m| {
         m.is_named_by(&request.requester) || facts.requester.as_ref().is_some_and(|r| r.id == m.id)
     });
@@ -617,13 +468,10 @@ fn standard_change(
                 && group.risk <= sc.max_risk
                 && (!sc.requester_is_target_manager || requester_is_manager)
                 && sc.target_user_types.as_ref().is_none_or(|types| {
-                    facts
-                        .target
-                        .as_ref()
-                        .is_some_and(|t| types.contains(&t.user_type))
+                    facts.target.as_ref().is_some_and(|t| types.contains(&t.user_type))
                 })
         })
-        .map(|sc| sc.name.clone())
+        .map(|sc| Arc::clone(&sc.name))
 }
 
 fn window_opening(
@@ -637,29 +485,14 @@ fn window_opening(
     };
     match window.next_opening(now) {
         None => {
-            reasons.push(
-                Reason::new(
-                    ReasonCode::NoChangeWindow,
-                    format!(
-                        "change window `{}` does not open in the next 400 days",
-                        window.name
-                    ),
-                )
-                .rule(format!("change_windows[{}]", window.name)),
-            );
+            reasons.push(Reason::new(ReasonCode::NoChangeWindow).rule(&window.rule).detail("window", &window.name));
             None
         }
         Some(at) if at > now => {
-            let mut reason = Reason::new(
-                ReasonCode::ChangeWindowClosed,
-                format!(
-                    "change window `{}` is closed; execution waits until {}",
-                    window.name,
-                    at.to_rfc3339()
-                ),
-            )
-            .rule(format!("change_windows[{}]", window.name))
-            .detail("next_opening", at.to_rfc3339());
+            let mut reason = Reason::new(ReasonCode::ChangeWindowClosed)
+                .rule(&window.rule)
+                .detail("window", &window.name)
+                .detail("next_opening", at);
             if let Some(blackout) = window.blackout_at(now) {
                 reason = reason.detail("blackout", blackout);
             }
@@ -679,52 +512,21 @@ fn plan_expiry(
     if end_date.is_none() && cap.is_none() {
         return None;
     }
-    let expiry = Expiry {
+    let mut expiry = Expiry {
         end_date,
         max_duration_seconds: cap.map(|c| c.seconds),
-        max_duration_rule: cap.map(|c| c.rule.clone()),
+        max_duration_rule: cap.map(|c| Arc::clone(&c.rule)),
         projected: earliest,
     };
-    let projected = expiry.expires_at(earliest);
+    expiry.projected = expiry.expires_at(earliest);
     if let Some(end) = end_date {
-        reasons.push(
-            Reason::new(
-                ReasonCode::ExpiryEndDate,
-                format!("access ends at the requested end date {}", end.to_rfc3339()),
-            )
-            .detail("end_date", end.to_rfc3339()),
-        );
+        reasons.push(Reason::new(ReasonCode::ExpiryEndDate).detail("end_date", end));
     }
     if let Some(c) = cap {
-        let days = c.seconds as f64 / 86_400.0;
-        reasons.push(
-            Reason::new(
-                ReasonCode::ExpiryMaxDuration,
-                format!("access may last at most {days} day(s), counted from when it is granted"),
-            )
-            .rule(c.rule.clone())
-            .detail("max_duration_seconds", c.seconds.to_string()),
-        );
-        if let Some(end) = end_date {
-            let cap_end = earliest
-                .checked_add_signed(TimeDelta::try_seconds(c.seconds).unwrap_or(TimeDelta::MAX))
-                .unwrap_or(DateTime::<Utc>::MAX_UTC);
-            if end > cap_end {
-                reasons.push(
-                    Reason::new(
-                        ReasonCode::ExpiryCapped,
-                        format!(
-                            "the end date lies beyond the maximum; access would end at {}",
-                            cap_end.to_rfc3339()
-                        ),
-                    )
-                    .rule(c.rule.clone()),
-                );
-            }
+        reasons.push(Reason::new(ReasonCode::ExpiryMaxDuration).rule(&c.rule).detail("max_duration_seconds", c.seconds));
+        if end_date.is_some_and(|end| end > expiry.projected) {
+            reasons.push(Reason::new(ReasonCode::ExpiryCapped).rule(&c.rule).detail("expires_at", expiry.projected));
         }
     }
-    Some(Expiry {
-        projected,
-        ..expiry
-    })
+    Some(expiry)
 }

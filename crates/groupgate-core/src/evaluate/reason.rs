@@ -1,8 +1,13 @@
 //! Reasons: every step of a decision, with a stable code. `docs/reason-codes.md`
 //! documents each code; a test keeps the two in step.
 
-use serde::{Deserialize, Serialize};
+use chrono::{DateTime, SecondsFormat, Utc};
+use serde::ser::{SerializeMap, SerializeStruct};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use std::borrow::Cow;
 use std::collections::BTreeMap;
+use std::fmt;
+use std::sync::Arc;
 
 /// What a reason does to the decision.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -132,42 +137,364 @@ reason_codes! {
     ChangeWindowClosed = "CHANGE_WINDOW_CLOSED" => Require,
 }
 
-/// One step of a decision.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// A detail value: text, a time or a number, always serialised as a string.
+#[derive(Debug, Clone)]
+pub enum DetailValue {
+    /// Text.
+    Text(Arc<str>),
+    /// An instant, written as RFC 3339 in UTC.
+    Time(DateTime<Utc>),
+    /// A whole number.
+    Int(i64),
+}
+
+impl fmt::Display for DetailValue {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            DetailValue::Text(t) => f.write_str(t),
+            DetailValue::Time(t) => f.write_str(&t.to_rfc3339_opts(SecondsFormat::AutoSi, true)),
+            DetailValue::Int(n) => write!(f, "{n}"),
+        }
+    }
+}
+
+impl PartialEq for DetailValue {
+    fn eq(&self, other: &Self) -> bool {
+        match (self, other) {
+            (DetailValue::Text(a), DetailValue::Text(b)) => a == b,
+            _ => self.to_string() == other.to_string(),
+        }
+    }
+}
+
+impl Eq for DetailValue {}
+
+impl PartialEq<str> for DetailValue {
+    fn eq(&self, other: &str) -> bool {
+        match self {
+            DetailValue::Text(t) => &**t == other,
+            _ => self.to_string() == other,
+        }
+    }
+}
+
+impl PartialEq<&str> for DetailValue {
+    fn eq(&self, other: &&str) -> bool {
+        self == *other
+    }
+}
+
+impl From<&str> for DetailValue {
+    fn from(v: &str) -> Self {
+        DetailValue::Text(Arc::from(v))
+    }
+}
+
+impl From<&Arc<str>> for DetailValue {
+    fn from(v: &Arc<str>) -> Self {
+        DetailValue::Text(Arc::clone(v))
+    }
+}
+
+impl From<DateTime<Utc>> for DetailValue {
+    fn from(v: DateTime<Utc>) -> Self {
+        DetailValue::Time(v)
+    }
+}
+
+impl From<i64> for DetailValue {
+    fn from(v: i64) -> Self {
+        DetailValue::Int(v)
+    }
+}
+
+/// Machine-readable details of a reason: a small map from key to value,
+/// serialised as a JSON object with sorted keys.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Details(Vec<(Cow<'static, str>, DetailValue)>);
+
+impl Details {
+    /// The value of `key`, if present.
+    pub fn get(&self, key: &str) -> Option<&DetailValue> {
+        self.0.iter().find(|(k, _)| k == key).map(|(_, v)| v)
+    }
+
+    /// Whether there are no details.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// The details in key order.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &DetailValue)> {
+        let mut sorted: Vec<_> = self.0.iter().map(|(k, v)| (k.as_ref(), v)).collect();
+        sorted.sort_by(|a, b| a.0.cmp(b.0));
+        sorted.into_iter()
+    }
+
+    fn text(&self, key: &str) -> String {
+        self.get(key).map(ToString::to_string).unwrap_or_default()
+    }
+}
+
+impl std::ops::Index<&str> for Details {
+    type Output = DetailValue;
+
+    /// The value of `key`. Panics when absent, like `BTreeMap`'s index; use
+    /// [`Details::get`] when a key may be missing.
+    #[allow(clippy::panic)]
+    fn index(&self, key: &str) -> &DetailValue {
+        match self.get(key) {
+            Some(v) => v,
+            None => panic!("no detail `{key}`"),
+        }
+    }
+}
+
+impl Serialize for Details {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(Some(self.0.len()))?;
+        for (k, v) in self.iter() {
+            map.serialize_entry(k, &v.to_string())?;
+        }
+        map.end()
+    }
+}
+
+impl<'de> Deserialize<'de> for Details {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let map = BTreeMap::<String, String>::deserialize(deserializer)?;
+        Ok(Details(
+            map.into_iter()
+                .map(|(k, v)| (Cow::Owned(k), DetailValue::Text(Arc::from(v))))
+                .collect(),
+        ))
+    }
+}
+
+/// One step of a decision: a stable code, the rule that contributed it, and
+/// details. Its human message is rendered from those (see [`Reason::message`]),
+/// so evaluation does no string formatting.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Reason {
     /// The stable code.
     pub code: ReasonCode,
     /// What the code does to the decision.
     pub effect: Effect,
-    /// A sentence for people.
-    pub message: String,
     /// The policy rule that contributed it, e.g. `tag_rules[financial-data]`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub rule: Option<String>,
+    pub rule: Option<Arc<str>>,
     /// Machine-readable details.
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub details: BTreeMap<String, String>,
+    pub details: Details,
 }
 
 impl Reason {
-    pub(crate) fn new(code: ReasonCode, message: impl Into<String>) -> Self {
+    pub(crate) fn new(code: ReasonCode) -> Self {
         Self {
             code,
             effect: code.effect(),
-            message: message.into(),
             rule: None,
-            details: BTreeMap::new(),
+            details: Details::default(),
         }
     }
 
-    pub(crate) fn rule(mut self, rule: impl Into<String>) -> Self {
-        self.rule = Some(rule.into());
+    pub(crate) fn rule(mut self, rule: &Arc<str>) -> Self {
+        self.rule = Some(Arc::clone(rule));
         self
     }
 
-    pub(crate) fn detail(mut self, key: &str, value: impl Into<String>) -> Self {
-        self.details.insert(key.to_owned(), value.into());
+    pub(crate) fn detail(mut self, key: &'static str, value: impl Into<DetailValue>) -> Self {
+        self.details.0.push((Cow::Borrowed(key), value.into()));
         self
+    }
+
+    /// A sentence for people, rendered from the code and details.
+    pub fn message(&self) -> String {
+        let d = |k: &str| self.details.text(k);
+        match self.code {
+            ReasonCode::RequesterNotFound | ReasonCode::TargetNotFound => {
+                let role = if self.code == ReasonCode::RequesterNotFound { "requester" } else { "target" };
+                match self.details.get("described") {
+                    Some(other) => format!("the directory facts describe `{other}`, not the {role} `{}`", d(role)),
+                    None => format!("the {role} `{}` was not found in the directory", d(role)),
+                }
+            }
+            ReasonCode::RequesterDisabled => format!("the requester `{}` is disabled in the directory", d("requester")),
+            ReasonCode::TargetDisabled => format!("the target `{}` is disabled in the directory", d("target")),
+            ReasonCode::ResourceUnresolved => format!("`{}` matches no catalog entry", d("resource")),
+            ReasonCode::ResourceAmbiguous => {
+                format!("`{}` matches several groups ({}); it is never guessed", d("resource"), d("groups"))
+            }
+            ReasonCode::SuggestionNotInCatalog => {
+                format!("the suggested group `{}` (from `{}`) is not in the catalog", d("suggested"), d("source"))
+            }
+            ReasonCode::GroupNotManaged => format!("`{}` is not managed via ITSM in the policy", d("group")),
+            ReasonCode::GroupNotInDirectory => {
+                format!("the directory has no group `{}` ({})", d("group"), d("object_id"))
+            }
+            ReasonCode::GroupFactsMismatch => {
+                format!("the directory facts describe group `{}`, not `{}`", d("found"), d("expected"))
+            }
+            ReasonCode::GroupRoleAssignable => never(&d("group"), "is role-assignable"),
+            ReasonCode::GroupDynamicMembership => never(&d("group"), "has dynamic membership"),
+            ReasonCode::GroupOnPremisesSynced => never(&d("group"), "is synced from on-premises AD"),
+            ReasonCode::GroupMailEnabledSecurity => {
+                never(&d("group"), "is a mail-enabled security group (members read-only through Graph)")
+            }
+            ReasonCode::GroupDistributionList => {
+                never(&d("group"), "is a distribution list (members read-only through Graph)")
+            }
+            ReasonCode::UserTypeNotAllowed => {
+                format!("`{}` may not join `{}` as a {}", d("target"), d("group"), d("user_type"))
+            }
+            ReasonCode::EmployeeTypeNotAllowed => format!(
+                "employee type `{}` may not join `{}` (allowed: {})",
+                d("employee_type"),
+                d("group"),
+                d("allowed")
+            ),
+            ReasonCode::EndDateRequired => {
+                format!("an end date is required (by {}) and the request has none", d("required_by"))
+            }
+            ReasonCode::EndDateNotInFuture => format!("the end date {} is not in the future", d("end_date")),
+            ReasonCode::SeparationOfDuties => format!(
+                "the target is in `{}`, which may not be held together with `{}`",
+                d("conflicting_group"),
+                d("group")
+            ),
+            ReasonCode::ManagerUnknown => {
+                format!("stage `{}` needs the target's manager, and the directory names none", d("stage"))
+            }
+            ReasonCode::StageUnsatisfiable => format!(
+                "stage `{}` needs {} approval(s) but has {} eligible approver(s)",
+                d("stage"),
+                d("required"),
+                d("eligible")
+            ),
+            ReasonCode::NoApprovalPath => {
+                format!("no approval stage or standard change applies to `{}`", d("group"))
+            }
+            ReasonCode::NoChangeWindow => {
+                format!("change window `{}` does not open in the next 400 days", d("window"))
+            }
+            ReasonCode::AlreadyMember => format!("the target already is a direct member of `{}`", d("group")),
+            ReasonCode::AlreadyTransitiveMember => {
+                format!("the target already has access to `{}` through a nested group", d("group"))
+            }
+            ReasonCode::ResolvedByName
+            | ReasonCode::ResolvedByAlias
+            | ReasonCode::ResolvedByPhrase
+            | ReasonCode::ResolvedByPattern => format!(
+                "`{}` resolves to `{}` through catalog entry `{}` (matched `{}`)",
+                d("resource"),
+                d("group"),
+                d("entry"),
+                d("matched")
+            ),
+            ReasonCode::ResolvedBySuggestion => format!(
+                "`{}` is not in the catalog; the group `{}` suggested by `{}` goes forward only with a triage approval",
+                d("resource"),
+                d("group"),
+                d("source")
+            ),
+            ReasonCode::SuggestionConfirmed => {
+                format!("the suggestion `{}` from `{}` names the same group", d("suggested"), d("source"))
+            }
+            ReasonCode::SuggestionMismatch => format!(
+                "the suggestion `{}` from `{}` differs; the catalog's `{}` is used",
+                d("suggested"),
+                d("source"),
+                d("group")
+            ),
+            ReasonCode::StageRequired => match self.details.get("merged_into") {
+                Some(first) => format!("stage `{}` is also required here; asked once (as from `{first}`)", d("stage")),
+                None => format!("stage `{}` needs {} approval(s)", d("stage"), d("required")),
+            },
+            ReasonCode::ApproverExcluded => match self.details.get("approver") {
+                Some(who) => format!("`{who}` may not approve stage `{}`: they are the requester or the target", d("stage")),
+                None => format!("stage `{}` goes to its alternates: too few of its approvers are eligible", d("stage")),
+            },
+            ReasonCode::StandardChange => format!(
+                "standard change `{}` pre-approves this request; no approval stages",
+                d("standard_change")
+            ),
+            ReasonCode::ContractorRule => {
+                format!("`{}` is a contractor (`{}`)", d("target"), d("employee_type"))
+            }
+            ReasonCode::GuestRule => format!("`{}` is a guest", d("target")),
+            ReasonCode::EndDateRequirement => "an end date is required".to_owned(),
+            ReasonCode::ExpiryEndDate => format!("access ends at the requested end date {}", d("end_date")),
+            ReasonCode::ExpiryMaxDuration => format!(
+                "access may last at most {} second(s), counted from when it is granted",
+                d("max_duration_seconds")
+            ),
+            ReasonCode::ExpiryCapped => format!(
+                "the end date lies beyond the maximum; access granted at the earliest time would end at {}",
+                d("expires_at")
+            ),
+            ReasonCode::ChangeWindowClosed => {
+                let blackout = self.details.get("blackout").map(|b| format!(" ({b})")).unwrap_or_default();
+                format!(
+                    "change window `{}` is closed{blackout}; execution waits until {}",
+                    d("window"),
+                    d("next_opening")
+                )
+            }
+        }
+    }
+}
+
+fn never(group: &str, what: &str) -> String {
+    format!("`{group}` {what}; it is never changed through the ticket path")
+}
+
+impl fmt::Display for Reason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.code, self.message())
+    }
+}
+
+impl Serialize for Reason {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let fields = 3 + usize::from(self.rule.is_some()) + usize::from(!self.details.is_empty());
+        let mut st = serializer.serialize_struct("Reason", fields)?;
+        st.serialize_field("code", &self.code)?;
+        st.serialize_field("effect", &self.effect)?;
+        st.serialize_field("message", &self.message())?;
+        if let Some(rule) = &self.rule {
+            st.serialize_field("rule", rule)?;
+        }
+        if !self.details.is_empty() {
+            st.serialize_field("details", &self.details)?;
+        }
+        st.end()
+    }
+}
+
+/// The serialised form; `message` is accepted and ignored (it is re-rendered).
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ReasonForm {
+    code: ReasonCode,
+    #[serde(default)]
+    #[allow(dead_code)]
+    effect: Option<Effect>,
+    #[serde(default)]
+    #[allow(dead_code)]
+    message: Option<String>,
+    #[serde(default)]
+    rule: Option<Arc<str>>,
+    #[serde(default)]
+    details: Details,
+}
+
+impl<'de> Deserialize<'de> for Reason {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let form = ReasonForm::deserialize(deserializer)?;
+        Ok(Reason {
+            code: form.code,
+            effect: form.code.effect(),
+            rule: form.rule,
+            details: form.details,
+        })
     }
 }
 

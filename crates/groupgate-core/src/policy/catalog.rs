@@ -5,6 +5,7 @@ use super::fuzzy::FuzzyIndex;
 use super::normalize;
 use regex::RegexSet;
 use rustc_hash::FxHashMap;
+use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 
 /// How the requested resource was matched to a group.
@@ -71,7 +72,7 @@ pub(crate) struct KeyHit {
 
 #[derive(Debug, Clone)]
 pub(crate) struct IndexedEntry {
-    pub(crate) name: String,
+    pub(crate) name: Arc<str>,
     pub(crate) group: usize,
 }
 
@@ -82,7 +83,7 @@ pub(crate) enum Lookup {
         entry: usize,
         group: usize,
         kind: MatchKind,
-        matched: String,
+        matched: Arc<str>,
     },
     Ambiguous {
         groups: Vec<usize>,
@@ -95,13 +96,13 @@ pub(crate) enum Lookup {
 pub(crate) struct CatalogIndex {
     pub(crate) entries: Vec<IndexedEntry>,
     /// Normalised name or alias → the entries claiming it.
-    keys: FxHashMap<Box<str>, Vec<KeyHit>>,
-    /// Key texts by fuzzy id, and the entries each belongs to.
-    key_texts: Vec<Box<str>>,
+    keys: FxHashMap<Arc<str>, Vec<KeyHit>>,
+    /// Key texts by fuzzy id.
+    key_texts: Vec<Arc<str>>,
     max_words: usize,
     patterns: Option<RegexSet>,
     /// For each pattern in `patterns`, its entry and source text.
-    pattern_entries: Vec<(usize, String)>,
+    pattern_entries: Vec<(usize, Arc<str>)>,
     fuzzy: FuzzyIndex,
     phrase_match: bool,
 }
@@ -118,19 +119,23 @@ impl CatalogIndex {
     pub(crate) fn add_entry(&mut self, name: &str, group: usize, keys: &[(String, bool)]) -> usize {
         let entry = self.entries.len();
         self.entries.push(IndexedEntry {
-            name: name.to_owned(),
+            name: Arc::from(name),
             group,
         });
         for (key, alias) in keys {
             if key.is_empty() {
                 continue;
             }
-            let hits = self.keys.entry(key.as_str().into()).or_insert_with(|| {
-                let id = self.key_texts.len() as u32;
-                self.key_texts.push(key.as_str().into());
-                self.fuzzy.add(id, key);
-                Vec::new()
-            });
+            let hits = match self.keys.get_mut(key.as_str()) {
+                Some(hits) => hits,
+                None => {
+                    let text: Arc<str> = Arc::from(key.as_str());
+                    let id = self.key_texts.len() as u32;
+                    self.key_texts.push(Arc::clone(&text));
+                    self.fuzzy.add(id, key);
+                    self.keys.entry(text).or_default()
+                }
+            };
             if !hits.iter().any(|h| h.entry as usize == entry) {
                 hits.push(KeyHit {
                     entry: entry as u32,
@@ -142,7 +147,7 @@ impl CatalogIndex {
         entry
     }
 
-    pub(crate) fn set_patterns(&mut self, set: RegexSet, owners: Vec<(usize, String)>) {
+    pub(crate) fn set_patterns(&mut self, set: RegexSet, owners: Vec<(usize, Arc<str>)>) {
         self.patterns = Some(set);
         self.pattern_entries = owners;
     }
@@ -171,108 +176,76 @@ impl CatalogIndex {
             .then_some(first)
     }
 
-    /// Resolves already-normalised text.
+    /// Resolves already-normalised text. Allocation-free unless ambiguous.
     pub(crate) fn lookup(&self, text: &str) -> Lookup {
         if text.is_empty() {
             return Lookup::NotFound;
         }
+        let mut acc = Settle::default();
         // 1. The whole text is a name or alias.
-        let whole = self.claims(text);
-        if !whole.is_empty() {
+        if let Some((key, whole)) = self.keys.get_key_value(text) {
             let kind = if whole.iter().all(|h| h.alias) {
                 MatchKind::Alias
             } else {
                 MatchKind::Name
             };
-            return self.settle(whole.iter().map(|h| h.entry as usize), kind, text);
+            for h in whole {
+                acc.add(self, h.entry as usize, kind, key);
+            }
+            return acc.finish();
         }
         // 2. Maximal phrases inside the text, and patterns.
-        let mut found: Vec<(usize, MatchKind, String)> = Vec::new();
         if self.phrase_match {
-            for (span, hits) in self.phrases(text) {
+            self.phrases(text, |key, hits| {
                 for h in hits {
-                    found.push((h.entry as usize, MatchKind::Phrase, span.to_owned()));
+                    acc.add(self, h.entry as usize, MatchKind::Phrase, key);
                 }
-            }
+            });
         }
         if let Some(set) = &self.patterns {
             for i in set.matches(text).iter() {
                 if let Some((entry, pattern)) = self.pattern_entries.get(i) {
-                    found.push((*entry, MatchKind::Pattern, pattern.clone()));
+                    acc.add(self, *entry, MatchKind::Pattern, pattern);
                 }
             }
         }
-        match found.first() {
-            None => Lookup::NotFound,
-            Some((_, kind, matched)) => {
-                let (kind, matched) = (*kind, matched.clone());
-                self.settle(found.into_iter().map(|(e, _, _)| e), kind, &matched)
-            }
-        }
+        acc.finish()
     }
 
-    /// One group → found (first entry wins for naming); several → ambiguous.
-    fn settle(
-        &self,
-        entries: impl Iterator<Item = usize>,
-        kind: MatchKind,
-        matched: &str,
-    ) -> Lookup {
-        let mut first: Option<usize> = None;
-        let mut groups: Vec<usize> = Vec::new();
-        for e in entries {
-            let Some(entry) = self.entries.get(e) else {
-                continue;
-            };
-            first.get_or_insert(e);
-            if !groups.contains(&entry.group) {
-                groups.push(entry.group);
-            }
-        }
-        match (first, groups.len()) {
-            (Some(entry), 1) => Lookup::Found {
-                entry,
-                group: groups[0],
-                kind,
-                matched: matched.to_owned(),
-            },
-            (_, 0) => Lookup::NotFound,
-            _ => {
-                groups.sort_unstable();
-                Lookup::Ambiguous { groups }
-            }
-        }
-    }
-
-    /// Maximal word spans of `text` that are names or aliases.
-    fn phrases<'t>(&self, text: &'t str) -> Vec<(&'t str, &[KeyHit])> {
-        let mut bounds: Vec<(usize, usize)> = Vec::new();
+    /// Calls `found` with each maximal word span of `text` that is a name or alias.
+    fn phrases<'s>(&'s self, text: &str, mut found: impl FnMut(&'s Arc<str>, &'s [KeyHit])) {
+        let mut bounds = [(0usize, 0usize); MAX_PHRASE_WORDS];
+        let mut words = 0;
         let mut start = 0;
         for (i, ch) in text.char_indices() {
-            if ch == ' ' {
-                bounds.push((start, i));
+            if ch == ' ' && words < MAX_PHRASE_WORDS {
+                bounds[words] = (start, i);
+                words += 1;
                 start = i + 1;
             }
         }
-        bounds.push((start, text.len()));
-        bounds.truncate(MAX_PHRASE_WORDS);
-        let words = bounds.len();
-        let mut spans: Vec<(usize, usize)> = Vec::new();
-        let mut out = Vec::new();
+        if words < MAX_PHRASE_WORDS {
+            bounds[words] = (start, text.len());
+            words += 1;
+        }
+        let mut spans = [(0usize, 0usize); MAX_PHRASE_WORDS];
+        let mut found_spans = 0;
         for n in (1..=self.max_words.min(words)).rev() {
             for i in 0..=(words - n) {
                 let j = i + n - 1;
-                if spans.iter().any(|&(a, b)| a <= i && j <= b) {
+                if spans[..found_spans].iter().any(|&(a, b)| a <= i && j <= b) {
                     continue;
                 }
                 let slice = &text[bounds[i].0..bounds[j].1];
-                if let Some(hits) = self.keys.get(slice) {
-                    spans.push((i, j));
-                    out.push((slice, hits.as_slice()));
+                if let Some((key, hits)) = self.keys.get_key_value(slice) {
+                    if found_spans < MAX_PHRASE_WORDS {
+                        spans[found_spans] = (i, j);
+                        found_spans += 1;
+                    }
+                    found(key, hits);
                 }
             }
         }
-        out
     }
 
     /// Close keys for unresolved text, as (entry, matched key, score), best first.
@@ -282,7 +255,7 @@ impl CatalogIndex {
         ignore_words: &[String],
         limit: usize,
         min_score: f64,
-    ) -> Vec<(usize, String, f64)> {
+    ) -> Vec<(usize, Arc<str>, f64)> {
         if limit == 0 {
             return Vec::new();
         }
@@ -305,7 +278,7 @@ impl CatalogIndex {
             },
             min_score,
         );
-        let mut out: Vec<(usize, String, f64)> = Vec::new();
+        let mut out: Vec<(usize, Arc<str>, f64)> = Vec::new();
         for hit in hits {
             let Some(key) = self.key_texts.get(hit.key as usize) else {
                 continue;
@@ -313,7 +286,7 @@ impl CatalogIndex {
             for claim in self.claims(key) {
                 let entry = claim.entry as usize;
                 if !out.iter().any(|(e, _, _)| *e == entry) {
-                    out.push((entry, key.to_string(), hit.score));
+                    out.push((entry, Arc::clone(key), hit.score));
                 }
             }
             if out.len() >= limit {
@@ -322,6 +295,46 @@ impl CatalogIndex {
         }
         out.truncate(limit);
         out
+    }
+}
+
+/// Accumulates catalog hits: the first one names the match; more groups make it ambiguous.
+#[derive(Default)]
+struct Settle {
+    first: Option<(usize, usize, MatchKind, Arc<str>)>,
+    others: Vec<usize>,
+}
+
+impl Settle {
+    fn add(&mut self, index: &CatalogIndex, entry: usize, kind: MatchKind, matched: &Arc<str>) {
+        let Some(group) = index.entries.get(entry).map(|e| e.group) else { return };
+        match &self.first {
+            None => self.first = Some((entry, group, kind, Arc::clone(matched))),
+            Some((_, g, _, _)) if *g == group => {}
+            Some(_) => {
+                if !self.others.contains(&group) {
+                    self.others.push(group);
+                }
+            }
+        }
+    }
+
+    fn finish(self) -> Lookup {
+        match self.first {
+            None => Lookup::NotFound,
+            Some((entry, group, kind, matched)) if self.others.is_empty() => Lookup::Found {
+                entry,
+                group,
+                kind,
+                matched,
+            },
+            Some((_, group, _, _)) => {
+                let mut groups = self.others;
+                groups.push(group);
+                groups.sort_unstable();
+                Lookup::Ambiguous { groups }
+            }
+        }
     }
 }
 
@@ -376,7 +389,7 @@ mod tests {
                 ..
             } => {
                 assert_eq!(
-                    (group, kind, matched.as_str()),
+                    (group, kind, &*matched),
                     (0, MatchKind::Phrase, "finance bi")
                 )
             }

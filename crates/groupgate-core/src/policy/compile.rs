@@ -9,7 +9,8 @@ use super::{
     PolicyFormat, Require, Resolution, RiskTier, Severity, StageSpec, normalize,
 };
 use crate::evaluate::{self, Decision};
-use crate::model::{Facts, Request, UserType};
+use crate::evaluate::Approver;
+use crate::model::{Facts, GroupId, Request, UserType};
 use chrono::{DateTime, Utc};
 use regex::RegexSet;
 use rustc_hash::FxHashMap;
@@ -25,15 +26,19 @@ pub(crate) const ALWAYS: &str = "always";
 pub(crate) enum ApproverSource {
     /// The target's manager, known only from the facts.
     Manager,
-    /// A fixed person, with the role that made them eligible.
-    Fixed { id: String, role: String },
+    /// The app owners of the group being decided.
+    AppOwners,
+    /// The data owners of the group being decided.
+    DataOwners,
+    /// Fixed people (an approver group or named users).
+    Fixed(Arc<[Approver]>),
 }
 
-/// An approval stage with its approver references resolved for one group.
+/// An approval stage, compiled once and shared by every group it applies to.
 #[derive(Debug, Clone)]
 pub(crate) struct CompiledStage {
-    pub(crate) name: String,
-    pub(crate) source: String,
+    pub(crate) name: Arc<str>,
+    pub(crate) source: Arc<str>,
     pub(crate) require: Require,
     pub(crate) approvers: Vec<ApproverSource>,
     pub(crate) alternates: Vec<ApproverSource>,
@@ -44,32 +49,36 @@ pub(crate) struct CompiledStage {
 #[derive(Debug, Clone)]
 pub(crate) struct Cap {
     pub(crate) seconds: i64,
-    pub(crate) rule: String,
+    pub(crate) rule: Arc<str>,
 }
 
-/// What applies to contractors or guests, for one group.
+/// What applies to contractors or guests.
 #[derive(Debug, Clone)]
 pub(crate) struct CompiledPersonRule {
-    pub(crate) rule: String,
+    pub(crate) rule: Arc<str>,
     pub(crate) employee_types: Vec<String>,
     pub(crate) end_date_required: bool,
     pub(crate) cap: Option<Cap>,
-    pub(crate) stages: Vec<CompiledStage>,
+    pub(crate) stages: Vec<Arc<CompiledStage>>,
 }
 
 /// A group with every rule that applies to it folded in.
 #[derive(Debug, Clone)]
 pub(crate) struct CompiledGroup {
-    pub(crate) key: String,
-    pub(crate) object_id: String,
-    pub(crate) display_name: Option<String>,
+    pub(crate) key: Arc<str>,
+    /// `groups[<key>]`, the rule name group-level reasons cite.
+    pub(crate) rule: Arc<str>,
+    pub(crate) object_id: GroupId,
+    pub(crate) display_name: Option<Arc<str>>,
     pub(crate) managed: bool,
     pub(crate) risk: RiskTier,
-    pub(crate) tags: Vec<String>,
+    pub(crate) tags: Arc<[Arc<str>]>,
+    pub(crate) app_owners: Arc<[Approver]>,
+    pub(crate) data_owners: Arc<[Approver]>,
     /// The group's own stages, then each matching tag rule's, in policy order.
-    pub(crate) stages: Vec<CompiledStage>,
+    pub(crate) stages: Vec<Arc<CompiledStage>>,
     /// Rules (group or tag) that require an end date.
-    pub(crate) end_date_rules: Vec<String>,
+    pub(crate) end_date_rules: Vec<Arc<str>>,
     /// The shortest cap of the group and its tag rules.
     pub(crate) cap: Option<Cap>,
     pub(crate) allowed_user_types: Option<Vec<UserType>>,
@@ -77,17 +86,13 @@ pub(crate) struct CompiledGroup {
     /// Index into `windows`; `None` is always open.
     pub(crate) window: Option<usize>,
     /// Separation-of-duties rules: (rule name, the other groups' indexes).
-    pub(crate) separations: Vec<(String, Vec<usize>)>,
-    pub(crate) contractors: Option<CompiledPersonRule>,
-    pub(crate) guests: Option<CompiledPersonRule>,
-    /// The stage added when only a suggestion named this group.
-    pub(crate) triage: CompiledStage,
+    pub(crate) separations: Vec<(Arc<str>, Vec<usize>)>,
 }
 
 /// A standard change, compiled.
 #[derive(Debug, Clone)]
 pub(crate) struct CompiledStandardChange {
-    pub(crate) name: String,
+    pub(crate) name: Arc<str>,
     pub(crate) groups: Option<Vec<usize>>,
     pub(crate) max_risk: RiskTier,
     pub(crate) requester_is_target_manager: bool,
@@ -97,7 +102,7 @@ pub(crate) struct CompiledStandardChange {
 #[derive(Debug)]
 pub(crate) struct Inner {
     pub(crate) document: PolicyDocument,
-    pub(crate) digest: String,
+    pub(crate) digest: Arc<str>,
     pub(crate) groups: Vec<CompiledGroup>,
     pub(crate) group_by_key: FxHashMap<String, usize>,
     /// Lowercased object id → group index.
@@ -108,6 +113,10 @@ pub(crate) struct Inner {
     pub(crate) standard_changes: Vec<CompiledStandardChange>,
     pub(crate) windows: Vec<CompiledWindow>,
     pub(crate) approval_expiry: PolicyDuration,
+    pub(crate) contractors: Option<CompiledPersonRule>,
+    pub(crate) guests: Option<CompiledPersonRule>,
+    /// The stage added when only a suggestion named the group.
+    pub(crate) triage: Arc<CompiledStage>,
 }
 
 /// A validated policy, indexed for evaluation. Cheap to clone and share
@@ -222,16 +231,15 @@ impl CompiledPolicy {
                 matched,
             }) => inner.resolution(
                 group,
-                inner.catalog.entries.get(entry).map(|e| e.name.clone()),
+                inner.catalog.entries.get(entry).map(|e| e.name.to_string()),
                 kind,
-                matched,
+                matched.to_string(),
             ),
             RequestLookup::Catalog(Lookup::Ambiguous { groups }) => Resolution::Ambiguous {
                 groups: groups
                     .iter()
                     .filter_map(|g| inner.groups.get(*g))
-                    .map(|g| g.key.clone())
-                    .collect(),
+                    .map(|g| g.key.to_string()).collect(),
             },
             RequestLookup::Suggested(group) => {
                 let matched = request
@@ -305,8 +313,8 @@ impl Inner {
     ) -> Resolution {
         match self.groups.get(group) {
             Some(g) => Resolution::Resolved {
-                group: g.key.clone(),
-                object_id: g.object_id.clone(),
+                group: g.key.to_string(),
+                object_id: g.object_id.to_string(),
                 entry,
                 kind,
                 matched,
@@ -516,95 +524,105 @@ pub(crate) fn compile(doc: PolicyDocument, diags: &mut Vec<Diagnostic>) -> Optio
         alternates: Vec::new(),
         escalate_after: None,
     };
-    let triage_spec = doc
-        .approvals
-        .triage_stage
-        .as_ref()
-        .unwrap_or(&default_triage);
+    let triage_spec = doc.approvals.triage_stage.as_ref().unwrap_or(&default_triage);
+    let triage = Arc::new(ctx.resolve(triage_spec, Arc::from("approvals.triage_stage")));
+
+    // Tag rules and people rules: compiled once, shared by reference.
+    let tag_rules: Vec<(Arc<str>, Vec<Arc<CompiledStage>>)> = doc
+        .tag_rules
+        .iter()
+        .map(|t| {
+            let rule: Arc<str> = Arc::from(format!("tag_rules[{}]", t.tag));
+            let stages = t.add_stages.iter().map(|s| Arc::new(ctx.resolve(s, Arc::clone(&rule)))).collect();
+            (rule, stages)
+        })
+        .collect();
+    let person = |name: &str, rule: &Option<super::PersonRule>| {
+        rule.as_ref().map(|r| {
+            let rule_name: Arc<str> = Arc::from(format!("people.{name}"));
+            CompiledPersonRule {
+                employee_types: r.employee_types.clone(),
+                end_date_required: r.end_date_required,
+                cap: r.max_duration.map(|d| Cap {
+                    seconds: d.as_seconds(),
+                    rule: Arc::clone(&rule_name),
+                }),
+                stages: r.add_stages.iter().map(|s| Arc::new(ctx.resolve(s, Arc::clone(&rule_name)))).collect(),
+                rule: rule_name,
+            }
+        })
+    };
+    let contractors = person("contractors", &doc.people.contractors);
+    let guests = person("guests", &doc.people.guests);
 
     let mut groups = Vec::with_capacity(doc.groups.len());
     for (i, g) in doc.groups.iter().enumerate() {
-        let owners = Owners {
-            app: &g.app_owners,
-            data: &g.data_owners,
-        };
-        let mut stages: Vec<CompiledStage> = g
-            .approval
-            .iter()
-            .map(|s| {
-                ctx.resolve(
-                    s,
-                    &format!("groups[{}].approval[{}]", g.id, s.name),
-                    &owners,
-                )
-            })
-            .collect();
-        for (j, s) in stages.iter().enumerate() {
-            let fixed = s
-                .approvers
-                .iter()
-                .filter(|a| matches!(a, ApproverSource::Fixed { .. }))
-                .count();
-            let manager = s.approvers.contains(&ApproverSource::Manager) as usize;
-            if let Require::AtLeast(n) = s.require
-                && (fixed + manager) < n as usize
-            {
-                diags.push(Diagnostic::error(
-                    "unsatisfiable-stage",
-                    format!("groups[{i}].approval[{j}].require"),
-                    format!(
-                        "stage `{}` needs {n} approvers but names only {}",
-                        s.name,
-                        fixed + manager
-                    ),
-                ));
+        let rule: Arc<str> = Arc::from(format!("groups[{}]", g.id));
+        let mut stages: Vec<Arc<CompiledStage>> = Vec::with_capacity(g.approval.len() + 1);
+        for (j, spec) in g.approval.iter().enumerate() {
+            let stage = ctx.resolve(spec, Arc::from(format!("{rule}.approval[{}]", spec.name)));
+            if let Require::AtLeast(n) = stage.require {
+                let people: usize = stage
+                    .approvers
+                    .iter()
+                    .map(|a| match a {
+                        ApproverSource::Manager => 1,
+                        ApproverSource::AppOwners => g.app_owners.len(),
+                        ApproverSource::DataOwners => g.data_owners.len(),
+                        ApproverSource::Fixed(p) => p.len(),
+                    })
+                    .sum();
+                if people < n as usize {
+                    diags.push(Diagnostic::error(
+                        "unsatisfiable-stage",
+                        format!("groups[{i}].approval[{j}].require"),
+                        format!("stage `{}` needs {n} approvers but names only {people}", stage.name),
+                    ).with_help("lower `require`, or name more approvers"));
+                }
             }
+            stages.push(Arc::new(stage));
         }
         let mut end_date_rules = Vec::new();
         if g.end_date_required {
-            end_date_rules.push(format!("groups[{}]", g.id));
+            end_date_rules.push(Arc::clone(&rule));
         }
         let mut cap = g.max_duration.map(|d| Cap {
             seconds: d.as_seconds(),
-            rule: format!("groups[{}]", g.id),
+            rule: Arc::clone(&rule),
         });
-        for t in doc.tag_rules.iter().filter(|t| g.tags.contains(&t.tag)) {
-            let rule = format!("tag_rules[{}]", t.tag);
-            stages.extend(t.add_stages.iter().map(|s| ctx.resolve(s, &rule, &owners)));
+        for (t, (tag_rule, tag_stages)) in doc.tag_rules.iter().zip(&tag_rules) {
+            if !g.tags.contains(&t.tag) {
+                continue;
+            }
+            stages.extend(tag_stages.iter().cloned());
             if t.end_date_required {
-                end_date_rules.push(rule.clone());
+                end_date_rules.push(Arc::clone(tag_rule));
             }
             if let Some(d) = t.max_duration {
-                tighten(&mut cap, d, &rule);
+                tighten(&mut cap, d, tag_rule);
             }
         }
         let window = match &g.change_window {
             Some(name) => find_window(name, format!("groups[{i}].change_window"), diags),
             None => default_window,
         };
-        let person = |name: &str, rule: &Option<super::PersonRule>| {
-            rule.as_ref().map(|r| CompiledPersonRule {
-                rule: format!("people.{name}"),
-                employee_types: r.employee_types.clone(),
-                end_date_required: r.end_date_required,
-                cap: r.max_duration.map(|d| Cap {
-                    seconds: d.as_seconds(),
-                    rule: format!("people.{name}"),
-                }),
-                stages: r
-                    .add_stages
-                    .iter()
-                    .map(|s| ctx.resolve(s, &format!("people.{name}"), &owners))
-                    .collect(),
-            })
+        let owners = |people: &[String], role: &str| -> Arc<[Approver]> {
+            let role: Arc<str> = Arc::from(role);
+            dedupe(people.iter().map(|id| Approver {
+                id: Arc::from(id.as_str()),
+                role: Arc::clone(&role),
+            }))
         };
         groups.push(CompiledGroup {
-            key: g.id.clone(),
-            object_id: g.object_id.clone(),
-            display_name: g.display_name.clone(),
+            key: Arc::from(g.id.as_str()),
+            rule,
+            object_id: GroupId::new(g.object_id.clone()),
+            display_name: g.display_name.as_deref().map(Arc::from),
             managed: g.managed_via_itsm,
             risk: g.risk,
-            tags: g.tags.clone(),
+            tags: g.tags.iter().map(|t| Arc::from(t.as_str())).collect(),
+            app_owners: owners(&g.app_owners, "app_owner"),
+            data_owners: owners(&g.data_owners, "data_owner"),
             stages,
             end_date_rules,
             cap,
@@ -612,9 +630,6 @@ pub(crate) fn compile(doc: PolicyDocument, diags: &mut Vec<Diagnostic>) -> Optio
             allowed_employee_types: g.allowed_employee_types.clone(),
             window,
             separations: Vec::new(),
-            contractors: person("contractors", &doc.people.contractors),
-            guests: person("guests", &doc.people.guests),
-            triage: ctx.resolve(triage_spec, "approvals.triage_stage", &owners),
         });
     }
 
@@ -640,7 +655,7 @@ pub(crate) fn compile(doc: PolicyDocument, diags: &mut Vec<Diagnostic>) -> Optio
         for &g in &members {
             let others: Vec<usize> = members.iter().copied().filter(|o| *o != g).collect();
             if let Some(group) = groups.get_mut(g) {
-                group.separations.push((rule.name.clone(), others));
+                group.separations.push((Arc::from(format!("separation_of_duties[{}]", rule.name)), others));
             }
         }
     }
@@ -664,7 +679,7 @@ pub(crate) fn compile(doc: PolicyDocument, diags: &mut Vec<Diagnostic>) -> Optio
                 .collect()
         });
         standard_changes.push(CompiledStandardChange {
-            name: sc.name.clone(),
+            name: Arc::from(sc.name.as_str()),
             groups: groups_idx,
             max_risk: sc.max_risk,
             requester_is_target_manager: sc.requester_is_target_manager,
@@ -696,7 +711,7 @@ pub(crate) fn compile(doc: PolicyDocument, diags: &mut Vec<Diagnostic>) -> Optio
             match regex::Regex::new(pattern) {
                 Ok(_) => {
                     pattern_texts.push(pattern.clone());
-                    pattern_owners.push((index, pattern.clone()));
+                    pattern_owners.push((index, Arc::from(pattern.as_str())));
                 }
                 Err(e) => diags.push(
                     Diagnostic::error(
@@ -726,8 +741,11 @@ pub(crate) fn compile(doc: PolicyDocument, diags: &mut Vec<Diagnostic>) -> Optio
     if diags.iter().any(|d| d.severity == Severity::Error) {
         return None;
     }
-    let digest = policy_digest(&doc);
+    let digest = Arc::from(policy_digest(&doc));
     Some(Inner {
+        contractors,
+        guests,
+        triage,
         approval_expiry: doc.approvals.expire_after,
         document: doc,
         digest,
@@ -749,14 +767,25 @@ fn first_line(text: &str) -> String {
         .join(" ")
 }
 
-fn tighten(cap: &mut Option<Cap>, duration: PolicyDuration, rule: &str) {
+fn tighten(cap: &mut Option<Cap>, duration: PolicyDuration, rule: &Arc<str>) {
     let seconds = duration.as_seconds();
     if cap.as_ref().is_none_or(|c| seconds < c.seconds) {
         *cap = Some(Cap {
             seconds,
-            rule: rule.to_owned(),
+            rule: Arc::clone(rule),
         });
     }
+}
+
+/// Approvers without repeats (ids compared case-insensitively), in order.
+fn dedupe(people: impl Iterator<Item = Approver>) -> Arc<[Approver]> {
+    let mut out: Vec<Approver> = Vec::new();
+    for p in people {
+        if !out.iter().any(|o| o.id.eq_ignore_ascii_case(&p.id)) {
+            out.push(p);
+        }
+    }
+    out.into()
 }
 
 fn unknown_group(key: &str, field: String) -> Diagnostic {
@@ -766,11 +795,6 @@ fn unknown_group(key: &str, field: String) -> Diagnostic {
         format!("`{key}` is not a group `id` in `groups`"),
     )
     .with_help("add the group to `groups`, or fix the spelling of its key")
-}
-
-struct Owners<'a> {
-    app: &'a [String],
-    data: &'a [String],
 }
 
 struct StageContext<'a> {
@@ -838,57 +862,43 @@ impl StageContext<'_> {
             || self.approver_groups.contains_key(r)
     }
 
-    fn resolve(&self, stage: &StageSpec, source: &str, owners: &Owners<'_>) -> CompiledStage {
+    fn resolve(&self, stage: &StageSpec, source: Arc<str>) -> CompiledStage {
         CompiledStage {
-            name: stage.name.clone(),
-            source: source.to_owned(),
+            name: Arc::from(stage.name.as_str()),
+            source,
             require: stage.require,
-            approvers: self.resolve_refs(&stage.approvers, owners),
-            alternates: self.resolve_refs(&stage.alternates, owners),
+            approvers: self.resolve_refs(&stage.approvers),
+            alternates: self.resolve_refs(&stage.alternates),
             escalate_after: stage.escalate_after.map(|d| d.as_seconds()),
         }
     }
 
-    fn resolve_refs(&self, refs: &[String], owners: &Owners<'_>) -> Vec<ApproverSource> {
+    /// Built-in roles stay symbolic; named people are fixed now.
+    fn resolve_refs(&self, refs: &[String]) -> Vec<ApproverSource> {
         let mut out: Vec<ApproverSource> = Vec::new();
-        let mut push = |a: ApproverSource| {
-            let duplicate = out.iter().any(|b| match (&a, b) {
-                (ApproverSource::Manager, ApproverSource::Manager) => true,
-                (ApproverSource::Fixed { id: x, .. }, ApproverSource::Fixed { id: y, .. }) => {
-                    x.eq_ignore_ascii_case(y)
-                }
-                _ => false,
-            });
-            if !duplicate {
-                out.push(a);
-            }
-        };
         for r in refs {
-            let fixed = |people: &[String], role: &str| -> Vec<ApproverSource> {
-                people
-                    .iter()
-                    .map(|id| ApproverSource::Fixed {
-                        id: id.clone(),
-                        role: role.to_owned(),
-                    })
-                    .collect()
-            };
-            let resolved = match r.as_str() {
-                "manager" => vec![ApproverSource::Manager],
-                "app_owner" => fixed(owners.app, "app_owner"),
-                "data_owner" => fixed(owners.data, "data_owner"),
+            let source = match r.as_str() {
+                "manager" => ApproverSource::Manager,
+                "app_owner" => ApproverSource::AppOwners,
+                "data_owner" => ApproverSource::DataOwners,
                 other => match other.strip_prefix("user:") {
-                    Some(user) => vec![ApproverSource::Fixed {
-                        id: user.trim().to_owned(),
-                        role: "user".to_owned(),
-                    }],
-                    None => fixed(
-                        self.approver_groups.get(other).copied().unwrap_or(&[]),
-                        &format!("group:{other}"),
-                    ),
+                    Some(user) => ApproverSource::Fixed(Arc::from([Approver {
+                        id: Arc::from(user.trim()),
+                        role: Arc::from("user"),
+                    }])),
+                    None => {
+                        let role: Arc<str> = Arc::from(format!("group:{other}"));
+                        let members = self.approver_groups.get(other).copied().unwrap_or(&[]);
+                        ApproverSource::Fixed(dedupe(members.iter().map(|id| Approver {
+                            id: Arc::from(id.as_str()),
+                            role: Arc::clone(&role),
+                        })))
+                    }
                 },
             };
-            resolved.into_iter().for_each(&mut push);
+            if !out.contains(&source) {
+                out.push(source);
+            }
         }
         out
     }

@@ -2,7 +2,7 @@
 
 use super::Diagnostic;
 use super::catalog::KeyHit;
-use super::compile::Inner;
+use super::compile::{ApproverSource, CompiledStage, Inner};
 use regex_syntax::hir::{Class, Hir, HirKind};
 
 pub(crate) fn lint(p: &Inner) -> Vec<Diagnostic> {
@@ -81,14 +81,25 @@ fn groups_without_approval_path(p: &Inner, out: &mut Vec<Diagnostic>) {
 }
 
 fn stages_without_people(p: &Inner, out: &mut Vec<Diagnostic>) {
+    let people_stages: Vec<&CompiledStage> = p
+        .contractors
+        .iter()
+        .chain(p.guests.iter())
+        .flat_map(|r| r.stages.iter().map(|s| &**s))
+        .collect();
     for (i, g) in p.groups.iter().enumerate() {
-        let person_stages = g
-            .contractors
-            .iter()
-            .chain(g.guests.iter())
-            .flat_map(|r| r.stages.iter());
-        for s in g.stages.iter().chain(person_stages) {
-            if s.approvers.is_empty() {
+        for s in g.stages.iter().map(|s| &**s).chain(people_stages.iter().copied()) {
+            let people: usize = s
+                .approvers
+                .iter()
+                .map(|a| match a {
+                    ApproverSource::Manager => 1,
+                    ApproverSource::AppOwners => g.app_owners.len(),
+                    ApproverSource::DataOwners => g.data_owners.len(),
+                    ApproverSource::Fixed(list) => list.len(),
+                })
+                .sum();
+            if people == 0 {
                 out.push(
                     Diagnostic::warning(
                         "empty-stage",
@@ -152,7 +163,7 @@ fn can_match_normalised(hir: &Hir) -> bool {
 
 fn unused_tags(p: &Inner, out: &mut Vec<Diagnostic>) {
     for (i, t) in p.document.tag_rules.iter().enumerate() {
-        if !p.groups.iter().any(|g| g.tags.contains(&t.tag)) {
+        if !p.groups.iter().any(|g| g.tags.iter().any(|x| **x == *t.tag)) {
             out.push(Diagnostic::warning(
                 "unused-tag-rule",
                 format!("tag_rules[{i}].tag"),

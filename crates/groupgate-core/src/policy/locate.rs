@@ -28,6 +28,11 @@ impl Locator {
         }
     }
 
+    /// The location of exactly `path`, if the text has it.
+    pub(crate) fn find_exact(&self, path: &str) -> Option<Location> {
+        self.places.get(path).copied()
+    }
+
     /// The location of `path`, or of its closest ancestor that has one.
     pub(crate) fn find(&self, path: &str) -> Option<Location> {
         let mut probe = path;

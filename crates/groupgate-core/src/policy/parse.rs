@@ -64,8 +64,8 @@ pub(crate) fn parse_document(
     };
     failure.map_err(|(path, message, location)| {
         let path = if path == "." { String::new() } else { path };
-        let message = strip_position(&message);
-        let location = location.or_else(|| Locator::new(text).find(&path));
+        let message = strip_path_prefix(&strip_position(&message), &path);
+        let location = best_location(location, text, &path);
         let mut diag = Diagnostic::error("invalid-syntax", path.clone(), message.clone())
             .with_help(help_for(&message));
         diag.location = location;
@@ -81,6 +81,26 @@ fn strip_position(message: &str) -> String {
     match message.rfind(" at line ") {
         Some(cut) => message[..cut].to_owned(),
         None => message.to_owned(),
+    }
+}
+
+/// serde_yaml prefixes nested errors with the path of the enclosing value.
+fn strip_path_prefix(message: &str, path: &str) -> String {
+    match message.split_once(": ") {
+        Some((head, rest)) if !head.is_empty() && path.starts_with(head) => rest.to_owned(),
+        _ => message.to_owned(),
+    }
+}
+
+/// The backend's location when it points at the field itself; otherwise the
+/// field's key, found by walking the text (errors raised while converting a
+/// value are reported at the enclosing mapping by the backend).
+fn best_location(backend: Option<Location>, text: &str, path: &str) -> Option<Location> {
+    let exact = Locator::new(text).find_exact(path);
+    match (backend, exact) {
+        (Some(b), Some(e)) if b.line == e.line => Some(b),
+        (_, Some(e)) => Some(e),
+        (b, None) => b.or_else(|| Locator::new(text).find(path)),
     }
 }
 

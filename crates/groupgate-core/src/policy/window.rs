@@ -27,6 +27,8 @@ struct BlackoutPeriod {
 #[derive(Debug, Clone)]
 pub(crate) struct CompiledWindow {
     pub(crate) name: Arc<str>,
+    /// `change_windows[<name>]`, the rule reasons cite.
+    pub(crate) rule: Arc<str>,
     tz: Tz,
     /// Opening slots per weekday, Monday first, sorted by opening time.
     slots: [Vec<Slot>; 7],
@@ -153,6 +155,7 @@ impl CompiledWindow {
         }
         Some(Self {
             name: Arc::from(window.name.as_str()),
+            rule: Arc::from(format!("change_windows[{}]", window.name)),
             tz: tz?,
             slots,
             open_all_week: window.weekly.is_empty(),
@@ -165,7 +168,7 @@ impl CompiledWindow {
         self.blackouts
             .iter()
             .find(|b| b.from <= at && at < b.to)
-            .map(|b| b.reason.as_deref().unwrap_or(""))
+            .map(|b| b.reason.as_deref().unwrap_or("blackout"))
     }
 
     /// The earliest instant at or after `now` when the window is open, if any

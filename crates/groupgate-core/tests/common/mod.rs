@@ -1,5 +1,5 @@
 //! Shared fixtures: the example policy and directory from `examples/`.
-#![allow(dead_code)]
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)] // shared test code
 
 use chrono::{DateTime, Utc};
 use groupgate_core::{CompiledPolicy, Decision, DirectorySnapshot, Facts, Request};
