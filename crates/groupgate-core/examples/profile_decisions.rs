@@ -8,8 +8,12 @@ use groupgate_core::CompiledPolicy;
 use std::hint::black_box;
 
 fn main() {
-    let n: usize = std::env::args().nth(1).and_then(|a| a.parse().ok()).unwrap_or(10_000);
-    let Ok(policy) = CompiledPolicy::from_yaml_str(&synthetic::policy_yaml(n), "synthetic.yaml") else {
+    let n: usize = std::env::args()
+        .nth(1)
+        .and_then(|a| a.parse().ok())
+        .unwrap_or(10_000);
+    let Ok(policy) = CompiledPolicy::from_yaml_str(&synthetic::policy_yaml(n), "synthetic.yaml")
+    else {
         std::process::exit(2)
     };
     let pool = synthetic::request_pool(&policy, n, 2_000);

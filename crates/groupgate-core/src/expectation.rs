@@ -64,11 +64,7 @@ impl Expectation {
             ));
         }
         if let Some(group) = &self.group {
-            let got = decision
-                .group
-                .as_ref()
-                .map(|g| &*g.key)
-                .unwrap_or("");
+            let got = decision.group.as_ref().map(|g| &*g.key).unwrap_or("");
             if got != group {
                 out.push(format!("group: expected `{group}`, got `{got}`"));
             }
@@ -134,7 +130,11 @@ impl Expectation {
             ));
         }
         for entry in &self.suggestions {
-            if !decision.suggestions.iter().any(|s| &*s.entry == entry.as_str()) {
+            if !decision
+                .suggestions
+                .iter()
+                .any(|s| &*s.entry == entry.as_str())
+            {
                 out.push(format!("suggestions: expected `{entry}` among them"));
             }
         }

@@ -19,12 +19,11 @@ fn mini_example_1_finance_bi_needs_the_data_owner() {
     assert_eq!(d.outcome, Outcome::NeedsApproval, "{:?}", codes(&d));
     let g = d.group.as_ref().unwrap();
     assert_eq!(&*g.key, "GRP-FINANCE-BI-READ");
-    assert_eq!(g.tags.iter().map(|t| &**t).collect::<Vec<_>>(), ["financial-data"]);
-    let stages: Vec<_> = d
-        .stages
-        .iter()
-        .map(|s| (&*s.name, &*s.source))
-        .collect();
+    assert_eq!(
+        g.tags.iter().map(|t| &**t).collect::<Vec<_>>(),
+        ["financial-data"]
+    );
+    let stages: Vec<_> = d.stages.iter().map(|s| (&*s.name, &*s.source)).collect();
     assert_eq!(
         stages,
         [
@@ -258,11 +257,7 @@ fn suggestion_for_unresolved_text_adds_a_triage_stage() {
     assert!(d.has_reason(ReasonCode::ResolvedBySuggestion));
     let names: Vec<_> = d.stages.iter().map(|s| &*s.name).collect();
     assert_eq!(names, ["manager", "data-owner", "triage"]);
-    let triage: Vec<_> = d.stages[2]
-        .approvers
-        .iter()
-        .map(|a| &*a.id)
-        .collect();
+    let triage: Vec<_> = d.stages[2].approvers.iter().map(|a| &*a.id).collect();
     assert_eq!(triage, ["bianca.bi@contoso.com", "lea.lead@contoso.com"]);
 }
 
@@ -371,11 +366,7 @@ fn requester_and_target_never_approve() {
     let d = decide(&p, &request(GRACE, ADA, "Finance BI"));
     assert_eq!(d.outcome, Outcome::NeedsApproval, "{:?}", codes(&d));
     assert!(d.has_reason(ReasonCode::ApproverExcluded));
-    let manager: Vec<_> = d.stages[0]
-        .approvers
-        .iter()
-        .map(|a| &*a.id)
-        .collect();
+    let manager: Vec<_> = d.stages[0].approvers.iter().map(|a| &*a.id).collect();
     assert_eq!(manager, ["lea.lead@contoso.com"]);
     // Dora (data owner) asking for herself: no other data owner, so the stage cannot be met.
     let d = decide(

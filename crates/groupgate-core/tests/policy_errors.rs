@@ -27,7 +27,10 @@ fn one_error(text: &str, code: &str, field: &str, line: usize, column: usize) ->
     assert_eq!((loc.line, loc.column), (line, column), "{err}");
     assert!(d.help.is_some(), "every error says what to do: {err}");
     let text = err.to_string();
-    assert!(text.starts_with(&format!("bad.yaml:{line}:{column}: error[{code}]")), "{text}");
+    assert!(
+        text.starts_with(&format!("bad.yaml:{line}:{column}: error[{code}]")),
+        "{text}"
+    );
     text
 }
 
@@ -45,50 +48,102 @@ fn misspelled_field() {
         5,
         5,
     );
-    assert!(text.contains("unknown field `manged_via_itsm`, expected one of"), "{text}");
+    assert!(
+        text.contains("unknown field `manged_via_itsm`, expected one of"),
+        "{text}"
+    );
 }
 
 #[test]
 fn wrong_type() {
-    let text = one_error(&BASE.replace("managed_via_itsm: true", "managed_via_itsm: maybe"), "invalid-syntax", "groups[0].managed_via_itsm", 5, 23);
+    let text = one_error(
+        &BASE.replace("managed_via_itsm: true", "managed_via_itsm: maybe"),
+        "invalid-syntax",
+        "groups[0].managed_via_itsm",
+        5,
+        23,
+    );
     assert!(text.contains("expected a boolean"), "{text}");
 }
 
 #[test]
 fn unsupported_version() {
-    one_error(&BASE.replace("version: 1", "version: 3"), "unsupported-version", "version", 1, 1);
+    one_error(
+        &BASE.replace("version: 1", "version: 3"),
+        "unsupported-version",
+        "version",
+        1,
+        1,
+    );
 }
 
 #[test]
 fn catalog_names_an_unknown_group() {
-    let text = one_error(&BASE.replace("    group: GRP-A", "    group: GRP-B"), "unknown-group", "catalog[0].group", 11, 5);
-    assert!(text.contains("`GRP-B` is not a group `id` in `groups`"), "{text}");
+    let text = one_error(
+        &BASE.replace("    group: GRP-A", "    group: GRP-B"),
+        "unknown-group",
+        "catalog[0].group",
+        11,
+        5,
+    );
+    assert!(
+        text.contains("`GRP-B` is not a group `id` in `groups`"),
+        "{text}"
+    );
 }
 
 #[test]
 fn stage_names_an_undefined_approver_role() {
-    let text = one_error(&BASE.replace("[manager]", "[manager, finance-team]"), "unknown-approver", "groups[0].approval[0].approvers[1]", 8, 30);
-    assert!(text.contains("`finance-team` is not an approver role"), "{text}");
+    let text = one_error(
+        &BASE.replace("[manager]", "[manager, finance-team]"),
+        "unknown-approver",
+        "groups[0].approval[0].approvers[1]",
+        8,
+        30,
+    );
+    assert!(
+        text.contains("`finance-team` is not an approver role"),
+        "{text}"
+    );
 }
 
 #[test]
 fn invalid_pattern() {
-    let text = one_error(&BASE.replace("    group: GRP-A", "    patterns: ['(unclosed']\n    group: GRP-A"), "invalid-pattern", "catalog[0].patterns[0]", 11, 16);
+    let text = one_error(
+        &BASE.replace(
+            "    group: GRP-A",
+            "    patterns: ['(unclosed']\n    group: GRP-A",
+        ),
+        "invalid-pattern",
+        "catalog[0].patterns[0]",
+        11,
+        16,
+    );
     assert!(text.contains("is not a valid regular expression"), "{text}");
 }
 
 #[test]
 fn bad_timezone_and_duration() {
     let text = BASE.to_owned() + "change_windows:\n  - name: bh\n    timezone: Europe/Atlantis\n";
-    one_error(&text, "unknown-timezone", "change_windows[0].timezone", 14, 5);
-    let text = BASE.replace("        approvers: [manager]", "        approvers: [manager]\n    max_duration: forever");
+    one_error(
+        &text,
+        "unknown-timezone",
+        "change_windows[0].timezone",
+        14,
+        5,
+    );
+    let text = BASE.replace(
+        "        approvers: [manager]",
+        "        approvers: [manager]\n    max_duration: forever",
+    );
     let text = one_error(&text, "invalid-syntax", "groups[0].max_duration", 9, 5);
     assert!(text.contains("`forever` is not a duration"), "{text}");
 }
 
 #[test]
 fn every_error_is_reported_at_once() {
-    let text = BASE.replace("    group: GRP-A", "    group: GRP-B") + "separation_of_duties:\n  - name: x\n    groups: [GRP-A]\n";
+    let text = BASE.replace("    group: GRP-A", "    group: GRP-B")
+        + "separation_of_duties:\n  - name: x\n    groups: [GRP-A]\n";
     let err = CompiledPolicy::from_yaml_str(&text, "bad.yaml").unwrap_err();
     let codes: Vec<_> = err.diagnostics.iter().map(|d| d.code.as_str()).collect();
     assert_eq!(codes, ["too-few-groups", "unknown-group"], "{err}");
@@ -97,7 +152,8 @@ fn every_error_is_reported_at_once() {
 
 #[test]
 fn json_policies_get_the_same_checks() {
-    let doc: serde_yaml_ng::Value = serde_yaml_ng::from_str(&BASE.replace("group: GRP-A", "group: GRP-Z")).unwrap();
+    let doc: serde_yaml_ng::Value =
+        serde_yaml_ng::from_str(&BASE.replace("group: GRP-A", "group: GRP-Z")).unwrap();
     let json = serde_json::to_string_pretty(&doc).unwrap();
     let err = CompiledPolicy::from_json_str(&json, "bad.json").unwrap_err();
     assert_eq!(err.diagnostics[0].code, "unknown-group");
@@ -119,11 +175,26 @@ tag_rules:
   - {tag: nobody-has-this, max_duration: 30d}
 ";
     let found = lint_policy_text(text, PolicyFormat::Yaml);
-    let codes: Vec<_> = found.iter().map(|d| (d.code.as_str(), d.severity)).collect();
-    assert!(codes.contains(&("ambiguous-name", Severity::Warning)), "{codes:?}");
-    assert!(codes.contains(&("no-approval-path", Severity::Warning)), "{codes:?}");
-    assert!(codes.contains(&("unreachable-pattern", Severity::Warning)), "{codes:?}");
-    assert!(codes.contains(&("unused-tag-rule", Severity::Warning)), "{codes:?}");
+    let codes: Vec<_> = found
+        .iter()
+        .map(|d| (d.code.as_str(), d.severity))
+        .collect();
+    assert!(
+        codes.contains(&("ambiguous-name", Severity::Warning)),
+        "{codes:?}"
+    );
+    assert!(
+        codes.contains(&("no-approval-path", Severity::Warning)),
+        "{codes:?}"
+    );
+    assert!(
+        codes.contains(&("unreachable-pattern", Severity::Warning)),
+        "{codes:?}"
+    );
+    assert!(
+        codes.contains(&("unused-tag-rule", Severity::Warning)),
+        "{codes:?}"
+    );
     assert!(found.iter().all(|d| d.location.is_some()), "{found:?}");
     // An invalid policy's errors come through lint too.
     let found = lint_policy_text("version: 1\ngroups: 7\n", PolicyFormat::Yaml);
@@ -135,11 +206,18 @@ tag_rules:
 fn the_example_policy_lints_clean_of_errors() {
     let text = include_str!("../../../examples/policy.yaml");
     let found = lint_policy_text(text, PolicyFormat::Yaml);
-    assert!(found.iter().all(|d| d.severity == Severity::Warning), "{found:?}");
+    assert!(
+        found.iter().all(|d| d.severity == Severity::Warning),
+        "{found:?}"
+    );
 }
 
 #[test]
 fn the_published_schema_matches_the_code() {
     let committed = include_str!("../../../docs/policy.schema.json");
-    assert_eq!(committed, groupgate_core::policy_json_schema(), "run `groupgate policy schema > docs/policy.schema.json`");
+    assert_eq!(
+        committed,
+        groupgate_core::policy_json_schema(),
+        "run `groupgate policy schema > docs/policy.schema.json`"
+    );
 }

@@ -47,30 +47,60 @@ fn load(c: &mut Criterion) {
     for n in [10_000, 100_000] {
         let text = synthetic::policy_yaml(n);
         group.bench_function(BenchmarkId::from_parameter(n), |b| {
-            b.iter(|| black_box(CompiledPolicy::from_yaml_str(black_box(&text), "synthetic.yaml").is_ok()))
+            b.iter(|| {
+                black_box(CompiledPolicy::from_yaml_str(black_box(&text), "synthetic.yaml").is_ok())
+            })
         });
     }
     group.finish();
 }
 
-/// Per-call latency percentiles, which criterion's per-sample means cannot show.
+/// Per-call latency percentiles, which criterion's per-sample means cannot
+/// show, over the whole pool and per kind of request.
 fn percentiles() {
-    println!("\nper-decision latency over a mixed pool of {POOL} requests (each evaluated 50 times)");
-    println!("{:>8} {:>10} {:>10} {:>10} {:>10}", "entries", "p50 ns", "p90 ns", "p99 ns", "max ns");
+    const ROUNDS: usize = 50;
+    println!(
+        "\nper-decision latency (ns) over a mixed pool of {POOL} requests, each evaluated {ROUNDS} times"
+    );
+    println!(
+        "{:>8}  {:<18} {:>7} {:>7} {:>7}",
+        "entries", "requests", "p50", "p90", "p99"
+    );
     for n in SIZES {
         let policy = compiled(n);
         let pool = synthetic::request_pool(&policy, n, POOL);
-        let mut samples: Vec<Duration> = Vec::with_capacity(POOL * 50);
-        for _ in 0..50 {
-            for (request, facts, now) in &pool {
+        let mut samples: Vec<(usize, Duration)> = Vec::with_capacity(POOL * ROUNDS);
+        for _ in 0..ROUNDS {
+            for (k, (request, facts, now)) in pool.iter().enumerate() {
                 let start = Instant::now();
                 black_box(policy.evaluate(black_box(request), black_box(facts), *now));
-                samples.push(start.elapsed());
+                samples.push((k, start.elapsed()));
             }
         }
-        samples.sort_unstable();
-        let at = |q: f64| samples[((samples.len() as f64 * q) as usize).min(samples.len() - 1)].as_nanos();
-        println!("{n:>8} {:>10} {:>10} {:>10} {:>10}", at(0.50), at(0.90), at(0.99), at(1.0));
+        let report = |label: &str, mut times: Vec<Duration>| {
+            times.sort_unstable();
+            let at =
+                |q: f64| times[((times.len() as f64 * q) as usize).min(times.len() - 1)].as_nanos();
+            println!(
+                "{n:>8}  {label:<18} {:>7} {:>7} {:>7}",
+                at(0.50),
+                at(0.90),
+                at(0.99)
+            );
+        };
+        report("all (mixed)", samples.iter().map(|s| s.1).collect());
+        let mut kinds: Vec<&str> = (0..20).map(synthetic::kind_name).collect();
+        kinds.dedup();
+        for kind in kinds {
+            report(
+                kind,
+                samples
+                    .iter()
+                    .filter(|s| synthetic::kind_name(s.0) == kind)
+                    .map(|s| s.1)
+                    .collect(),
+            );
+        }
     }
 }
 

@@ -5,9 +5,10 @@ use groupgate_core::{CompiledPolicy, Facts, Group, Request, Suggestion, User, Us
 use std::fmt::Write;
 
 const SYLLABLES: &[&str] = &[
-    "fin", "ance", "sales", "ops", "data", "hr", "pay", "roll", "cloud", "port", "al", "dash", "board", "lake",
-    "ware", "house", "crm", "erp", "desk", "team", "mar", "ket", "ing", "legal", "audit", "risk", "vault", "core",
-    "edge", "net", "work", "flow", "sync", "hub", "base", "analyt", "ics", "pro", "ject", "site",
+    "fin", "ance", "sales", "ops", "data", "hr", "pay", "roll", "cloud", "port", "al", "dash",
+    "board", "lake", "ware", "house", "crm", "erp", "desk", "team", "mar", "ket", "ing", "legal",
+    "audit", "risk", "vault", "core", "edge", "net", "work", "flow", "sync", "hub", "base",
+    "analyt", "ics", "pro", "ject", "site",
 ];
 
 /// A deterministic pseudo-random sequence (no randomness in benchmarks).
@@ -15,7 +16,10 @@ struct Lcg(u64);
 
 impl Lcg {
     fn next(&mut self) -> usize {
-        self.0 = self.0.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        self.0 = self
+            .0
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
         (self.0 >> 33) as usize
     }
 }
@@ -27,7 +31,9 @@ fn word(rng: &mut Lcg) -> String {
         w.push_str(SYLLABLES[rng.next() % SYLLABLES.len()]);
     }
     let mut c = w.chars();
-    c.next().map(|f| f.to_uppercase().collect::<String>() + c.as_str()).unwrap_or_default()
+    c.next()
+        .map(|f| f.to_uppercase().collect::<String>() + c.as_str())
+        .unwrap_or_default()
 }
 
 /// The display name of catalog entry `i`: two words and a number, unique.
@@ -44,7 +50,9 @@ pub(crate) fn object_id(i: usize) -> String {
 pub(crate) fn policy_yaml(n: usize) -> String {
     let mut y = String::with_capacity(n * 400);
     y.push_str("version: 1\nname: synthetic\n");
-    y.push_str("approver_groups:\n  - name: security\n    members: [sec1@contoso.com, sec2@contoso.com]\n");
+    y.push_str(
+        "approver_groups:\n  - name: security\n    members: [sec1@contoso.com, sec2@contoso.com]\n",
+    );
     y.push_str("change_windows:\n  - name: business-hours\n    timezone: Europe/Berlin\n    weekly:\n      - {days: [mon-fri], from: '07:00', to: '19:00'}\n    blackouts:\n      - {from: 2026-12-23, to: 2027-01-04, reason: freeze}\n");
     y.push_str("default_change_window: business-hours\n");
     y.push_str("tag_rules:\n  - tag: financial-data\n    add_stages: [{name: data-owner, approvers: [data_owner]}]\n    max_duration: 180d\n");
@@ -52,9 +60,17 @@ pub(crate) fn policy_yaml(n: usize) -> String {
     y.push_str("standard_changes:\n  - {name: low-risk-by-manager, max_risk: low, requester_is_target_manager: true}\n");
     y.push_str("groups:\n");
     for i in 0..n {
-        let tags = if i % 10 == 0 { "[financial-data]" } else { "[]" };
+        let tags = if i % 10 == 0 {
+            "[financial-data]"
+        } else {
+            "[]"
+        };
         let risk = ["low", "medium", "high"][i % 3];
-        let window = if i % 4 == 0 { ", change_window: always" } else { "" };
+        let window = if i % 4 == 0 {
+            ", change_window: always"
+        } else {
+            ""
+        };
         let _ = writeln!(
             y,
             "  - {{id: GRP-{i}, object_id: {}, managed_via_itsm: true, risk: {risk}, tags: {tags}, app_owners: [owner{i}@contoso.com], data_owners: [data{i}@contoso.com], approval: [{{name: manager, approvers: [manager]}}, {{name: app-owner, approvers: [app_owner]}}]{window}}}",
@@ -65,8 +81,15 @@ pub(crate) fn policy_yaml(n: usize) -> String {
     let patterns = (n / 1000).max(5).min(n);
     for i in 0..n {
         let name = entry_name(i);
-        let pattern = if i < patterns { format!(", patterns: ['^zz{i}x\\b']") } else { String::new() };
-        let _ = writeln!(y, "  - {{name: '{name}', aliases: ['{name} app', 'APP-{i}'], group: GRP-{i}{pattern}}}");
+        let pattern = if i < patterns {
+            format!(", patterns: ['^zz{i}x\\b']")
+        } else {
+            String::new()
+        };
+        let _ = writeln!(
+            y,
+            "  - {{name: '{name}', aliases: ['{name} app', 'APP-{i}'], group: GRP-{i}{pattern}}}"
+        );
     }
     y
 }
@@ -85,6 +108,19 @@ fn user(id: &str, employee_type: &str, user_type: UserType) -> User {
 /// One request with its facts and evaluation time.
 pub(crate) type Case = (Request, Facts, DateTime<Utc>);
 
+/// The kind of the pool's `k`-th request, for per-kind reporting.
+pub(crate) fn kind_name(k: usize) -> &'static str {
+    match k % 20 {
+        0..=7 => "exact name",
+        8..=10 => "phrase in text",
+        11 | 12 => "alias",
+        13 | 14 => "typo (unresolved)",
+        15 | 16 => "contractor",
+        17 => "guest",
+        _ => "after hours",
+    }
+}
+
 /// A mixed pool: exact names, phrases, aliases, typos (unresolved), AI
 /// suggestions, contractors, guests, and requests outside the change window.
 pub(crate) fn request_pool(policy: &CompiledPolicy, n: usize, size: usize) -> Vec<Case> {
@@ -99,12 +135,20 @@ pub(crate) fn request_pool(policy: &CompiledPolicy, n: usize, size: usize) -> Ve
                 0..=7 => (name.clone(), "Employee", day),
                 8..=10 => (format!("Access to {name} please"), "Employee", day),
                 11 | 12 => (format!("APP-{i}"), "Employee", day),
-                13 | 14 => (name.replacen('a', "e", 2).replace(char::is_numeric, ""), "Employee", day),
+                13 | 14 => (
+                    name.replacen('a', "e", 2).replace(char::is_numeric, ""),
+                    "Employee",
+                    day,
+                ),
                 15 | 16 => (name.clone(), "Contractor", day),
                 17 => (name.clone(), "Guest", day),
                 _ => (name.clone(), "Employee", day + TimeDelta::hours(11)),
             };
-            let user_type = if target_kind == "Guest" { UserType::Guest } else { UserType::Member };
+            let user_type = if target_kind == "Guest" {
+                UserType::Guest
+            } else {
+                UserType::Member
+            };
             let request = Request {
                 ticket: format!("RITM{k:07}").into(),
                 requester: "req@contoso.com".into(),

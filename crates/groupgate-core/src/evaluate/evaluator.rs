@@ -3,7 +3,7 @@
 
 use super::stages::{StageInputs, plan_stages};
 use super::{
-    Approver, ApprovalStage, CatalogSuggestion, Decision, Effect, Expiry, Outcome, Reason,
+    ApprovalStage, Approver, CatalogSuggestion, Decision, Effect, Expiry, Outcome, Reason,
     ReasonCode, ResolvedGroup,
 };
 use crate::model::{Facts, GroupKind, MembershipState, Request, User, UserType};
@@ -13,14 +13,31 @@ use crate::policy::{MatchKind, normalize};
 use chrono::{DateTime, Utc};
 use std::sync::Arc;
 
-pub(crate) fn evaluate(p: &Inner, request: &Request, facts: &Facts, now: DateTime<Utc>) -> Decision {
+pub(crate) fn evaluate(
+    p: &Inner,
+    request: &Request,
+    facts: &Facts,
+    now: DateTime<Utc>,
+) -> Decision {
     let mut reasons: Vec<Reason> = Vec::with_capacity(8);
-    check_person(Role::Requester, &request.requester, &facts.requester, &mut reasons);
+    check_person(
+        Role::Requester,
+        &request.requester,
+        &facts.requester,
+        &mut reasons,
+    );
     check_person(Role::Target, &request.target, &facts.target, &mut reasons);
 
     let resolved = resolve(p, request, &mut reasons);
     let Some(group) = resolved.group.and_then(|g| p.groups.get(g)) else {
-        return finish(p, now, Outcome::Deny, reasons, Plan::default(), resolved.suggestions);
+        return finish(
+            p,
+            now,
+            Outcome::Deny,
+            reasons,
+            Plan::default(),
+            resolved.suggestions,
+        );
     };
     let described = resolved.described;
 
@@ -34,7 +51,11 @@ pub(crate) fn evaluate(p: &Inner, request: &Request, facts: &Facts, now: DateTim
             ReasonCode::AlreadyTransitiveMember
         };
         reasons.push(Reason::new(code).detail("group", &group.key));
-        let outcome = if has_deny(&reasons) { Outcome::Deny } else { Outcome::AlreadyMember };
+        let outcome = if has_deny(&reasons) {
+            Outcome::Deny
+        } else {
+            Outcome::AlreadyMember
+        };
         let plan = Plan {
             group: described,
             ..Plan::default()
@@ -76,7 +97,7 @@ pub(crate) fn evaluate(p: &Inner, request: &Request, facts: &Facts, now: DateTim
                 facts,
                 manager: facts.target_manager.as_ref().map(|m| Approver {
                     id: Arc::from(m.upn.as_str()),
-                    role: Arc::from("manager"),
+                    role: Arc::clone(&p.manager_role),
                 }),
             };
             let stages = plan_stages(compiled, &inputs, &mut reasons);
@@ -88,7 +109,8 @@ pub(crate) fn evaluate(p: &Inner, request: &Request, facts: &Facts, now: DateTim
     };
 
     let earliest = window_opening(p, group, now, &mut reasons);
-    let expiry = earliest.and_then(|at| plan_expiry(request.end_date, cap.as_ref(), at, &mut reasons));
+    let expiry =
+        earliest.and_then(|at| plan_expiry(request.end_date, cap.as_ref(), at, &mut reasons));
 
     let outcome = if has_deny(&reasons) {
         Outcome::Deny
@@ -133,7 +155,11 @@ fn finish(
     Decision {
         outcome,
         group: plan.group,
-        stages: if outcome == Outcome::NeedsApproval { plan.stages } else { Vec::new() },
+        stages: if outcome == Outcome::NeedsApproval {
+            plan.stages
+        } else {
+            Vec::new()
+        },
         expiry: if allowed { plan.expiry } else { None },
         earliest_execution: if allowed { plan.earliest } else { None },
         approval_deadline,
@@ -153,14 +179,24 @@ enum Role {
 /// Requester and target: found, the person named, enabled.
 fn check_person(role: Role, key: &str, user: &Option<User>, reasons: &mut Vec<Reason>) {
     let (name, not_found, disabled) = match role {
-        Role::Requester => ("requester", ReasonCode::RequesterNotFound, ReasonCode::RequesterDisabled),
-        Role::Target => ("target", ReasonCode::TargetNotFound, ReasonCode::TargetDisabled),
+        Role::Requester => (
+            "requester",
+            ReasonCode::RequesterNotFound,
+            ReasonCode::RequesterDisabled,
+        ),
+        Role::Target => (
+            "target",
+            ReasonCode::TargetNotFound,
+            ReasonCode::TargetDisabled,
+        ),
     };
     match user {
         None => reasons.push(Reason::new(not_found).detail(name, key)),
-        Some(u) if !u.is_named_by(key) => {
-            reasons.push(Reason::new(not_found).detail(name, key).detail("described", u.upn.as_str()))
-        }
+        Some(u) if !u.is_named_by(key) => reasons.push(
+            Reason::new(not_found)
+                .detail(name, key)
+                .detail("described", u.upn.as_str()),
+        ),
         Some(u) if !u.enabled => reasons.push(Reason::new(disabled).detail(name, u.upn.as_str())),
         Some(_) => {}
     }
@@ -189,7 +225,10 @@ fn resolve(p: &Inner, request: &Request, reasons: &mut Vec<Reason>) -> Resolved 
         })
     };
     let unresolved = |reasons: &mut Vec<Reason>| {
-        reasons.push(Reason::new(ReasonCode::ResourceUnresolved).detail("resource", request.resource.as_str()));
+        reasons.push(
+            Reason::new(ReasonCode::ResourceUnresolved)
+                .detail("resource", request.resource.as_str()),
+        );
         Resolved {
             group: None,
             described: None,
@@ -211,7 +250,11 @@ fn resolve(p: &Inner, request: &Request, reasons: &mut Vec<Reason>) -> Resolved 
                 MatchKind::Pattern => ReasonCode::ResolvedByPattern,
                 MatchKind::Phrase | MatchKind::Suggestion => ReasonCode::ResolvedByPhrase,
             };
-            let key = p.groups.get(group).map(|g| Arc::clone(&g.key)).unwrap_or_else(|| Arc::from(""));
+            let key = p
+                .groups
+                .get(group)
+                .map(|g| Arc::clone(&g.key))
+                .unwrap_or_else(|| Arc::from(""));
             let mut reason = Reason::new(code)
                 .detail("resource", request.resource.as_str())
                 .detail("group", &key)
@@ -241,7 +284,11 @@ fn resolve(p: &Inner, request: &Request, reasons: &mut Vec<Reason>) -> Resolved 
             }
         }
         RequestLookup::Catalog(Lookup::Ambiguous { groups }) => {
-            let keys: Vec<&str> = groups.iter().filter_map(|g| p.groups.get(*g)).map(|g| &*g.key).collect();
+            let keys: Vec<&str> = groups
+                .iter()
+                .filter_map(|g| p.groups.get(*g))
+                .map(|g| &*g.key)
+                .collect();
             reasons.push(
                 Reason::new(ReasonCode::ResourceAmbiguous)
                     .detail("resource", request.resource.as_str())
@@ -260,7 +307,11 @@ fn resolve(p: &Inner, request: &Request, reasons: &mut Vec<Reason>) -> Resolved 
                 .as_ref()
                 .map(|s| (s.group.as_str(), s.source.as_str()))
                 .unwrap_or_default();
-            let key = p.groups.get(group).map(|g| Arc::clone(&g.key)).unwrap_or_else(|| Arc::from(""));
+            let key = p
+                .groups
+                .get(group)
+                .map(|g| Arc::clone(&g.key))
+                .unwrap_or_else(|| Arc::from(""));
             reasons.push(
                 Reason::new(ReasonCode::ResolvedBySuggestion)
                     .detail("resource", request.resource.as_str())
@@ -292,7 +343,12 @@ fn resolve(p: &Inner, request: &Request, reasons: &mut Vec<Reason>) -> Resolved 
 fn suggest(p: &Inner, request: &Request) -> Vec<CatalogSuggestion> {
     let m = &p.document.matching;
     p.catalog
-        .suggest(&normalize(&request.resource), &m.ignore_words, m.max_suggestions, m.min_suggestion_score)
+        .suggest(
+            &normalize(&request.resource),
+            &m.ignore_words,
+            m.max_suggestions,
+            m.min_suggestion_score,
+        )
         .into_iter()
         .filter_map(|(entry, matched, score)| {
             let e = p.catalog.entries.get(entry)?;
@@ -309,7 +365,11 @@ fn suggest(p: &Inner, request: &Request) -> Vec<CatalogSuggestion> {
 /// Managed via ITSM, and a kind of group the directory lets groupgate change.
 fn check_group(group: &CompiledGroup, facts: &Facts, reasons: &mut Vec<Reason>) {
     if !group.managed {
-        reasons.push(Reason::new(ReasonCode::GroupNotManaged).rule(&group.rule).detail("group", &group.key));
+        reasons.push(
+            Reason::new(ReasonCode::GroupNotManaged)
+                .rule(&group.rule)
+                .detail("group", &group.key),
+        );
     }
     let Some(g) = &facts.group else {
         reasons.push(
@@ -332,8 +392,14 @@ fn check_group(group: &CompiledGroup, facts: &Facts, reasons: &mut Vec<Reason>) 
         (g.role_assignable, ReasonCode::GroupRoleAssignable),
         (g.dynamic_membership, ReasonCode::GroupDynamicMembership),
         (g.on_premises_synced, ReasonCode::GroupOnPremisesSynced),
-        (kind == GroupKind::MailEnabledSecurity, ReasonCode::GroupMailEnabledSecurity),
-        (kind == GroupKind::Distribution, ReasonCode::GroupDistributionList),
+        (
+            kind == GroupKind::MailEnabledSecurity,
+            ReasonCode::GroupMailEnabledSecurity,
+        ),
+        (
+            kind == GroupKind::Distribution,
+            ReasonCode::GroupDistributionList,
+        ),
     ];
     for (applies, code) in checks {
         if applies {
@@ -343,24 +409,40 @@ fn check_group(group: &CompiledGroup, facts: &Facts, reasons: &mut Vec<Reason>) 
 }
 
 /// The contractor and guest rules that apply to the target.
-fn person_rules<'p>(p: &'p Inner, target: Option<&User>, reasons: &mut Vec<Reason>) -> Vec<&'p CompiledPersonRule> {
-    let Some(target) = target else { return Vec::new() };
+fn person_rules<'p>(
+    p: &'p Inner,
+    target: Option<&User>,
+    reasons: &mut Vec<Reason>,
+) -> Vec<&'p CompiledPersonRule> {
+    let Some(target) = target else {
+        return Vec::new();
+    };
     let mut out = Vec::new();
     if let Some(rule) = &p.contractors
-        && rule.employee_types.iter().any(|t| target.is_employee_type(t))
+        && rule
+            .employee_types
+            .iter()
+            .any(|t| target.is_employee_type(t))
     {
         reasons.push(
             Reason::new(ReasonCode::ContractorRule)
                 .rule(&rule.rule)
                 .detail("target", target.upn.as_str())
-                .detail("employee_type", target.employee_type.as_deref().unwrap_or_default()),
+                .detail(
+                    "employee_type",
+                    target.employee_type.as_deref().unwrap_or_default(),
+                ),
         );
         out.push(rule);
     }
     if let Some(rule) = &p.guests
         && target.user_type == UserType::Guest
     {
-        reasons.push(Reason::new(ReasonCode::GuestRule).rule(&rule.rule).detail("target", target.upn.as_str()));
+        reasons.push(
+            Reason::new(ReasonCode::GuestRule)
+                .rule(&rule.rule)
+                .detail("target", target.upn.as_str()),
+        );
         out.push(rule);
     }
     out
@@ -388,7 +470,10 @@ fn check_target_type(group: &CompiledGroup, target: &User, reasons: &mut Vec<Rea
         reasons.push(
             Reason::new(ReasonCode::EmployeeTypeNotAllowed)
                 .rule(&group.rule)
-                .detail("employee_type", target.employee_type.as_deref().unwrap_or("none"))
+                .detail(
+                    "employee_type",
+                    target.employee_type.as_deref().unwrap_or("none"),
+                )
                 .detail("group", &group.key)
                 .detail("allowed", allowed.join(", ").as_str()),
         );
@@ -422,7 +507,10 @@ fn check_end_date(
     now: DateTime<Utc>,
     reasons: &mut Vec<Reason>,
 ) -> Option<Cap> {
-    let person_rules = people.iter().filter(|r| r.end_date_required).map(|r| &r.rule);
+    let person_rules = people
+        .iter()
+        .filter(|r| r.end_date_required)
+        .map(|r| &r.rule);
     let mut required = 0;
     for rule in group.end_date_rules.iter().chain(person_rules) {
         reasons.push(Reason::new(ReasonCode::EndDateRequirement).rule(rule));
@@ -436,9 +524,12 @@ fn check_end_date(
                 .filter_map(|r| r.rule.as_deref())
                 .collect();
             let by = by.join(", ");
-            reasons.push(Reason::new(ReasonCode::EndDateRequired).detail("required_by", by.as_str()));
+            reasons
+                .push(Reason::new(ReasonCode::EndDateRequired).detail("required_by", by.as_str()));
         }
-        Some(end) if end <= now => reasons.push(Reason::new(ReasonCode::EndDateNotInFuture).detail("end_date", end)),
+        Some(end) if end <= now => {
+            reasons.push(Reason::new(ReasonCode::EndDateNotInFuture).detail("end_date", end))
+        }
         _ => {}
     }
     let mut cap = group.cap.clone();
@@ -468,7 +559,10 @@ fn standard_change(
                 && group.risk <= sc.max_risk
                 && (!sc.requester_is_target_manager || requester_is_manager)
                 && sc.target_user_types.as_ref().is_none_or(|types| {
-                    facts.target.as_ref().is_some_and(|t| types.contains(&t.user_type))
+                    facts
+                        .target
+                        .as_ref()
+                        .is_some_and(|t| types.contains(&t.user_type))
                 })
         })
         .map(|sc| Arc::clone(&sc.name))
@@ -485,7 +579,11 @@ fn window_opening(
     };
     match window.next_opening(now) {
         None => {
-            reasons.push(Reason::new(ReasonCode::NoChangeWindow).rule(&window.rule).detail("window", &window.name));
+            reasons.push(
+                Reason::new(ReasonCode::NoChangeWindow)
+                    .rule(&window.rule)
+                    .detail("window", &window.name),
+            );
             None
         }
         Some(at) if at > now => {
@@ -523,9 +621,17 @@ fn plan_expiry(
         reasons.push(Reason::new(ReasonCode::ExpiryEndDate).detail("end_date", end));
     }
     if let Some(c) = cap {
-        reasons.push(Reason::new(ReasonCode::ExpiryMaxDuration).rule(&c.rule).detail("max_duration_seconds", c.seconds));
+        reasons.push(
+            Reason::new(ReasonCode::ExpiryMaxDuration)
+                .rule(&c.rule)
+                .detail("max_duration_seconds", c.seconds),
+        );
         if end_date.is_some_and(|end| end > expiry.projected) {
-            reasons.push(Reason::new(ReasonCode::ExpiryCapped).rule(&c.rule).detail("expires_at", expiry.projected));
+            reasons.push(
+                Reason::new(ReasonCode::ExpiryCapped)
+                    .rule(&c.rule)
+                    .detail("expires_at", expiry.projected),
+            );
         }
     }
     Some(expiry)

@@ -311,39 +311,80 @@ impl Reason {
         let d = |k: &str| self.details.text(k);
         match self.code {
             ReasonCode::RequesterNotFound | ReasonCode::TargetNotFound => {
-                let role = if self.code == ReasonCode::RequesterNotFound { "requester" } else { "target" };
+                let role = if self.code == ReasonCode::RequesterNotFound {
+                    "requester"
+                } else {
+                    "target"
+                };
                 match self.details.get("described") {
-                    Some(other) => format!("the directory facts describe `{other}`, not the {role} `{}`", d(role)),
+                    Some(other) => format!(
+                        "the directory facts describe `{other}`, not the {role} `{}`",
+                        d(role)
+                    ),
                     None => format!("the {role} `{}` was not found in the directory", d(role)),
                 }
             }
-            ReasonCode::RequesterDisabled => format!("the requester `{}` is disabled in the directory", d("requester")),
-            ReasonCode::TargetDisabled => format!("the target `{}` is disabled in the directory", d("target")),
-            ReasonCode::ResourceUnresolved => format!("`{}` matches no catalog entry", d("resource")),
+            ReasonCode::RequesterDisabled => format!(
+                "the requester `{}` is disabled in the directory",
+                d("requester")
+            ),
+            ReasonCode::TargetDisabled => {
+                format!("the target `{}` is disabled in the directory", d("target"))
+            }
+            ReasonCode::ResourceUnresolved => {
+                format!("`{}` matches no catalog entry", d("resource"))
+            }
             ReasonCode::ResourceAmbiguous => {
-                format!("`{}` matches several groups ({}); it is never guessed", d("resource"), d("groups"))
+                format!(
+                    "`{}` matches several groups ({}); it is never guessed",
+                    d("resource"),
+                    d("groups")
+                )
             }
             ReasonCode::SuggestionNotInCatalog => {
-                format!("the suggested group `{}` (from `{}`) is not in the catalog", d("suggested"), d("source"))
+                format!(
+                    "the suggested group `{}` (from `{}`) is not in the catalog",
+                    d("suggested"),
+                    d("source")
+                )
             }
-            ReasonCode::GroupNotManaged => format!("`{}` is not managed via ITSM in the policy", d("group")),
+            ReasonCode::GroupNotManaged => {
+                format!("`{}` is not managed via ITSM in the policy", d("group"))
+            }
             ReasonCode::GroupNotInDirectory => {
-                format!("the directory has no group `{}` ({})", d("group"), d("object_id"))
+                format!(
+                    "the directory has no group `{}` ({})",
+                    d("group"),
+                    d("object_id")
+                )
             }
             ReasonCode::GroupFactsMismatch => {
-                format!("the directory facts describe group `{}`, not `{}`", d("found"), d("expected"))
+                format!(
+                    "the directory facts describe group `{}`, not `{}`",
+                    d("found"),
+                    d("expected")
+                )
             }
             ReasonCode::GroupRoleAssignable => never(&d("group"), "is role-assignable"),
             ReasonCode::GroupDynamicMembership => never(&d("group"), "has dynamic membership"),
-            ReasonCode::GroupOnPremisesSynced => never(&d("group"), "is synced from on-premises AD"),
-            ReasonCode::GroupMailEnabledSecurity => {
-                never(&d("group"), "is a mail-enabled security group (members read-only through Graph)")
+            ReasonCode::GroupOnPremisesSynced => {
+                never(&d("group"), "is synced from on-premises AD")
             }
-            ReasonCode::GroupDistributionList => {
-                never(&d("group"), "is a distribution list (members read-only through Graph)")
-            }
+            ReasonCode::GroupMailEnabledSecurity => never(
+                &d("group"),
+                "is a mail-enabled security group (members read-only through Graph)",
+            ),
+            ReasonCode::GroupDistributionList => never(
+                &d("group"),
+                "is a distribution list (members read-only through Graph)",
+            ),
             ReasonCode::UserTypeNotAllowed => {
-                format!("`{}` may not join `{}` as a {}", d("target"), d("group"), d("user_type"))
+                format!(
+                    "`{}` may not join `{}` as a {}",
+                    d("target"),
+                    d("group"),
+                    d("user_type")
+                )
             }
             ReasonCode::EmployeeTypeNotAllowed => format!(
                 "employee type `{}` may not join `{}` (allowed: {})",
@@ -352,16 +393,24 @@ impl Reason {
                 d("allowed")
             ),
             ReasonCode::EndDateRequired => {
-                format!("an end date is required (by {}) and the request has none", d("required_by"))
+                format!(
+                    "an end date is required (by {}) and the request has none",
+                    d("required_by")
+                )
             }
-            ReasonCode::EndDateNotInFuture => format!("the end date {} is not in the future", d("end_date")),
+            ReasonCode::EndDateNotInFuture => {
+                format!("the end date {} is not in the future", d("end_date"))
+            }
             ReasonCode::SeparationOfDuties => format!(
                 "the target is in `{}`, which may not be held together with `{}`",
                 d("conflicting_group"),
                 d("group")
             ),
             ReasonCode::ManagerUnknown => {
-                format!("stage `{}` needs the target's manager, and the directory names none", d("stage"))
+                format!(
+                    "stage `{}` needs the target's manager, and the directory names none",
+                    d("stage")
+                )
             }
             ReasonCode::StageUnsatisfiable => format!(
                 "stage `{}` needs {} approval(s) but has {} eligible approver(s)",
@@ -370,14 +419,25 @@ impl Reason {
                 d("eligible")
             ),
             ReasonCode::NoApprovalPath => {
-                format!("no approval stage or standard change applies to `{}`", d("group"))
+                format!(
+                    "no approval stage or standard change applies to `{}`",
+                    d("group")
+                )
             }
             ReasonCode::NoChangeWindow => {
-                format!("change window `{}` does not open in the next 400 days", d("window"))
+                format!(
+                    "change window `{}` does not open in the next 400 days",
+                    d("window")
+                )
             }
-            ReasonCode::AlreadyMember => format!("the target already is a direct member of `{}`", d("group")),
+            ReasonCode::AlreadyMember => {
+                format!("the target already is a direct member of `{}`", d("group"))
+            }
             ReasonCode::AlreadyTransitiveMember => {
-                format!("the target already has access to `{}` through a nested group", d("group"))
+                format!(
+                    "the target already has access to `{}` through a nested group",
+                    d("group")
+                )
             }
             ReasonCode::ResolvedByName
             | ReasonCode::ResolvedByAlias
@@ -396,7 +456,11 @@ impl Reason {
                 d("source")
             ),
             ReasonCode::SuggestionConfirmed => {
-                format!("the suggestion `{}` from `{}` names the same group", d("suggested"), d("source"))
+                format!(
+                    "the suggestion `{}` from `{}` names the same group",
+                    d("suggested"),
+                    d("source")
+                )
             }
             ReasonCode::SuggestionMismatch => format!(
                 "the suggestion `{}` from `{}` differs; the catalog's `{}` is used",
@@ -405,23 +469,38 @@ impl Reason {
                 d("group")
             ),
             ReasonCode::StageRequired => match self.details.get("merged_into") {
-                Some(first) => format!("stage `{}` is also required here; asked once (as from `{first}`)", d("stage")),
+                Some(first) => format!(
+                    "stage `{}` is also required here; asked once (as from `{first}`)",
+                    d("stage")
+                ),
                 None => format!("stage `{}` needs {} approval(s)", d("stage"), d("required")),
             },
             ReasonCode::ApproverExcluded => match self.details.get("approver") {
-                Some(who) => format!("`{who}` may not approve stage `{}`: they are the requester or the target", d("stage")),
-                None => format!("stage `{}` goes to its alternates: too few of its approvers are eligible", d("stage")),
+                Some(who) => format!(
+                    "`{who}` may not approve stage `{}`: they are the requester or the target",
+                    d("stage")
+                ),
+                None => format!(
+                    "stage `{}` goes to its alternates: too few of its approvers are eligible",
+                    d("stage")
+                ),
             },
             ReasonCode::StandardChange => format!(
                 "standard change `{}` pre-approves this request; no approval stages",
                 d("standard_change")
             ),
             ReasonCode::ContractorRule => {
-                format!("`{}` is a contractor (`{}`)", d("target"), d("employee_type"))
+                format!(
+                    "`{}` is a contractor (`{}`)",
+                    d("target"),
+                    d("employee_type")
+                )
             }
             ReasonCode::GuestRule => format!("`{}` is a guest", d("target")),
             ReasonCode::EndDateRequirement => "an end date is required".to_owned(),
-            ReasonCode::ExpiryEndDate => format!("access ends at the requested end date {}", d("end_date")),
+            ReasonCode::ExpiryEndDate => {
+                format!("access ends at the requested end date {}", d("end_date"))
+            }
             ReasonCode::ExpiryMaxDuration => format!(
                 "access may last at most {} second(s), counted from when it is granted",
                 d("max_duration_seconds")
@@ -431,7 +510,11 @@ impl Reason {
                 d("expires_at")
             ),
             ReasonCode::ChangeWindowClosed => {
-                let blackout = self.details.get("blackout").map(|b| format!(" ({b})")).unwrap_or_default();
+                let blackout = self
+                    .details
+                    .get("blackout")
+                    .map(|b| format!(" ({b})"))
+                    .unwrap_or_default();
                 format!(
                     "change window `{}` is closed{blackout}; execution waits until {}",
                     d("window"),

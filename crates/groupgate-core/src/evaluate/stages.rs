@@ -1,6 +1,6 @@
 //! Turning compiled stages into approval stages with eligible approvers.
 
-use super::{Approver, ApprovalStage, Reason, ReasonCode};
+use super::{ApprovalStage, Approver, Reason, ReasonCode};
 use crate::model::{Facts, Request, User};
 use crate::policy::Require;
 use crate::policy::compile::{ApproverSource, CompiledGroup, CompiledStage};
@@ -51,15 +51,23 @@ pub(crate) fn plan_stages<'a>(
         // When exclusions (or a missing manager) leave too few approvers, the
         // stage's alternates are asked instead, as if it had escalated already.
         if (approvers.len() as u64) < u64::from(needed(approvers.len())) && !alternates.is_empty() {
-            reasons.push(Reason::new(ReasonCode::ApproverExcluded).rule(&stage.source).detail("stage", &stage.name));
+            reasons.push(
+                Reason::new(ReasonCode::ApproverExcluded)
+                    .rule(&stage.source)
+                    .detail("stage", &stage.name),
+            );
             approvers = std::mem::take(&mut alternates);
         }
         let required = needed(approvers.len());
         if (approvers.len() as u64) < u64::from(required) {
-            let manager_missing =
-                stage.approvers.contains(&ApproverSource::Manager) && inputs.facts.target_manager.is_none();
+            let manager_missing = stage.approvers.contains(&ApproverSource::Manager)
+                && inputs.facts.target_manager.is_none();
             if manager_missing {
-                reasons.push(Reason::new(ReasonCode::ManagerUnknown).rule(&stage.source).detail("stage", &stage.name));
+                reasons.push(
+                    Reason::new(ReasonCode::ManagerUnknown)
+                        .rule(&stage.source)
+                        .detail("stage", &stage.name),
+                );
             }
             reasons.push(
                 Reason::new(ReasonCode::StageUnsatisfiable)

@@ -59,7 +59,7 @@ impl Group {
     /// A plain, assigned-membership, cloud-only security group.
     pub fn security(id: impl Into<String>, display_name: impl Into<String>) -> Self {
         Self {
-            id: GroupId(id.into()),
+            id: GroupId::new(id.into()),
             display_name: display_name.into(),
             security_enabled: true,
             mail_enabled: false,

@@ -5,8 +5,8 @@ use super::fuzzy::FuzzyIndex;
 use super::normalize;
 use regex::RegexSet;
 use rustc_hash::FxHashMap;
-use std::sync::Arc;
 use serde::{Deserialize, Serialize};
+use std::sync::Arc;
 
 /// How the requested resource was matched to a group.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -103,7 +103,9 @@ pub(crate) struct CatalogIndex {
     patterns: Option<RegexSet>,
     /// For each pattern in `patterns`, its entry and source text.
     pattern_entries: Vec<(usize, Arc<str>)>,
-    fuzzy: FuzzyIndex,
+    /// Built on the first unresolved request (or by `prepare_suggestions`):
+    /// only requests that match nothing need it.
+    fuzzy: std::sync::OnceLock<FuzzyIndex>,
     phrase_match: bool,
 }
 
@@ -130,9 +132,7 @@ impl CatalogIndex {
                 Some(hits) => hits,
                 None => {
                     let text: Arc<str> = Arc::from(key.as_str());
-                    let id = self.key_texts.len() as u32;
                     self.key_texts.push(Arc::clone(&text));
-                    self.fuzzy.add(id, key);
                     self.keys.entry(text).or_default()
                 }
             };
@@ -150,6 +150,12 @@ impl CatalogIndex {
     pub(crate) fn set_patterns(&mut self, set: RegexSet, owners: Vec<(usize, Arc<str>)>) {
         self.patterns = Some(set);
         self.pattern_entries = owners;
+    }
+
+    /// The trigram index over every key, built once on first use.
+    pub(crate) fn fuzzy_index(&self) -> &FuzzyIndex {
+        self.fuzzy
+            .get_or_init(|| FuzzyIndex::build(&self.key_texts))
     }
 
     /// The entries claiming a normalised key.
@@ -268,7 +274,7 @@ impl CatalogIndex {
         } else {
             query.join(" ")
         };
-        let hits = self.fuzzy.search(
+        let hits = self.fuzzy_index().search(
             &query,
             |k| {
                 self.key_texts
@@ -307,7 +313,9 @@ struct Settle {
 
 impl Settle {
     fn add(&mut self, index: &CatalogIndex, entry: usize, kind: MatchKind, matched: &Arc<str>) {
-        let Some(group) = index.entries.get(entry).map(|e| e.group) else { return };
+        let Some(group) = index.entries.get(entry).map(|e| e.group) else {
+            return;
+        };
         match &self.first {
             None => self.first = Some((entry, group, kind, Arc::clone(matched))),
             Some((_, g, _, _)) if *g == group => {}

@@ -8,8 +8,8 @@ use super::{
     CompiledWindow, Diagnostic, MatchKind, PolicyDocument, PolicyDuration, PolicyError,
     PolicyFormat, Require, Resolution, RiskTier, Severity, StageSpec, normalize,
 };
-use crate::evaluate::{self, Decision};
 use crate::evaluate::Approver;
+use crate::evaluate::{self, Decision};
 use crate::model::{Facts, GroupId, Request, UserType};
 use chrono::{DateTime, Utc};
 use regex::RegexSet;
@@ -117,6 +117,8 @@ pub(crate) struct Inner {
     pub(crate) guests: Option<CompiledPersonRule>,
     /// The stage added when only a suggestion named the group.
     pub(crate) triage: Arc<CompiledStage>,
+    /// The `manager` role string, shared by every decision.
+    pub(crate) manager_role: Arc<str>,
 }
 
 /// A validated policy, indexed for evaluation. Cheap to clone and share
@@ -239,7 +241,8 @@ impl CompiledPolicy {
                 groups: groups
                     .iter()
                     .filter_map(|g| inner.groups.get(*g))
-                    .map(|g| g.key.to_string()).collect(),
+                    .map(|g| g.key.to_string())
+                    .collect(),
             },
             RequestLookup::Suggested(group) => {
                 let matched = request
@@ -524,7 +527,11 @@ pub(crate) fn compile(doc: PolicyDocument, diags: &mut Vec<Diagnostic>) -> Optio
         alternates: Vec::new(),
         escalate_after: None,
     };
-    let triage_spec = doc.approvals.triage_stage.as_ref().unwrap_or(&default_triage);
+    let triage_spec = doc
+        .approvals
+        .triage_stage
+        .as_ref()
+        .unwrap_or(&default_triage);
     let triage = Arc::new(ctx.resolve(triage_spec, Arc::from("approvals.triage_stage")));
 
     // Tag rules and people rules: compiled once, shared by reference.
@@ -533,7 +540,11 @@ pub(crate) fn compile(doc: PolicyDocument, diags: &mut Vec<Diagnostic>) -> Optio
         .iter()
         .map(|t| {
             let rule: Arc<str> = Arc::from(format!("tag_rules[{}]", t.tag));
-            let stages = t.add_stages.iter().map(|s| Arc::new(ctx.resolve(s, Arc::clone(&rule)))).collect();
+            let stages = t
+                .add_stages
+                .iter()
+                .map(|s| Arc::new(ctx.resolve(s, Arc::clone(&rule))))
+                .collect();
             (rule, stages)
         })
         .collect();
@@ -547,7 +558,11 @@ pub(crate) fn compile(doc: PolicyDocument, diags: &mut Vec<Diagnostic>) -> Optio
                     seconds: d.as_seconds(),
                     rule: Arc::clone(&rule_name),
                 }),
-                stages: r.add_stages.iter().map(|s| Arc::new(ctx.resolve(s, Arc::clone(&rule_name)))).collect(),
+                stages: r
+                    .add_stages
+                    .iter()
+                    .map(|s| Arc::new(ctx.resolve(s, Arc::clone(&rule_name))))
+                    .collect(),
                 rule: rule_name,
             }
         })
@@ -555,6 +570,9 @@ pub(crate) fn compile(doc: PolicyDocument, diags: &mut Vec<Diagnostic>) -> Optio
     let contractors = person("contractors", &doc.people.contractors);
     let guests = person("guests", &doc.people.guests);
 
+    // Role names are shared by every approver that holds them.
+    let app_owner_role: Arc<str> = Arc::from("app_owner");
+    let data_owner_role: Arc<str> = Arc::from("data_owner");
     let mut groups = Vec::with_capacity(doc.groups.len());
     for (i, g) in doc.groups.iter().enumerate() {
         let rule: Arc<str> = Arc::from(format!("groups[{}]", g.id));
@@ -573,11 +591,17 @@ pub(crate) fn compile(doc: PolicyDocument, diags: &mut Vec<Diagnostic>) -> Optio
                     })
                     .sum();
                 if people < n as usize {
-                    diags.push(Diagnostic::error(
-                        "unsatisfiable-stage",
-                        format!("groups[{i}].approval[{j}].require"),
-                        format!("stage `{}` needs {n} approvers but names only {people}", stage.name),
-                    ).with_help("lower `require`, or name more approvers"));
+                    diags.push(
+                        Diagnostic::error(
+                            "unsatisfiable-stage",
+                            format!("groups[{i}].approval[{j}].require"),
+                            format!(
+                                "stage `{}` needs {n} approvers but names only {people}",
+                                stage.name
+                            ),
+                        )
+                        .with_help("lower `require`, or name more approvers"),
+                    );
                 }
             }
             stages.push(Arc::new(stage));
@@ -606,11 +630,10 @@ pub(crate) fn compile(doc: PolicyDocument, diags: &mut Vec<Diagnostic>) -> Optio
             Some(name) => find_window(name, format!("groups[{i}].change_window"), diags),
             None => default_window,
         };
-        let owners = |people: &[String], role: &str| -> Arc<[Approver]> {
-            let role: Arc<str> = Arc::from(role);
+        let owners = |people: &[String], role: &Arc<str>| -> Arc<[Approver]> {
             dedupe(people.iter().map(|id| Approver {
                 id: Arc::from(id.as_str()),
-                role: Arc::clone(&role),
+                role: Arc::clone(role),
             }))
         };
         groups.push(CompiledGroup {
@@ -621,8 +644,8 @@ pub(crate) fn compile(doc: PolicyDocument, diags: &mut Vec<Diagnostic>) -> Optio
             managed: g.managed_via_itsm,
             risk: g.risk,
             tags: g.tags.iter().map(|t| Arc::from(t.as_str())).collect(),
-            app_owners: owners(&g.app_owners, "app_owner"),
-            data_owners: owners(&g.data_owners, "data_owner"),
+            app_owners: owners(&g.app_owners, &app_owner_role),
+            data_owners: owners(&g.data_owners, &data_owner_role),
             stages,
             end_date_rules,
             cap,
@@ -655,7 +678,10 @@ pub(crate) fn compile(doc: PolicyDocument, diags: &mut Vec<Diagnostic>) -> Optio
         for &g in &members {
             let others: Vec<usize> = members.iter().copied().filter(|o| *o != g).collect();
             if let Some(group) = groups.get_mut(g) {
-                group.separations.push((Arc::from(format!("separation_of_duties[{}]", rule.name)), others));
+                group.separations.push((
+                    Arc::from(format!("separation_of_duties[{}]", rule.name)),
+                    others,
+                ));
             }
         }
     }
@@ -743,6 +769,7 @@ pub(crate) fn compile(doc: PolicyDocument, diags: &mut Vec<Diagnostic>) -> Optio
     }
     let digest = Arc::from(policy_digest(&doc));
     Some(Inner {
+        manager_role: Arc::from("manager"),
         contractors,
         guests,
         triage,

@@ -8,18 +8,22 @@
 use rustc_hash::FxHashMap;
 
 /// Trigrams whose posting lists are read per query (the rarest ones).
-const PROBE_GRAMS: usize = 8;
+const PROBE_GRAMS: usize = 6;
 /// Postings read per probed trigram.
-const POSTINGS_PER_GRAM: usize = 64;
+const POSTINGS_PER_GRAM: usize = 24;
 /// Candidates scored exactly.
-const SCORED_CANDIDATES: usize = 16;
+const SCORED_CANDIDATES: usize = 8;
 
 /// A trigram of characters packed into one integer (21 bits per `char`).
 type Gram = u64;
 
+/// Posting lists in one flat array: `postings[offsets[g]..offsets[g + 1]]`
+/// holds the keys containing gram `grams[g]`.
 #[derive(Debug, Default, Clone)]
 pub(crate) struct FuzzyIndex {
-    postings: FxHashMap<Gram, Vec<u32>>,
+    slots: FxHashMap<Gram, u32>,
+    offsets: Vec<u32>,
+    postings: Vec<u32>,
 }
 
 /// A scored key.
@@ -30,11 +34,38 @@ pub(crate) struct FuzzyHit {
 }
 
 impl FuzzyIndex {
-    /// Adds the key with id `key` (ids must be added in increasing order).
-    pub(crate) fn add(&mut self, key: u32, text: &str) {
-        for gram in grams(text) {
-            self.postings.entry(gram).or_default().push(key);
+    /// Indexes `keys`; a key's id is its position.
+    pub(crate) fn build<T: AsRef<str>>(keys: &[T]) -> Self {
+        let mut pairs: Vec<(Gram, u32)> = Vec::with_capacity(keys.len() * 16);
+        let mut buf = Vec::new();
+        for (id, key) in keys.iter().enumerate() {
+            grams_into(key.as_ref(), &mut buf);
+            pairs.extend(buf.iter().map(|g| (*g, id as u32)));
         }
+        pairs.sort_unstable();
+        let mut index = FuzzyIndex {
+            slots: FxHashMap::default(),
+            offsets: Vec::new(),
+            postings: Vec::with_capacity(pairs.len()),
+        };
+        for (gram, key) in pairs {
+            if !index.slots.contains_key(&gram) {
+                index.slots.insert(gram, index.offsets.len() as u32);
+                index.offsets.push(index.postings.len() as u32);
+            }
+            index.postings.push(key);
+        }
+        index.offsets.push(index.postings.len() as u32);
+        index
+    }
+
+    fn posting(&self, gram: &Gram) -> Option<&[u32]> {
+        let slot = *self.slots.get(gram)? as usize;
+        let (start, end) = (
+            *self.offsets.get(slot)? as usize,
+            *self.offsets.get(slot + 1)? as usize,
+        );
+        self.postings.get(start..end)
     }
 
     /// The best keys for `query`, best first, scored against `key_text(id)`.
@@ -48,10 +79,7 @@ impl FuzzyIndex {
         if query_grams.is_empty() {
             return Vec::new();
         }
-        let mut lists: Vec<&Vec<u32>> = query_grams
-            .iter()
-            .filter_map(|g| self.postings.get(g))
-            .collect();
+        let mut lists: Vec<&[u32]> = query_grams.iter().filter_map(|g| self.posting(g)).collect();
         lists.sort_by_key(|l| l.len());
         let mut seen: Vec<u32> = lists
             .iter()
@@ -84,17 +112,32 @@ impl FuzzyIndex {
 
 /// Distinct trigrams of `text` padded with one space at each end, sorted.
 fn grams(text: &str) -> Vec<Gram> {
-    let chars: Vec<char> = std::iter::once(' ')
-        .chain(text.chars())
-        .chain(std::iter::once(' '))
-        .collect();
-    let mut out: Vec<Gram> = chars
-        .windows(3)
-        .map(|w| ((w[0] as u64) << 42) | ((w[1] as u64) << 21) | (w[2] as u64))
-        .collect();
+    let mut out = Vec::new();
+    grams_into(text, &mut out);
+    out
+}
+
+fn grams_into(text: &str, out: &mut Vec<Gram>) {
+    out.clear();
+    let mut window = [' ', ' ', ' '];
+    let push = |c: char, window: &mut [char; 3], out: &mut Vec<Gram>| {
+        *window = [window[1], window[2], c];
+        out.push(((window[0] as u64) << 42) | ((window[1] as u64) << 21) | (window[2] as u64));
+    };
+    let mut first = true;
+    for c in text.chars() {
+        if first {
+            window = [' ', ' ', c];
+            first = false;
+        } else {
+            push(c, &mut window, out);
+        }
+    }
+    if !first {
+        push(' ', &mut window, out);
+    }
     out.sort_unstable();
     out.dedup();
-    out
 }
 
 /// Sørensen–Dice coefficient of two sorted, distinct gram lists.
@@ -125,15 +168,20 @@ mod tests {
     #[test]
     fn finds_typos_and_ranks_them() {
         let keys = ["finance bi", "finance ledger", "team alpha", "hr portal"];
-        let mut index = FuzzyIndex::default();
-        for (i, k) in keys.iter().enumerate() {
-            index.add(i as u32, k);
-        }
+        let index = FuzzyIndex::build(&keys);
         let hits = index.search("finanse bi", |k| keys[k as usize], 0.3);
         assert_eq!(hits[0].key, 0);
         assert!(hits[0].score > 0.5, "{hits:?}");
         assert!(hits.iter().all(|h| h.key != 3));
         assert!(index.search("zzzz", |k| keys[k as usize], 0.3).is_empty());
+    }
+
+    #[test]
+    fn grams_are_padded_trigrams() {
+        let g = grams("ab");
+        // " ab", "ab " — the padded string " ab " has two trigrams.
+        assert_eq!(g.len(), 2);
+        assert!(grams("").is_empty());
     }
 
     #[test]

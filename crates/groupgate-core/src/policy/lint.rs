@@ -88,7 +88,12 @@ fn stages_without_people(p: &Inner, out: &mut Vec<Diagnostic>) {
         .flat_map(|r| r.stages.iter().map(|s| &**s))
         .collect();
     for (i, g) in p.groups.iter().enumerate() {
-        for s in g.stages.iter().map(|s| &**s).chain(people_stages.iter().copied()) {
+        for s in g
+            .stages
+            .iter()
+            .map(|s| &**s)
+            .chain(people_stages.iter().copied())
+        {
             let people: usize = s
                 .approvers
                 .iter()
@@ -163,7 +168,11 @@ fn can_match_normalised(hir: &Hir) -> bool {
 
 fn unused_tags(p: &Inner, out: &mut Vec<Diagnostic>) {
     for (i, t) in p.document.tag_rules.iter().enumerate() {
-        if !p.groups.iter().any(|g| g.tags.iter().any(|x| **x == *t.tag)) {
+        if !p
+            .groups
+            .iter()
+            .any(|g| g.tags.iter().any(|x| **x == *t.tag))
+        {
             out.push(Diagnostic::warning(
                 "unused-tag-rule",
                 format!("tag_rules[{i}].tag"),

@@ -33,6 +33,8 @@ pub(crate) struct CompiledWindow {
     /// Opening slots per weekday, Monday first, sorted by opening time.
     slots: [Vec<Slot>; 7],
     open_all_week: bool,
+    /// Whether any slot runs past midnight (then yesterday's slots matter).
+    has_overnight: bool,
     /// Sorted by start, overlapping periods merged.
     blackouts: Vec<BlackoutPeriod>,
 }
@@ -153,12 +155,14 @@ impl CompiledWindow {
         if diags.len() > before {
             return None;
         }
+        let has_overnight = slots.iter().flatten().any(|s| s.overnight);
         Some(Self {
             name: Arc::from(window.name.as_str()),
             rule: Arc::from(format!("change_windows[{}]", window.name)),
             tz: tz?,
             slots,
             open_all_week: window.weekly.is_empty(),
+            has_overnight,
             blackouts: merged,
         })
     }
@@ -177,7 +181,20 @@ impl CompiledWindow {
         if self.open_all_week {
             return Some(self.skip_blackouts(now));
         }
-        let mut date = now.with_timezone(&self.tz).date_naive().pred_opt()?;
+        let local = now.with_timezone(&self.tz).naive_local();
+        // Fast path: open now by today's wall clock and in no blackout.
+        let today = local.date().weekday().num_days_from_monday() as usize;
+        let time = local.time();
+        let open_now = self.slots[today]
+            .iter()
+            .any(|s| !s.overnight && s.from <= time && s.to.is_none_or(|to| time < to));
+        if open_now && self.blackout_at(now).is_none() {
+            return Some(now);
+        }
+        let mut date = local.date();
+        if self.has_overnight {
+            date = date.pred_opt()?;
+        }
         for _ in 0..HORIZON_DAYS {
             let weekday = date.weekday().num_days_from_monday() as usize;
             for slot in &self.slots[weekday] {
