@@ -2,7 +2,7 @@
 //! (`perf record -g target/release/examples/load_policy 10000`).
 
 #[path = "../benches/decision/synthetic.rs"]
-#[allow(dead_code)]
+#[allow(dead_code)] // shared with the benchmark; not every helper is used here
 mod synthetic;
 
 use std::time::Instant;

@@ -2,6 +2,7 @@
 //! (`perf record -g target/release/examples/profile_decisions 10000`).
 
 #[path = "../benches/decision/synthetic.rs"]
+#[allow(dead_code)] // shared with the benchmark; not every helper is used here
 mod synthetic;
 
 use groupgate_core::CompiledPolicy;

@@ -173,7 +173,10 @@ impl PartialEq<str> for DetailValue {
     fn eq(&self, other: &str) -> bool {
         match self {
             DetailValue::Text(t) => &**t == other,
-            _ => self.to_string() == other,
+            _ => {
+                let text = self.to_string();
+                text.as_str() == other
+            }
         }
     }
 }
