@@ -17,7 +17,10 @@ fn groupgate(args: &[&str]) -> Output {
 }
 
 fn text(o: &Output) -> (String, String) {
-    (String::from_utf8_lossy(&o.stdout).into_owned(), String::from_utf8_lossy(&o.stderr).into_owned())
+    (
+        String::from_utf8_lossy(&o.stdout).into_owned(),
+        String::from_utf8_lossy(&o.stderr).into_owned(),
+    )
 }
 
 const NOW: &str = "2026-11-25T10:00:00Z";
@@ -45,8 +48,14 @@ fn check_prints_the_finance_bi_decision_with_the_data_owner_stage() {
     assert_eq!(out.status.code(), Some(0), "{stderr}");
     assert!(stdout.contains("outcome     NEEDS APPROVAL"), "{stdout}");
     assert!(stdout.contains("GRP-FINANCE-BI-READ"), "{stdout}");
-    assert!(stdout.contains("2. data-owner   1 of: dora.data@contoso.com [data_owner]"), "{stdout}");
-    assert!(stdout.contains("from tag_rules[financial-data]"), "{stdout}");
+    assert!(
+        stdout.contains("2. data-owner   1 of: dora.data@contoso.com [data_owner]"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("from tag_rules[financial-data]"),
+        "{stdout}"
+    );
 }
 
 #[test]
@@ -55,7 +64,12 @@ fn check_json_is_the_decision() {
     assert_eq!(out.status.code(), Some(0));
     let decision: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(decision["outcome"], "deny");
-    let codes: Vec<&str> = decision["reasons"].as_array().unwrap().iter().map(|r| r["code"].as_str().unwrap()).collect();
+    let codes: Vec<&str> = decision["reasons"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["code"].as_str().unwrap())
+        .collect();
     assert!(codes.contains(&"GROUP_ROLE_ASSIGNABLE"), "{codes:?}");
     // A deny is still a decision: exit 0.
 }
@@ -72,8 +86,16 @@ fn check_accepts_explicit_facts_too() {
     )
     .unwrap();
     let out = groupgate(&[
-        "check", "--policy", "examples/policy.yaml", "--request", "examples/requests/finance-bi.yaml",
-        "--facts", facts.to_str().unwrap(), "--now", NOW, "--json",
+        "check",
+        "--policy",
+        "examples/policy.yaml",
+        "--request",
+        "examples/requests/finance-bi.yaml",
+        "--facts",
+        facts.to_str().unwrap(),
+        "--now",
+        NOW,
+        "--json",
     ]);
     let decision: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(decision["outcome"], "deny");
@@ -85,7 +107,11 @@ fn bad_input_exits_2_with_a_located_message() {
     let dir = std::env::temp_dir().join(format!("groupgate-cli-bad-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let bad_request = dir.join("request.yaml");
-    std::fs::write(&bad_request, "ticket: T1\nrequester: a\ntarget: b\nresource: x\nend_date: next tuesday\n").unwrap();
+    std::fs::write(
+        &bad_request,
+        "ticket: T1\nrequester: a\ntarget: b\nresource: x\nend_date: next tuesday\n",
+    )
+    .unwrap();
     let out = check(bad_request.to_str().unwrap(), &[]);
     let (_, stderr) = text(&out);
     assert_eq!(out.status.code(), Some(2));
@@ -93,22 +119,41 @@ fn bad_input_exits_2_with_a_located_message() {
     assert!(stderr.contains("`end_date`"), "{stderr}");
 
     let bad_policy = dir.join("policy.yaml");
-    std::fs::write(&bad_policy, "version: 1\ngroups:\n  - {id: G, object_id: o}\ncatalog:\n  - {name: X, group: NOPE}\n").unwrap();
+    std::fs::write(
+        &bad_policy,
+        "version: 1\ngroups:\n  - {id: G, object_id: o}\ncatalog:\n  - {name: X, group: NOPE}\n",
+    )
+    .unwrap();
     let out = groupgate(&[
-        "check", "--policy", bad_policy.to_str().unwrap(), "--request", "examples/requests/finance-bi.yaml",
-        "--facts", "examples/directory.yaml",
+        "check",
+        "--policy",
+        bad_policy.to_str().unwrap(),
+        "--request",
+        "examples/requests/finance-bi.yaml",
+        "--facts",
+        "examples/directory.yaml",
     ]);
     let (_, stderr) = text(&out);
     assert_eq!(out.status.code(), Some(2));
-    assert!(stderr.contains("policy.yaml:5:15: error[unknown-group]"), "{stderr}");
+    assert!(
+        stderr.contains("policy.yaml:5:15: error[unknown-group]"),
+        "{stderr}"
+    );
 
     let out = check("examples/requests/does-not-exist.yaml", &[]);
     assert_eq!(out.status.code(), Some(2));
     assert!(text(&out).1.contains("cannot read"));
 
     let out = groupgate(&[
-        "check", "--policy", "examples/policy.yaml", "--request", "examples/requests/finance-bi.yaml",
-        "--facts", "examples/directory.yaml", "--now", "yesterday",
+        "check",
+        "--policy",
+        "examples/policy.yaml",
+        "--request",
+        "examples/requests/finance-bi.yaml",
+        "--facts",
+        "examples/directory.yaml",
+        "--now",
+        "yesterday",
     ]);
     assert_eq!(out.status.code(), Some(2));
     assert!(text(&out).1.contains("RFC 3339"));
@@ -119,7 +164,10 @@ fn lint_reports_warnings_and_strict_turns_them_into_findings() {
     let out = groupgate(&["policy", "lint", "examples/policy.yaml"]);
     let (stdout, _) = text(&out);
     assert_eq!(out.status.code(), Some(0), "{stdout}");
-    assert!(stdout.contains("warning[catalog-unmanaged-group]"), "{stdout}");
+    assert!(
+        stdout.contains("warning[catalog-unmanaged-group]"),
+        "{stdout}"
+    );
     assert!(stdout.contains("0 error(s), 1 warning(s)"), "{stdout}");
     let out = groupgate(&["policy", "lint", "--strict", "examples/policy.yaml"]);
     assert_eq!(out.status.code(), Some(1));
@@ -133,11 +181,23 @@ fn policy_test_runs_the_shipped_expectations() {
     assert!(stdout.contains("8 passed, 0 failed"), "{stdout}");
     // The proposal shortens contractor access to 60 days: the shipped
     // expectation about the contractor's end date catches it.
-    let out = groupgate(&["policy", "test", "examples/policy-proposed.yaml", "--tests", "examples/policy.tests.yaml"]);
+    let out = groupgate(&[
+        "policy",
+        "test",
+        "examples/policy-proposed.yaml",
+        "--tests",
+        "examples/policy.tests.yaml",
+    ]);
     let (stdout, _) = text(&out);
     assert_eq!(out.status.code(), Some(1), "{stdout}");
-    assert!(stdout.contains("FAIL a contractor joins Team Alpha until the requested end date"), "{stdout}");
-    assert!(stdout.contains("unexpected reason `EXPIRY_CAPPED`"), "{stdout}");
+    assert!(
+        stdout.contains("FAIL a contractor joins Team Alpha until the requested end date"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("unexpected reason `EXPIRY_CAPPED`"),
+        "{stdout}"
+    );
     assert!(stdout.contains("7 passed, 1 failed"), "{stdout}");
 }
 
@@ -155,31 +215,65 @@ fn policy_test_reports_failures_with_exit_1() {
         ),
     )
     .unwrap();
-    let out = groupgate(&["policy", "test", "examples/policy.yaml", "--tests", tests.to_str().unwrap()]);
+    let out = groupgate(&[
+        "policy",
+        "test",
+        "examples/policy.yaml",
+        "--tests",
+        tests.to_str().unwrap(),
+    ]);
     let (stdout, _) = text(&out);
     assert_eq!(out.status.code(), Some(1));
     assert!(stdout.contains("FAIL wrong on purpose"), "{stdout}");
-    assert!(stdout.contains("outcome: expected `pre_approved`, got `needs_approval`"), "{stdout}");
-    assert!(stdout.contains("stages: expected [manager], got [manager, data-owner]"), "{stdout}");
+    assert!(
+        stdout.contains("outcome: expected `pre_approved`, got `needs_approval`"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("stages: expected [manager], got [manager, data-owner]"),
+        "{stdout}"
+    );
     assert!(stdout.contains("0 passed, 1 failed"), "{stdout}");
 }
 
 #[test]
 fn policy_diff_reports_changed_decisions() {
     let out = groupgate(&[
-        "policy", "diff", "--old", "examples/policy.yaml", "--new", "examples/policy-proposed.yaml",
-        "--requests", "examples/history.jsonl", "--directory", "examples/directory.yaml", "--json",
+        "policy",
+        "diff",
+        "--old",
+        "examples/policy.yaml",
+        "--new",
+        "examples/policy-proposed.yaml",
+        "--requests",
+        "examples/history.jsonl",
+        "--directory",
+        "examples/directory.yaml",
+        "--json",
     ]);
     assert_eq!(out.status.code(), Some(1));
     let changes: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    let tickets: Vec<&str> = changes.as_array().unwrap().iter().map(|c| c["ticket"].as_str().unwrap()).collect();
+    let tickets: Vec<&str> = changes
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["ticket"].as_str().unwrap())
+        .collect();
     assert_eq!(tickets, ["RITM0009002", "RITM0009004"]);
     assert_eq!(changes[0]["changed"][0], "expiry");
     assert_eq!(changes[1]["changed"][0], "approvers");
     // Comparing a policy with itself changes nothing.
     let out = groupgate(&[
-        "policy", "diff", "--old", "examples/policy.yaml", "--new", "examples/policy.yaml",
-        "--requests", "examples/history.jsonl", "--directory", "examples/directory.yaml",
+        "policy",
+        "diff",
+        "--old",
+        "examples/policy.yaml",
+        "--new",
+        "examples/policy.yaml",
+        "--requests",
+        "examples/history.jsonl",
+        "--directory",
+        "examples/directory.yaml",
     ]);
     assert_eq!(out.status.code(), Some(0));
     assert!(text(&out).0.contains("0 of 5 request(s)"));

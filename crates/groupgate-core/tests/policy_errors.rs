@@ -221,3 +221,30 @@ fn the_published_schema_matches_the_code() {
         "run `groupgate policy schema > docs/policy.schema.json`"
     );
 }
+
+#[test]
+fn every_reason_code_is_documented() {
+    let doc = include_str!("../../../docs/reason-codes.md");
+    for code in groupgate_core::ReasonCode::ALL {
+        assert!(
+            doc.contains(&format!("| `{}` |", code.as_str())),
+            "docs/reason-codes.md lacks `{code}`"
+        );
+    }
+    let documented = doc.lines().filter(|l| l.starts_with("| `")).count();
+    assert_eq!(
+        documented,
+        groupgate_core::ReasonCode::ALL.len(),
+        "docs/reason-codes.md lists a code the code lacks"
+    );
+}
+
+#[test]
+fn the_policy_reference_example_is_the_example_policy() {
+    let reference = include_str!("../../../docs/policy.md");
+    let example = include_str!("../../../examples/policy.yaml");
+    assert!(
+        reference.contains(example.trim()),
+        "docs/policy.md must embed examples/policy.yaml verbatim"
+    );
+}

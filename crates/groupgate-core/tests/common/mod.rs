@@ -4,27 +4,27 @@
 use chrono::{DateTime, Utc};
 use groupgate_core::{CompiledPolicy, Decision, DirectorySnapshot, Facts, Request};
 
-pub const POLICY: &str = include_str!("../../../../examples/policy.yaml");
-pub const DIRECTORY: &str = include_str!("../../../../examples/directory.yaml");
+pub(crate) const POLICY: &str = include_str!("../../../../examples/policy.yaml");
+pub(crate) const DIRECTORY: &str = include_str!("../../../../examples/directory.yaml");
 
-pub fn policy() -> CompiledPolicy {
+pub(crate) fn policy() -> CompiledPolicy {
     CompiledPolicy::from_yaml_str(POLICY, "examples/policy.yaml").expect("example policy is valid")
 }
 
-pub fn directory() -> DirectorySnapshot {
+pub(crate) fn directory() -> DirectorySnapshot {
     serde_yaml_ng::from_str(DIRECTORY).expect("example directory is valid")
 }
 
-pub fn at(text: &str) -> DateTime<Utc> {
+pub(crate) fn at(text: &str) -> DateTime<Utc> {
     text.parse().expect("valid RFC 3339")
 }
 
 /// Wednesday 2026-11-25 11:00 in Berlin: inside business hours.
-pub fn business_hours() -> DateTime<Utc> {
+pub(crate) fn business_hours() -> DateTime<Utc> {
     at("2026-11-25T10:00:00Z")
 }
 
-pub fn request(requester: &str, target: &str, resource: &str) -> Request {
+pub(crate) fn request(requester: &str, target: &str, resource: &str) -> Request {
     Request {
         ticket: "RITM0000001".into(),
         requester: requester.into(),
@@ -36,20 +36,20 @@ pub fn request(requester: &str, target: &str, resource: &str) -> Request {
     }
 }
 
-pub fn facts(policy: &CompiledPolicy, request: &Request) -> Facts {
+pub(crate) fn facts(policy: &CompiledPolicy, request: &Request) -> Facts {
     directory().facts_for(request, policy.resolve(request).object_id())
 }
 
-pub fn decide(policy: &CompiledPolicy, request: &Request) -> Decision {
+pub(crate) fn decide(policy: &CompiledPolicy, request: &Request) -> Decision {
     policy.evaluate(request, &facts(policy, request), business_hours())
 }
 
-pub const ADA: &str = "ada.lovelace@contoso.com";
-pub const GRACE: &str = "grace.hopper@contoso.com";
-pub const CARL: &str = "carl.contractor@contoso.com";
-pub const PAT: &str = "pat.lead@contoso.com";
-pub const MIA: &str = "mia.manager@contoso.com";
-pub const EVE: &str = "eve.former@contoso.com";
-pub const GUS: &str = "gus_fabrikam.com#EXT#@contoso.com";
-pub const IVAN: &str = "ivan.invoices@contoso.com";
-pub const TOM: &str = "tom.alpha@contoso.com";
+pub(crate) const ADA: &str = "ada.lovelace@contoso.com";
+pub(crate) const GRACE: &str = "grace.hopper@contoso.com";
+pub(crate) const CARL: &str = "carl.contractor@contoso.com";
+pub(crate) const PAT: &str = "pat.lead@contoso.com";
+pub(crate) const MIA: &str = "mia.manager@contoso.com";
+pub(crate) const EVE: &str = "eve.former@contoso.com";
+pub(crate) const GUS: &str = "gus_fabrikam.com#EXT#@contoso.com";
+pub(crate) const IVAN: &str = "ivan.invoices@contoso.com";
+pub(crate) const TOM: &str = "tom.alpha@contoso.com";
