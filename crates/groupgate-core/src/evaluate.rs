@@ -9,7 +9,7 @@ mod reason;
 mod stages;
 
 pub use decision::{
-    ApprovalStage, Approver, CatalogSuggestion, Decision, Expiry, Outcome, ResolvedGroup,
+    ApprovalStage, Approver, CatalogSuggestion, Decision, Expiry, GroupInfo, Outcome, ResolvedGroup,
 };
 pub(crate) use evaluator::evaluate;
 pub use reason::{DetailValue, Details, Effect, Reason, ReasonCode};

@@ -10,7 +10,7 @@ mod policy_check;
 pub use directory::{DirectoryGroup, DirectorySnapshot, DirectoryUser};
 pub use evaluate::{
     ApprovalStage, Approver, CatalogSuggestion, Decision, DetailValue, Details, Effect, Expiry,
-    Outcome, Reason, ReasonCode, ResolvedGroup,
+    GroupInfo, Outcome, Reason, ReasonCode, ResolvedGroup,
 };
 pub use expectation::Expectation;
 pub use model::{

@@ -27,7 +27,7 @@ fn mini_example_1_finance_bi_needs_the_data_owner() {
     assert_eq!(
         stages,
         [
-            ("manager", "groups[GRP-FINANCE-BI-READ].approval[manager]"),
+            ("manager", "groups[GRP-FINANCE-BI-READ]"),
             ("data-owner", "tag_rules[financial-data]")
         ]
     );

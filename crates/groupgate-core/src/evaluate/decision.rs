@@ -21,9 +21,10 @@ pub enum Outcome {
     PreApproved,
 }
 
-/// The group a request resolved to, as the policy describes it.
+/// A group as the policy describes it. Shared between the compiled policy and
+/// every decision about the group.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ResolvedGroup {
+pub struct GroupInfo {
     /// The group's key in the policy, e.g. `GRP-FINANCE-BI-READ`.
     pub key: Arc<str>,
     /// The group's object id.
@@ -31,6 +32,20 @@ pub struct ResolvedGroup {
     /// Display name from the policy, when given.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub display_name: Option<Arc<str>>,
+    /// Risk tier.
+    pub risk: RiskTier,
+    /// Tags.
+    #[serde(default, skip_serializing_if = "<[_]>::is_empty")]
+    pub tags: Arc<[Arc<str>]>,
+}
+
+/// The group a request resolved to, and how. Dereferences to its [`GroupInfo`]
+/// (`resolved.key`, `resolved.object_id`, …).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ResolvedGroup {
+    /// What the policy says about the group.
+    #[serde(flatten)]
+    pub info: Arc<GroupInfo>,
     /// How the request text was matched.
     pub matched_by: MatchKind,
     /// What matched: the name, alias, phrase or pattern.
@@ -38,11 +53,14 @@ pub struct ResolvedGroup {
     /// The catalog entry that matched, if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub catalog_entry: Option<Arc<str>>,
-    /// Risk tier.
-    pub risk: RiskTier,
-    /// Tags.
-    #[serde(default, skip_serializing_if = "<[_]>::is_empty")]
-    pub tags: Arc<[Arc<str>]>,
+}
+
+impl std::ops::Deref for ResolvedGroup {
+    type Target = GroupInfo;
+
+    fn deref(&self) -> &GroupInfo {
+        &self.info
+    }
 }
 
 /// Someone who may approve a stage.
@@ -60,7 +78,7 @@ pub struct Approver {
 pub struct ApprovalStage {
     /// The stage's name.
     pub name: Arc<str>,
-    /// The rule that added it, e.g. `groups[GRP-X].approval[manager]`.
+    /// The rule that added it, e.g. `groups[GRP-X]` or `tag_rules[financial-data]`.
     pub source: Arc<str>,
     /// How many distinct eligible approvers must approve.
     pub required: u32,

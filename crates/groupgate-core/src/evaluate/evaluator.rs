@@ -214,14 +214,10 @@ struct Resolved {
 fn resolve(p: &Inner, request: &Request, reasons: &mut Vec<Reason>) -> Resolved {
     let describe = |g: usize, kind: MatchKind, matched: Arc<str>, entry: Option<Arc<str>>| {
         p.groups.get(g).map(|group| ResolvedGroup {
-            key: Arc::clone(&group.key),
-            object_id: group.object_id.clone(),
-            display_name: group.display_name.clone(),
+            info: Arc::clone(&group.info),
             matched_by: kind,
             matched,
             catalog_entry: entry,
-            risk: group.risk,
-            tags: Arc::clone(&group.tags),
         })
     };
     let unresolved = |reasons: &mut Vec<Reason>| {

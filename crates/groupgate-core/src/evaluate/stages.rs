@@ -3,7 +3,7 @@
 use super::{ApprovalStage, Approver, Reason, ReasonCode};
 use crate::model::{Facts, Request, User};
 use crate::policy::Require;
-use crate::policy::compile::{ApproverSource, CompiledGroup, CompiledStage};
+use crate::policy::compile::{ApproverSource, CompiledGroup, CompiledStage, StageRef};
 use std::sync::Arc;
 
 /// Whether `id` names the requester or the target (by the request or the facts).
@@ -26,23 +26,23 @@ pub(crate) struct StageInputs<'a> {
 /// Builds the decision's stages, merging stages of the same name (the first
 /// keeps its place), and pushes a reason for each.
 pub(crate) fn plan_stages<'a>(
-    compiled: impl Iterator<Item = &'a Arc<CompiledStage>>,
+    compiled: impl Iterator<Item = &'a StageRef>,
     inputs: &StageInputs<'_>,
     reasons: &mut Vec<Reason>,
 ) -> Vec<ApprovalStage> {
     let mut stages: Vec<ApprovalStage> = Vec::with_capacity(4);
-    for stage in compiled {
+    for StageRef { stage, source } in compiled {
         if let Some(existing) = stages.iter().find(|s| s.name == stage.name) {
             reasons.push(
                 Reason::new(ReasonCode::StageRequired)
-                    .rule(&stage.source)
+                    .rule(source)
                     .detail("stage", &stage.name)
                     .detail("merged_into", &existing.source),
             );
             continue;
         }
-        let mut approvers = eligible(&stage.approvers, stage, inputs, Some(reasons));
-        let mut alternates = eligible(&stage.alternates, stage, inputs, None);
+        let mut approvers = eligible(&stage.approvers, stage, source, inputs, Some(reasons));
+        let mut alternates = eligible(&stage.alternates, stage, source, inputs, None);
         let needed = |count: usize| match stage.require {
             Require::One => 1,
             Require::All => u32::try_from(count).unwrap_or(u32::MAX).max(1),
@@ -53,7 +53,7 @@ pub(crate) fn plan_stages<'a>(
         if (approvers.len() as u64) < u64::from(needed(approvers.len())) && !alternates.is_empty() {
             reasons.push(
                 Reason::new(ReasonCode::ApproverExcluded)
-                    .rule(&stage.source)
+                    .rule(source)
                     .detail("stage", &stage.name),
             );
             approvers = std::mem::take(&mut alternates);
@@ -65,13 +65,13 @@ pub(crate) fn plan_stages<'a>(
             if manager_missing {
                 reasons.push(
                     Reason::new(ReasonCode::ManagerUnknown)
-                        .rule(&stage.source)
+                        .rule(source)
                         .detail("stage", &stage.name),
                 );
             }
             reasons.push(
                 Reason::new(ReasonCode::StageUnsatisfiable)
-                    .rule(&stage.source)
+                    .rule(source)
                     .detail("stage", &stage.name)
                     .detail("required", i64::from(required))
                     .detail("eligible", approvers.len() as i64),
@@ -79,14 +79,14 @@ pub(crate) fn plan_stages<'a>(
         } else {
             reasons.push(
                 Reason::new(ReasonCode::StageRequired)
-                    .rule(&stage.source)
+                    .rule(source)
                     .detail("stage", &stage.name)
                     .detail("required", i64::from(required)),
             );
         }
         stages.push(ApprovalStage {
             name: Arc::clone(&stage.name),
-            source: Arc::clone(&stage.source),
+            source: Arc::clone(source),
             required,
             approvers,
             alternates,
@@ -102,12 +102,13 @@ pub(crate) fn plan_stages<'a>(
 fn eligible(
     sources: &[ApproverSource],
     stage: &CompiledStage,
+    source: &Arc<str>,
     inputs: &StageInputs<'_>,
     mut reasons: Option<&mut Vec<Reason>>,
 ) -> Vec<Approver> {
     let mut out: Vec<Approver> = Vec::with_capacity(2);
-    for source in sources {
-        let people: &[Approver] = match source {
+    for from in sources {
+        let people: &[Approver] = match from {
             ApproverSource::Manager => inputs.manager.as_slice(),
             ApproverSource::AppOwners => &inputs.group.app_owners,
             ApproverSource::DataOwners => &inputs.group.data_owners,
@@ -118,7 +119,7 @@ fn eligible(
                 if let Some(reasons) = reasons.as_deref_mut() {
                     reasons.push(
                         Reason::new(ReasonCode::ApproverExcluded)
-                            .rule(&stage.source)
+                            .rule(source)
                             .detail("stage", &stage.name)
                             .detail("approver", &person.id),
                     );

@@ -70,6 +70,30 @@ pub(crate) struct KeyHit {
     pub(crate) alias: bool,
 }
 
+/// The entries claiming one key: almost always one, stored inline so a lookup
+/// touches no further memory.
+#[derive(Debug, Clone)]
+pub(crate) enum Claims {
+    One(KeyHit),
+    Many(Vec<KeyHit>),
+}
+
+impl Claims {
+    pub(crate) fn as_slice(&self) -> &[KeyHit] {
+        match self {
+            Claims::One(hit) => std::slice::from_ref(hit),
+            Claims::Many(hits) => hits,
+        }
+    }
+
+    fn push(&mut self, hit: KeyHit) {
+        match self {
+            Claims::One(first) => *self = Claims::Many(vec![*first, hit]),
+            Claims::Many(hits) => hits.push(hit),
+        }
+    }
+}
+
 #[derive(Debug, Clone)]
 pub(crate) struct IndexedEntry {
     pub(crate) name: Arc<str>,
@@ -96,7 +120,7 @@ pub(crate) enum Lookup {
 pub(crate) struct CatalogIndex {
     pub(crate) entries: Vec<IndexedEntry>,
     /// Normalised name or alias → the entries claiming it.
-    keys: FxHashMap<Arc<str>, Vec<KeyHit>>,
+    keys: FxHashMap<Arc<str>, Claims>,
     /// Key texts by fuzzy id.
     key_texts: Vec<Arc<str>>,
     max_words: usize,
@@ -128,19 +152,21 @@ impl CatalogIndex {
             if key.is_empty() {
                 continue;
             }
-            let hits = match self.keys.get_mut(key.as_str()) {
-                Some(hits) => hits,
+            let hit = KeyHit {
+                entry: entry as u32,
+                alias: *alias,
+            };
+            match self.keys.get_mut(key.as_str()) {
+                Some(claims) => {
+                    if !claims.as_slice().iter().any(|h| h.entry as usize == entry) {
+                        claims.push(hit);
+                    }
+                }
                 None => {
                     let text: Arc<str> = Arc::from(key.as_str());
                     self.key_texts.push(Arc::clone(&text));
-                    self.keys.entry(text).or_default()
+                    self.keys.insert(text, Claims::One(hit));
                 }
-            };
-            if !hits.iter().any(|h| h.entry as usize == entry) {
-                hits.push(KeyHit {
-                    entry: entry as u32,
-                    alias: *alias,
-                });
             }
             self.max_words = self.max_words.max(key.split(' ').count());
         }
@@ -160,7 +186,7 @@ impl CatalogIndex {
 
     /// The entries claiming a normalised key.
     pub(crate) fn claims(&self, key: &str) -> &[KeyHit] {
-        self.keys.get(key).map(Vec::as_slice).unwrap_or(&[])
+        self.keys.get(key).map(Claims::as_slice).unwrap_or(&[])
     }
 
     /// Every normalised key with its claimants, in no particular order.
@@ -190,6 +216,7 @@ impl CatalogIndex {
         let mut acc = Settle::default();
         // 1. The whole text is a name or alias.
         if let Some((key, whole)) = self.keys.get_key_value(text) {
+            let whole = whole.as_slice();
             let kind = if whole.iter().all(|h| h.alias) {
                 MatchKind::Alias
             } else {
@@ -248,7 +275,7 @@ impl CatalogIndex {
                         spans[found_spans] = (i, j);
                         found_spans += 1;
                     }
-                    found(key, hits);
+                    found(key, hits.as_slice());
                 }
             }
         }

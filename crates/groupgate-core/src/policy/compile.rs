@@ -8,8 +8,8 @@ use super::{
     CompiledWindow, Diagnostic, MatchKind, PolicyDocument, PolicyDuration, PolicyError,
     PolicyFormat, Require, Resolution, RiskTier, Severity, StageSpec, normalize,
 };
-use crate::evaluate::Approver;
 use crate::evaluate::{self, Decision};
+use crate::evaluate::{Approver, GroupInfo};
 use crate::model::{Facts, GroupId, Request, UserType};
 use chrono::{DateTime, Utc};
 use regex::RegexSet;
@@ -34,15 +34,38 @@ pub(crate) enum ApproverSource {
     Fixed(Arc<[Approver]>),
 }
 
-/// An approval stage, compiled once and shared by every group it applies to.
+/// An approval stage, compiled once and shared by every group whose stage is
+/// written the same way.
 #[derive(Debug, Clone)]
 pub(crate) struct CompiledStage {
     pub(crate) name: Arc<str>,
-    pub(crate) source: Arc<str>,
     pub(crate) require: Require,
     pub(crate) approvers: Vec<ApproverSource>,
     pub(crate) alternates: Vec<ApproverSource>,
     pub(crate) escalate_after: Option<i64>,
+}
+
+impl CompiledStage {
+    /// How many people the stage names for a group with this many app and
+    /// data owners (the manager counts as one).
+    pub(crate) fn people(&self, app_owners: usize, data_owners: usize) -> usize {
+        self.approvers
+            .iter()
+            .map(|a| match a {
+                ApproverSource::Manager => 1,
+                ApproverSource::AppOwners => app_owners,
+                ApproverSource::DataOwners => data_owners,
+                ApproverSource::Fixed(people) => people.len(),
+            })
+            .sum()
+    }
+}
+
+/// A stage as it applies somewhere, with the rule that added it there.
+#[derive(Debug, Clone)]
+pub(crate) struct StageRef {
+    pub(crate) stage: Arc<CompiledStage>,
+    pub(crate) source: Arc<str>,
 }
 
 /// A duration cap and the rule that set it.
@@ -59,24 +82,25 @@ pub(crate) struct CompiledPersonRule {
     pub(crate) employee_types: Vec<String>,
     pub(crate) end_date_required: bool,
     pub(crate) cap: Option<Cap>,
-    pub(crate) stages: Vec<Arc<CompiledStage>>,
+    pub(crate) stages: Vec<StageRef>,
 }
 
 /// A group with every rule that applies to it folded in.
 #[derive(Debug, Clone)]
 pub(crate) struct CompiledGroup {
+    /// What decisions about this group say about it.
+    pub(crate) info: Arc<GroupInfo>,
     pub(crate) key: Arc<str>,
     /// `groups[<key>]`, the rule name group-level reasons cite.
     pub(crate) rule: Arc<str>,
     pub(crate) object_id: GroupId,
-    pub(crate) display_name: Option<Arc<str>>,
     pub(crate) managed: bool,
     pub(crate) risk: RiskTier,
     pub(crate) tags: Arc<[Arc<str>]>,
     pub(crate) app_owners: Arc<[Approver]>,
     pub(crate) data_owners: Arc<[Approver]>,
     /// The group's own stages, then each matching tag rule's, in policy order.
-    pub(crate) stages: Vec<Arc<CompiledStage>>,
+    pub(crate) stages: Vec<StageRef>,
     /// Rules (group or tag) that require an end date.
     pub(crate) end_date_rules: Vec<Arc<str>>,
     /// The shortest cap of the group and its tag rules.
@@ -116,7 +140,7 @@ pub(crate) struct Inner {
     pub(crate) contractors: Option<CompiledPersonRule>,
     pub(crate) guests: Option<CompiledPersonRule>,
     /// The stage added when only a suggestion named the group.
-    pub(crate) triage: Arc<CompiledStage>,
+    pub(crate) triage: StageRef,
     /// The `manager` role string, shared by every decision.
     pub(crate) manager_role: Arc<str>,
 }
@@ -532,10 +556,22 @@ pub(crate) fn compile(doc: PolicyDocument, diags: &mut Vec<Diagnostic>) -> Optio
         .triage_stage
         .as_ref()
         .unwrap_or(&default_triage);
-    let triage = Arc::new(ctx.resolve(triage_spec, Arc::from("approvals.triage_stage")));
+    let mut stage_cache: FxHashMap<StageSpec, Arc<CompiledStage>> = FxHashMap::default();
+    let mut compiled_stage = |spec: &StageSpec| -> Arc<CompiledStage> {
+        if let Some(stage) = stage_cache.get(spec) {
+            return Arc::clone(stage);
+        }
+        let stage = Arc::new(ctx.resolve(spec));
+        stage_cache.insert(spec.clone(), Arc::clone(&stage));
+        stage
+    };
+    let triage = StageRef {
+        stage: compiled_stage(triage_spec),
+        source: Arc::from("approvals.triage_stage"),
+    };
 
     // Tag rules and people rules: compiled once, shared by reference.
-    let tag_rules: Vec<(Arc<str>, Vec<Arc<CompiledStage>>)> = doc
+    let tag_rules: Vec<(Arc<str>, Vec<StageRef>)> = doc
         .tag_rules
         .iter()
         .map(|t| {
@@ -543,12 +579,15 @@ pub(crate) fn compile(doc: PolicyDocument, diags: &mut Vec<Diagnostic>) -> Optio
             let stages = t
                 .add_stages
                 .iter()
-                .map(|s| Arc::new(ctx.resolve(s, Arc::clone(&rule))))
+                .map(|s| StageRef {
+                    stage: compiled_stage(s),
+                    source: Arc::clone(&rule),
+                })
                 .collect();
             (rule, stages)
         })
         .collect();
-    let person = |name: &str, rule: &Option<super::PersonRule>| {
+    let mut person = |name: &str, rule: &Option<super::PersonRule>| {
         rule.as_ref().map(|r| {
             let rule_name: Arc<str> = Arc::from(format!("people.{name}"));
             CompiledPersonRule {
@@ -561,7 +600,10 @@ pub(crate) fn compile(doc: PolicyDocument, diags: &mut Vec<Diagnostic>) -> Optio
                 stages: r
                     .add_stages
                     .iter()
-                    .map(|s| Arc::new(ctx.resolve(s, Arc::clone(&rule_name))))
+                    .map(|s| StageRef {
+                        stage: compiled_stage(s),
+                        source: Arc::clone(&rule_name),
+                    })
                     .collect(),
                 rule: rule_name,
             }
@@ -573,38 +615,34 @@ pub(crate) fn compile(doc: PolicyDocument, diags: &mut Vec<Diagnostic>) -> Optio
     // Role names are shared by every approver that holds them.
     let app_owner_role: Arc<str> = Arc::from("app_owner");
     let data_owner_role: Arc<str> = Arc::from("data_owner");
+    // Identical tag lists are shared too.
+    let mut tag_lists: FxHashMap<Vec<String>, Arc<[Arc<str>]>> = FxHashMap::default();
     let mut groups = Vec::with_capacity(doc.groups.len());
     for (i, g) in doc.groups.iter().enumerate() {
         let rule: Arc<str> = Arc::from(format!("groups[{}]", g.id));
-        let mut stages: Vec<Arc<CompiledStage>> = Vec::with_capacity(g.approval.len() + 1);
+        let mut stages: Vec<StageRef> = Vec::with_capacity(g.approval.len() + 1);
         for (j, spec) in g.approval.iter().enumerate() {
-            let stage = ctx.resolve(spec, Arc::from(format!("{rule}.approval[{}]", spec.name)));
-            if let Require::AtLeast(n) = stage.require {
-                let people: usize = stage
-                    .approvers
-                    .iter()
-                    .map(|a| match a {
-                        ApproverSource::Manager => 1,
-                        ApproverSource::AppOwners => g.app_owners.len(),
-                        ApproverSource::DataOwners => g.data_owners.len(),
-                        ApproverSource::Fixed(p) => p.len(),
-                    })
-                    .sum();
-                if people < n as usize {
-                    diags.push(
-                        Diagnostic::error(
-                            "unsatisfiable-stage",
-                            format!("groups[{i}].approval[{j}].require"),
-                            format!(
-                                "stage `{}` needs {n} approvers but names only {people}",
-                                stage.name
-                            ),
-                        )
-                        .with_help("lower `require`, or name more approvers"),
-                    );
-                }
+            let stage = compiled_stage(spec);
+            let people = stage.people(g.app_owners.len(), g.data_owners.len());
+            if let Require::AtLeast(n) = stage.require
+                && people < n as usize
+            {
+                diags.push(
+                    Diagnostic::error(
+                        "unsatisfiable-stage",
+                        format!("groups[{i}].approval[{j}].require"),
+                        format!(
+                            "stage `{}` needs {n} approvers but names only {people}",
+                            stage.name
+                        ),
+                    )
+                    .with_help("lower `require`, or name more approvers"),
+                );
             }
-            stages.push(Arc::new(stage));
+            stages.push(StageRef {
+                stage,
+                source: Arc::clone(&rule),
+            });
         }
         let mut end_date_rules = Vec::new();
         if g.end_date_required {
@@ -636,14 +674,28 @@ pub(crate) fn compile(doc: PolicyDocument, diags: &mut Vec<Diagnostic>) -> Optio
                 role: Arc::clone(role),
             }))
         };
+        let key: Arc<str> = Arc::from(g.id.as_str());
+        let object_id = GroupId::new(&g.object_id);
+        let display_name: Option<Arc<str>> = g.display_name.as_deref().map(Arc::from);
+        let tags: Arc<[Arc<str>]> = Arc::clone(
+            tag_lists
+                .entry(g.tags.clone())
+                .or_insert_with(|| g.tags.iter().map(|t| Arc::from(t.as_str())).collect()),
+        );
         groups.push(CompiledGroup {
-            key: Arc::from(g.id.as_str()),
+            info: Arc::new(GroupInfo {
+                key: Arc::clone(&key),
+                object_id: object_id.clone(),
+                display_name: display_name.clone(),
+                risk: g.risk,
+                tags: Arc::clone(&tags),
+            }),
+            key,
             rule,
-            object_id: GroupId::new(g.object_id.clone()),
-            display_name: g.display_name.as_deref().map(Arc::from),
+            object_id,
             managed: g.managed_via_itsm,
             risk: g.risk,
-            tags: g.tags.iter().map(|t| Arc::from(t.as_str())).collect(),
+            tags,
             app_owners: owners(&g.app_owners, &app_owner_role),
             data_owners: owners(&g.data_owners, &data_owner_role),
             stages,
@@ -889,10 +941,9 @@ impl StageContext<'_> {
             || self.approver_groups.contains_key(r)
     }
 
-    fn resolve(&self, stage: &StageSpec, source: Arc<str>) -> CompiledStage {
+    fn resolve(&self, stage: &StageSpec) -> CompiledStage {
         CompiledStage {
             name: Arc::from(stage.name.as_str()),
-            source,
             require: stage.require,
             approvers: self.resolve_refs(&stage.approvers),
             alternates: self.resolve_refs(&stage.alternates),

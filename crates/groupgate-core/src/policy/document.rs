@@ -177,7 +177,7 @@ pub struct GroupRule {
 }
 
 /// One approval stage.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct StageSpec {
     /// The stage's name, e.g. `manager` or `data-owner`.

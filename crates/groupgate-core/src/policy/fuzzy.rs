@@ -11,8 +11,9 @@ use rustc_hash::FxHashMap;
 const PROBE_GRAMS: usize = 6;
 /// Postings read per probed trigram.
 const POSTINGS_PER_GRAM: usize = 24;
+const _: () = assert!(PROBE_GRAMS * POSTINGS_PER_GRAM * 2 <= TABLE);
 /// Candidates scored exactly.
-const SCORED_CANDIDATES: usize = 8;
+const SCORED_CANDIDATES: usize = 6;
 
 /// A trigram of characters packed into one integer (21 bits per `char`).
 type Gram = u64;
@@ -81,33 +82,114 @@ impl FuzzyIndex {
         }
         let mut lists: Vec<&[u32]> = query_grams.iter().filter_map(|g| self.posting(g)).collect();
         lists.sort_by_key(|l| l.len());
-        let mut seen: Vec<u32> = lists
-            .iter()
-            .take(PROBE_GRAMS)
-            .flat_map(|l| l.iter().take(POSTINGS_PER_GRAM).copied())
-            .collect();
-        seen.sort_unstable();
-        // Count how many probed grams each key shares, keep the most promising.
-        let mut counted: Vec<(u32, u32)> = Vec::new();
-        for key in seen {
-            match counted.last_mut() {
-                Some((k, n)) if *k == key => *n += 1,
-                _ => counted.push((key, 1)),
+        // Count how many probed grams each key shares, in a small fixed table.
+        let mut table = CountTable::default();
+        for list in lists.iter().take(PROBE_GRAMS) {
+            for key in list.iter().take(POSTINGS_PER_GRAM) {
+                table.add(*key);
             }
         }
-        counted.sort_unstable_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
-        counted.truncate(SCORED_CANDIDATES);
+        let mut counted = table.entries();
+        let order = |a: &(u32, u8), b: &(u32, u8)| b.1.cmp(&a.1).then(a.0.cmp(&b.0));
+        if counted.len() > SCORED_CANDIDATES {
+            counted.select_nth_unstable_by(SCORED_CANDIDATES, order);
+            counted.truncate(SCORED_CANDIDATES);
+        }
         let mut hits: Vec<FuzzyHit> = counted
             .into_iter()
             .map(|(key, _)| FuzzyHit {
                 key,
-                score: dice(&query_grams, &grams(key_text(key))),
+                score: dice_against(&query_grams, key_text(key)),
             })
             .filter(|h| h.score >= min_score)
             .collect();
         hits.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.key.cmp(&b.key)));
         hits
     }
+}
+
+/// Capacity of the counting table: at least `PROBE_GRAMS * POSTINGS_PER_GRAM`
+/// distinct keys, a power of two, kept under half full.
+const TABLE: usize = 512;
+
+/// Open-addressing counts of key ids, on the stack: no allocation, no sort.
+struct CountTable {
+    keys: [u32; TABLE],
+    counts: [u8; TABLE],
+    /// Occupied slots in insertion order.
+    used: Vec<u16>,
+}
+
+impl Default for CountTable {
+    fn default() -> Self {
+        Self {
+            keys: [0; TABLE],
+            counts: [0; TABLE],
+            used: Vec::with_capacity(PROBE_GRAMS * POSTINGS_PER_GRAM),
+        }
+    }
+}
+
+impl CountTable {
+    fn add(&mut self, key: u32) {
+        let mut slot = (key.wrapping_mul(0x9E37_79B1) >> 23) as usize % TABLE;
+        loop {
+            if self.counts[slot] == 0 {
+                self.keys[slot] = key;
+                self.counts[slot] = 1;
+                self.used.push(slot as u16);
+                return;
+            }
+            if self.keys[slot] == key {
+                self.counts[slot] = self.counts[slot].saturating_add(1);
+                return;
+            }
+            slot = (slot + 1) % TABLE;
+        }
+    }
+
+    fn entries(&self) -> Vec<(u32, u8)> {
+        self.used
+            .iter()
+            .map(|&slot| (self.keys[slot as usize], self.counts[slot as usize]))
+            .collect()
+    }
+}
+
+/// Sørensen–Dice of the sorted, distinct `query` grams against `text`'s grams,
+/// computed on the stack for texts up to 64 characters.
+fn dice_against(query: &[Gram], text: &str) -> f64 {
+    let mut buf = [0 as Gram; 66];
+    let mut len = 0;
+    let mut window = [' ', ' ', ' '];
+    let mut chars = text.chars().chain(std::iter::once(' '));
+    match chars.next() {
+        Some(first) => window[2] = first,
+        None => return dice(query, &[]),
+    }
+    for c in chars {
+        window = [window[1], window[2], c];
+        if len == buf.len() {
+            // A long key: fall back to the allocating path.
+            return dice(query, &grams(text));
+        }
+        buf[len] = pack(window);
+        len += 1;
+    }
+    let own = &mut buf[..len];
+    own.sort_unstable();
+    let mut distinct = 0;
+    for i in 0..own.len() {
+        if i == 0 || own[i] != own[i - 1] {
+            own[distinct] = own[i];
+            distinct += 1;
+        }
+    }
+    dice(query, &own[..distinct])
+}
+
+fn pack(w: [char; 3]) -> Gram {
+    ((w[0] as u64) << 42) | ((w[1] as u64) << 21) | (w[2] as u64)
 }
 
 /// Distinct trigrams of `text` padded with one space at each end, sorted.
@@ -122,7 +204,7 @@ fn grams_into(text: &str, out: &mut Vec<Gram>) {
     let mut window = [' ', ' ', ' '];
     let push = |c: char, window: &mut [char; 3], out: &mut Vec<Gram>| {
         *window = [window[1], window[2], c];
-        out.push(((window[0] as u64) << 42) | ((window[1] as u64) << 21) | (window[2] as u64));
+        out.push(pack(*window));
     };
     let mut first = true;
     for c in text.chars() {
@@ -187,5 +269,29 @@ mod tests {
     #[test]
     fn identical_text_scores_one() {
         assert_eq!(dice(&grams("team alpha"), &grams("team alpha")), 1.0);
+    }
+
+    #[test]
+    fn stack_scoring_matches_the_allocating_one() {
+        let q = grams("finanse bi");
+        for text in [
+            "finance bi",
+            "x",
+            "",
+            "a very long catalog entry name that goes on and on past sixty four chars",
+        ] {
+            assert_eq!(dice_against(&q, text), dice(&q, &grams(text)), "{text}");
+        }
+    }
+
+    #[test]
+    fn count_table_counts() {
+        let mut t = CountTable::default();
+        for k in [5, 7, 5, 0, 5, 7] {
+            t.add(k);
+        }
+        let mut e = t.entries();
+        e.sort_unstable();
+        assert_eq!(e, vec![(0, 1), (5, 3), (7, 2)]);
     }
 }

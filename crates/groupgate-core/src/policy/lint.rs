@@ -2,7 +2,7 @@
 
 use super::Diagnostic;
 use super::catalog::KeyHit;
-use super::compile::{ApproverSource, CompiledStage, Inner};
+use super::compile::{Inner, StageRef};
 use regex_syntax::hir::{Class, Hir, HirKind};
 
 pub(crate) fn lint(p: &Inner) -> Vec<Diagnostic> {
@@ -81,35 +81,23 @@ fn groups_without_approval_path(p: &Inner, out: &mut Vec<Diagnostic>) {
 }
 
 fn stages_without_people(p: &Inner, out: &mut Vec<Diagnostic>) {
-    let people_stages: Vec<&CompiledStage> = p
+    let people_stages: Vec<&StageRef> = p
         .contractors
         .iter()
         .chain(p.guests.iter())
-        .flat_map(|r| r.stages.iter().map(|s| &**s))
+        .flat_map(|r| r.stages.iter())
         .collect();
     for (i, g) in p.groups.iter().enumerate() {
-        for s in g
-            .stages
-            .iter()
-            .map(|s| &**s)
-            .chain(people_stages.iter().copied())
-        {
-            let people: usize = s
-                .approvers
-                .iter()
-                .map(|a| match a {
-                    ApproverSource::Manager => 1,
-                    ApproverSource::AppOwners => g.app_owners.len(),
-                    ApproverSource::DataOwners => g.data_owners.len(),
-                    ApproverSource::Fixed(list) => list.len(),
-                })
-                .sum();
-            if people == 0 {
+        for s in g.stages.iter().chain(people_stages.iter().copied()) {
+            if s.stage.people(g.app_owners.len(), g.data_owners.len()) == 0 {
                 out.push(
                     Diagnostic::warning(
                         "empty-stage",
                         format!("groups[{i}]"),
-                        format!("stage `{}` (from `{}`) has nobody to ask for `{}`; requests are denied", s.name, s.source, g.key),
+                        format!(
+                            "stage `{}` (from `{}`) has nobody to ask for `{}`; requests are denied",
+                            s.stage.name, s.source, g.key
+                        ),
                     )
                     .with_help("list `app_owners` / `data_owners` on the group, or name other approvers"),
                 );
