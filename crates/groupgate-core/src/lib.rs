@@ -6,6 +6,8 @@ mod expectation;
 mod model;
 pub mod policy;
 mod policy_check;
+pub mod ports;
+pub mod workflow;
 
 pub use directory::{DirectoryGroup, DirectorySnapshot, DirectoryUser};
 pub use evaluate::{
@@ -15,7 +17,7 @@ pub use evaluate::{
 pub use expectation::Expectation;
 pub use model::{
     Facts, Group, GroupId, GroupKind, MembershipState, Request, Suggestion, TicketRef, User,
-    UserId, UserType,
+    UserId, UserType, WorkflowId,
 };
 pub use policy::{
     CompiledPolicy, Diagnostic, Location, MatchKind, PolicyDocument, PolicyDuration, PolicyError,

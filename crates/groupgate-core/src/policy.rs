@@ -4,7 +4,7 @@
 pub(crate) mod catalog;
 pub(crate) mod compile;
 mod diagnostic;
-mod digest;
+pub(crate) mod digest;
 mod document;
 mod duration;
 mod fuzzy;

@@ -71,3 +71,8 @@ string_id!(
     /// The ticket a request came from, e.g. a ServiceNow RITM number `RITM0010001`.
     TicketRef
 );
+string_id!(
+    /// A workflow: one request's journey from intake to its end. Usually
+    /// derived from the ticket, e.g. `RITM0010001`.
+    WorkflowId
+);
