@@ -1,5 +1,6 @@
 #![doc = include_str!("../README.md")]
 
+pub mod audit;
 mod directory;
 mod evaluate;
 mod expectation;

@@ -21,7 +21,7 @@ pub use approvals::{ApprovalAsk, ApprovalChannel, AskReceipt, Notice, NoticeKind
 pub use clock::{Clock, SystemClock};
 pub use error::{ErrorClass, PortError, PortResult};
 pub use identity::{IdentityProvider, WriteReceipt};
-pub use store::{Store, StoredEvent, Timer};
+pub use store::{Store, Timer};
 pub use tickets::{TicketState, TicketSystem, TicketUpdate};
 
 #[cfg(feature = "mocks")]

@@ -288,6 +288,17 @@ impl CompiledPolicy {
         evaluate::evaluate(&self.inner, request, facts, now)
     }
 
+    /// The object ids of every group the policy governs (the groups the
+    /// engine reads the target's memberships of, for separation of duties and
+    /// offboarding).
+    pub fn governed_group_ids(&self) -> Vec<GroupId> {
+        self.inner
+            .groups
+            .iter()
+            .map(|g| g.object_id.clone())
+            .collect()
+    }
+
     /// Warnings about a valid policy (see `groupgate policy lint`).
     pub fn lint(&self) -> Vec<Diagnostic> {
         super::lint::lint(&self.inner)

@@ -1,21 +1,12 @@
-//! Durable storage of workflow events and timers.
+//! Durable storage of the audit trail (which is also the workflows' event
+//! log) and of timers.
 
 use super::PortResult;
+use crate::audit::AuditRecord;
 use crate::model::WorkflowId;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-
-/// One stored event of a workflow, in order.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct StoredEvent {
-    /// The workflow.
-    pub workflow: WorkflowId,
-    /// Position in the workflow's history, from 0.
-    pub sequence: u64,
-    /// The event as JSON (a `workflow::Event` or an engine record).
-    pub body: serde_json::Value,
-}
 
 /// A durable wake-up.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -24,31 +15,32 @@ pub struct Timer {
     pub workflow: WorkflowId,
     /// When.
     pub at: DateTime<Utc>,
-    /// Why (the wake's purpose, for the state machine).
+    /// Why (a `workflow::Wake`, as its JSON name).
     pub purpose: String,
 }
 
-/// Workflow events and timers.
+/// The audit trail and timers.
 ///
-/// Guarantees: `append` is atomic and fails with `Conflict` when
-/// `expected_sequence` is not the workflow's next position (another writer
-/// got there first); events are returned in order; timers survive restarts
-/// and are neither lost nor fired twice once `complete_timer` returned.
+/// Guarantees: `append` is atomic and fails with `Conflict` unless the new
+/// record's `seq` is the trail's next position and its `prev_hash` is the
+/// last record's hash (another writer got there first); records are returned
+/// in order; timers survive restarts, and a completed timer never fires again.
 #[cfg_attr(feature = "mocks", mockall::automock)]
 #[async_trait]
 pub trait Store: Send + Sync {
-    /// Appends events at `expected_sequence` and after.
-    async fn append(
-        &self,
-        workflow: &WorkflowId,
-        expected_sequence: u64,
-        events: &[serde_json::Value],
-    ) -> PortResult<()>;
+    /// Appends one sealed record at the end of the trail.
+    async fn append(&self, record: &AuditRecord) -> PortResult<()>;
 
-    /// A workflow's events, in order.
-    async fn load(&self, workflow: &WorkflowId) -> PortResult<Vec<StoredEvent>>;
+    /// The last record of the trail, if any.
+    async fn last(&self) -> PortResult<Option<AuditRecord>>;
 
-    /// Every workflow id, in creation order.
+    /// A workflow's records, in order.
+    async fn records(&self, workflow: &WorkflowId) -> PortResult<Vec<AuditRecord>>;
+
+    /// The whole trail, in order.
+    async fn all_records(&self) -> PortResult<Vec<AuditRecord>>;
+
+    /// Every workflow id, in the order they started.
     async fn workflows(&self) -> PortResult<Vec<WorkflowId>>;
 
     /// Schedules a timer (replacing one with the same workflow and purpose).
@@ -60,6 +52,6 @@ pub trait Store: Send + Sync {
     /// Marks a timer as handled.
     async fn complete_timer(&self, timer: &Timer) -> PortResult<()>;
 
-    /// The earliest pending timer, if any (for simulated time to jump to).
+    /// The earliest pending timer, if any (simulated time jumps to it).
     async fn next_timer(&self) -> PortResult<Option<Timer>>;
 }

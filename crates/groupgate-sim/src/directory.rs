@@ -1,0 +1,269 @@
+//! A stateful fake directory: users, groups, memberships, and the eventual
+//! consistency of a real one (reads after a write may lag).
+
+use crate::{Faults, SimClock};
+use async_trait::async_trait;
+use chrono::{DateTime, TimeDelta, Utc};
+use groupgate_core::ports::{Clock, IdentityProvider, PortError, PortResult, WriteReceipt};
+use groupgate_core::{DirectorySnapshot, Group, GroupId, MembershipState, User, UserId};
+use std::sync::Mutex;
+
+#[derive(Debug)]
+struct Change {
+    group: String,
+    user: String,
+    added: bool,
+    visible_at: DateTime<Utc>,
+}
+
+#[derive(Debug)]
+struct State {
+    snapshot: DirectorySnapshot,
+    changes: Vec<Change>,
+    lag: TimeDelta,
+    never_visible: Vec<String>,
+    requests: u64,
+    writes: Vec<String>,
+}
+
+/// A fake directory seeded from a [`DirectorySnapshot`].
+#[derive(Debug)]
+pub struct FakeDirectory {
+    state: Mutex<State>,
+    clock: SimClock,
+    faults: Faults,
+}
+
+fn lock_error() -> PortError {
+    PortError::permanent("fake directory state is poisoned")
+}
+
+impl FakeDirectory {
+    /// A directory holding `snapshot`, with reads as fresh as writes.
+    pub fn new(snapshot: DirectorySnapshot, clock: SimClock) -> Self {
+        Self {
+            state: Mutex::new(State {
+                snapshot,
+                changes: Vec::new(),
+                lag: TimeDelta::zero(),
+                never_visible: Vec::new(),
+                requests: 0,
+                writes: Vec::new(),
+            }),
+            clock,
+            faults: Faults::default(),
+        }
+    }
+
+    /// Scripted failures of this directory's operations (`user`, `manager`,
+    /// `group`, `membership`, `member_of`, `add_member`, `remove_member`).
+    pub fn faults(&self) -> &Faults {
+        &self.faults
+    }
+
+    /// Membership writes become visible to reads only after `lag`.
+    pub fn set_replication_lag(&self, lag: TimeDelta) {
+        if let Ok(mut s) = self.state.lock() {
+            s.lag = lag;
+        }
+    }
+
+    /// Adds to this group never become visible to reads.
+    pub fn never_visible(&self, group: &str) {
+        if let Ok(mut s) = self.state.lock() {
+            s.never_visible.push(group.to_ascii_lowercase());
+        }
+    }
+
+    /// Disables (or re-enables) a user's account.
+    pub fn set_enabled(&self, user: &str, enabled: bool) {
+        if let Ok(mut s) = self.state.lock()
+            && let Some(u) = s
+                .snapshot
+                .users
+                .iter_mut()
+                .find(|u| u.id.eq_ignore_ascii_case(user) || u.upn.eq_ignore_ascii_case(user))
+        {
+            u.enabled = enabled;
+        }
+    }
+
+    /// The true direct membership, ignoring replication lag.
+    pub fn is_direct_member(&self, group: &str, user: &str) -> bool {
+        self.state
+            .lock()
+            .map(|s| s.snapshot.membership(user, group) == MembershipState::Direct)
+            .unwrap_or(false)
+    }
+
+    /// Every membership write made, as `add <group> <user>` / `remove <group> <user>`.
+    pub fn writes(&self) -> Vec<String> {
+        self.state
+            .lock()
+            .map(|s| s.writes.clone())
+            .unwrap_or_default()
+    }
+
+    fn request_id(state: &mut State) -> String {
+        state.requests += 1;
+        format!("fake-req-{:04}", state.requests)
+    }
+}
+
+#[async_trait]
+impl IdentityProvider for FakeDirectory {
+    async fn user(&self, key: &str) -> PortResult<Option<User>> {
+        self.faults.check("user")?;
+        Ok(self
+            .state
+            .lock()
+            .map_err(|_| lock_error())?
+            .snapshot
+            .user(key))
+    }
+
+    async fn manager(&self, user: &UserId) -> PortResult<Option<User>> {
+        self.faults.check("manager")?;
+        let s = self.state.lock().map_err(|_| lock_error())?;
+        let manager = s
+            .snapshot
+            .users
+            .iter()
+            .find(|u| u.id.eq_ignore_ascii_case(user))
+            .and_then(|u| u.manager.clone());
+        Ok(manager.and_then(|m| s.snapshot.user(&m)))
+    }
+
+    async fn group(&self, group: &GroupId) -> PortResult<Option<Group>> {
+        self.faults.check("group")?;
+        Ok(self
+            .state
+            .lock()
+            .map_err(|_| lock_error())?
+            .snapshot
+            .group(group))
+    }
+
+    async fn membership(&self, group: &GroupId, user: &UserId) -> PortResult<MembershipState> {
+        self.faults.check("membership")?;
+        let now = self.clock.now();
+        let s = self.state.lock().map_err(|_| lock_error())?;
+        let truth = s.snapshot.membership(user, group);
+        // The newest change not yet visible decides what a read still shows.
+        let stale = s.changes.iter().rev().find(|c| {
+            c.group.eq_ignore_ascii_case(group)
+                && c.user.eq_ignore_ascii_case(user)
+                && c.visible_at > now
+        });
+        Ok(match stale {
+            Some(c) if c.added => MembershipState::NotMember,
+            Some(_) => MembershipState::Direct,
+            None => truth,
+        })
+    }
+
+    async fn member_of(&self, user: &UserId, groups: &[GroupId]) -> PortResult<Vec<GroupId>> {
+        self.faults.check("member_of")?;
+        let s = self.state.lock().map_err(|_| lock_error())?;
+        Ok(groups
+            .iter()
+            .filter(|g| s.snapshot.membership(user, g) != MembershipState::NotMember)
+            .cloned()
+            .collect())
+    }
+
+    async fn add_member(&self, group: &GroupId, user: &UserId) -> PortResult<WriteReceipt> {
+        self.faults.check("add_member")?;
+        let now = self.clock.now();
+        let mut s = self.state.lock().map_err(|_| lock_error())?;
+        let request_id = Self::request_id(&mut s);
+        if s.snapshot.user(user).is_none() {
+            return Err(
+                PortError::not_found(format!("Resource '{user}' does not exist"))
+                    .with_correlation(request_id),
+            );
+        }
+        if s.snapshot.membership(user, group) == MembershipState::Direct {
+            return Ok(WriteReceipt {
+                already: true,
+                request_ids: vec![request_id],
+            });
+        }
+        let lag = s.lag;
+        let never = s
+            .never_visible
+            .iter()
+            .any(|g| g.eq_ignore_ascii_case(group));
+        let Some(g) = s
+            .snapshot
+            .groups
+            .iter_mut()
+            .find(|g| g.id.eq_ignore_ascii_case(group))
+        else {
+            return Err(
+                PortError::not_found(format!("Resource '{group}' does not exist"))
+                    .with_correlation(request_id),
+            );
+        };
+        g.members.push(user.to_string());
+        s.changes.push(Change {
+            group: group.to_string(),
+            user: user.to_string(),
+            added: true,
+            visible_at: if never {
+                DateTime::<Utc>::MAX_UTC
+            } else {
+                now + lag
+            },
+        });
+        s.writes.push(format!("add {group} {user}"));
+        Ok(WriteReceipt {
+            already: false,
+            request_ids: vec![request_id],
+        })
+    }
+
+    async fn remove_member(&self, group: &GroupId, user: &UserId) -> PortResult<WriteReceipt> {
+        self.faults.check("remove_member")?;
+        let now = self.clock.now();
+        let mut s = self.state.lock().map_err(|_| lock_error())?;
+        let request_id = Self::request_id(&mut s);
+        let upn = s.snapshot.user(user).map(|u| u.upn).unwrap_or_default();
+        let lag = s.lag;
+        let Some(g) = s
+            .snapshot
+            .groups
+            .iter_mut()
+            .find(|g| g.id.eq_ignore_ascii_case(group))
+        else {
+            return Err(
+                PortError::not_found(format!("Resource '{group}' does not exist"))
+                    .with_correlation(request_id),
+            );
+        };
+        let before = g.members.len();
+        g.members
+            .retain(|m| !m.eq_ignore_ascii_case(user) && !m.eq_ignore_ascii_case(&upn));
+        if g.members.len() == before {
+            return Ok(WriteReceipt {
+                already: true,
+                request_ids: vec![request_id],
+            });
+        }
+        // A removal drops any pending add's invisibility: what is gone is gone.
+        s.changes.retain(|c| {
+            !(c.group.eq_ignore_ascii_case(group) && c.user.eq_ignore_ascii_case(user))
+        });
+        s.changes.push(Change {
+            group: group.to_string(),
+            user: user.to_string(),
+            added: false,
+            visible_at: now + lag,
+        });
+        s.writes.push(format!("remove {group} {user}"));
+        Ok(WriteReceipt {
+            already: false,
+            request_ids: vec![request_id],
+        })
+    }
+}

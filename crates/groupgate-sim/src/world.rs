@@ -1,0 +1,140 @@
+//! A whole simulated world: the fakes wired to an engine on simulated time,
+//! with a scenario harness that moves time to the next wake-up.
+
+use crate::{FakeApprovals, FakeDirectory, FakeTickets, MemoryStore, SimClock};
+use chrono::{DateTime, Utc};
+use groupgate_core::audit::AuditRecord;
+use groupgate_core::ports::Clock;
+use groupgate_core::workflow::{Verdict, Workflow};
+use groupgate_core::{CompiledPolicy, DirectorySnapshot, Request, WorkflowId};
+use groupgate_engine::{Engine, EngineError, Ports};
+use std::sync::Arc;
+
+/// The example policy, directory and start time the demo and tests use.
+pub const EXAMPLE_POLICY: &str = include_str!("../../../examples/policy.yaml");
+/// The example directory snapshot.
+pub const EXAMPLE_DIRECTORY: &str = include_str!("../../../examples/directory.yaml");
+
+/// Fakes, clock and engine together.
+#[derive(Debug)]
+pub struct World {
+    /// Simulated time.
+    pub clock: SimClock,
+    /// The directory.
+    pub directory: Arc<FakeDirectory>,
+    /// The tickets.
+    pub tickets: Arc<FakeTickets>,
+    /// The approvers' channel.
+    pub approvals: Arc<FakeApprovals>,
+    /// The audit trail and timers.
+    pub store: Arc<MemoryStore>,
+    /// The engine over all of them.
+    pub engine: Engine,
+}
+
+impl World {
+    /// A world with `policy` and `directory`, starting at `start`, with
+    /// backoff jitter seeded by `seed`.
+    pub fn new(
+        policy: CompiledPolicy,
+        directory: DirectorySnapshot,
+        start: DateTime<Utc>,
+        seed: u64,
+    ) -> World {
+        let clock = SimClock::at(start);
+        let directory = Arc::new(FakeDirectory::new(directory, clock.clone()));
+        let tickets = Arc::new(FakeTickets::default());
+        let approvals = Arc::new(FakeApprovals::new(clock.clone()));
+        let store = Arc::new(MemoryStore::default());
+        let ports = Ports {
+            identity: directory.clone(),
+            tickets: tickets.clone(),
+            approvals: approvals.clone(),
+            store: store.clone(),
+            clock: Arc::new(clock.clone()),
+        };
+        let engine = Engine::new(policy, ports).with_seed(seed);
+        World {
+            clock,
+            directory,
+            tickets,
+            approvals,
+            store,
+            engine,
+        }
+    }
+
+    /// The example world: `examples/policy.yaml` and `examples/directory.yaml`
+    /// on Wednesday 2026-11-25, 10:00 UTC (business hours in Berlin).
+    pub fn example() -> Result<World, String> {
+        let policy = CompiledPolicy::from_yaml_str(EXAMPLE_POLICY, "examples/policy.yaml")
+            .map_err(|e| e.to_string())?;
+        let directory: DirectorySnapshot =
+            serde_yaml_ng::from_str(EXAMPLE_DIRECTORY).map_err(|e| e.to_string())?;
+        let start = DateTime::parse_from_rfc3339("2026-11-25T10:00:00Z")
+            .map_err(|e| e.to_string())?
+            .with_timezone(&Utc);
+        Ok(World::new(policy, directory, start, 7))
+    }
+
+    /// Now, in simulated time.
+    pub fn now(&self) -> DateTime<Utc> {
+        self.clock.now()
+    }
+
+    /// Opens a ticket for `request` and lets the engine take it in.
+    pub async fn submit(&self, request: Request) -> Result<Workflow, EngineError> {
+        self.tickets.open(request.clone());
+        self.engine.intake(&request.ticket).await
+    }
+
+    /// `approver` answers the ticket's open ask through `channel`; the engine
+    /// collects the answer.
+    pub async fn answer(
+        &self,
+        ticket: &str,
+        approver: &str,
+        verdict: Verdict,
+        channel: &str,
+    ) -> Result<Workflow, EngineError> {
+        self.approvals.answer(ticket, approver, verdict, channel);
+        self.engine.collect_answers(&WorkflowId::new(ticket)).await
+    }
+
+    /// Moves time to the next pending timer (if it is not later than
+    /// `until`) and fires every timer then due. Returns whether one fired.
+    pub async fn step_to_next_timer(&self, until: DateTime<Utc>) -> Result<bool, EngineError> {
+        let Some(timer) = self.engine.next_timer().await? else {
+            return Ok(false);
+        };
+        if timer.at > until {
+            return Ok(false);
+        }
+        self.clock.set(timer.at);
+        self.engine.run_due_timers().await?;
+        Ok(true)
+    }
+
+    /// Runs timers until none is due before `until`, then sets the clock to `until`.
+    pub async fn run_until(&self, until: DateTime<Utc>) -> Result<(), EngineError> {
+        for _ in 0..10_000 {
+            if !self.step_to_next_timer(until).await? {
+                break;
+            }
+        }
+        self.clock.set(until);
+        self.engine.run_due_timers().await?;
+        Ok(())
+    }
+
+    /// A workflow by ticket.
+    pub async fn workflow(&self, ticket: &str) -> Result<Workflow, EngineError> {
+        self.engine.workflow(&WorkflowId::new(ticket)).await
+    }
+
+    /// The audit trail as JSON Lines.
+    pub async fn audit_jsonl(&self) -> Result<String, EngineError> {
+        let records: Vec<AuditRecord> = self.engine.audit_trail().await?;
+        Ok(records.iter().map(|r| r.to_json_line() + "\n").collect())
+    }
+}
