@@ -18,6 +18,38 @@ pub(crate) enum Command {
     /// Work with policy files.
     #[command(subcommand)]
     Policy(PolicyCommand),
+    /// Run the demo: whole workflows on the simulated world, as a timeline.
+    Demo {
+        /// Print the audit records (JSON Lines) instead of the timeline.
+        #[arg(long)]
+        json: bool,
+        /// Also write the audit trail (JSON Lines) to this file.
+        #[arg(long)]
+        audit_out: Option<PathBuf>,
+    },
+    /// Work with audit trails.
+    #[command(subcommand)]
+    Audit(AuditCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum AuditCommand {
+    /// Check a trail's hash chain: any edit, deletion, insertion or reordering fails.
+    Verify {
+        /// The trail (JSON Lines).
+        file: PathBuf,
+    },
+    /// Re-evaluate every recorded decision from its recorded inputs and report any that differ.
+    Replay {
+        /// The trail (JSON Lines).
+        file: PathBuf,
+        /// The policy to replay against.
+        #[arg(long)]
+        policy: PathBuf,
+        /// Print the report as JSON.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Debug, clap::Args)]

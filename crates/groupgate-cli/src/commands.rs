@@ -1,11 +1,13 @@
 //! One file per subcommand; this one dispatches.
 
+mod audit;
 mod check;
+mod demo;
 mod diff;
 mod lint;
 mod test;
 
-use crate::cli::{Cli, Command, PolicyCommand};
+use crate::cli::{AuditCommand, Cli, Command, PolicyCommand};
 use crate::error::{CliError, Exit};
 use crate::files;
 use chrono::{DateTime, Utc};
@@ -28,6 +30,11 @@ pub(crate) fn run(cli: Cli) -> Result<Exit, CliError> {
             directory,
             json,
         }) => diff::run(&old, &new, &requests, directory.as_deref(), json),
+        Command::Demo { json, audit_out } => demo::run(json, audit_out.as_deref()),
+        Command::Audit(AuditCommand::Verify { file }) => audit::verify(&file),
+        Command::Audit(AuditCommand::Replay { file, policy, json }) => {
+            audit::replay(&file, &policy, json)
+        }
         Command::Policy(PolicyCommand::Schema) => {
             print!("{}", groupgate_core::policy_json_schema());
             Ok(Exit::Success)

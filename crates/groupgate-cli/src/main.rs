@@ -1,5 +1,5 @@
-//! `groupgate`: check access requests against a policy, and lint, test and
-//! diff policies. Exit codes: 0 success, 1 findings (failed tests, changed
+//! `groupgate`: check access requests against a policy; lint, test and
+//! diff policies; run the demo; verify and replay audit trails. Exit codes: 0 success, 1 findings (failed tests, changed
 //! decisions, lint errors), 2 bad input.
 
 mod cli;
@@ -7,6 +7,7 @@ mod commands;
 mod error;
 mod files;
 mod render;
+mod timeline;
 
 use clap::Parser;
 use std::process::ExitCode;

@@ -285,3 +285,72 @@ fn schema_command_prints_the_published_schema() {
     let committed = std::fs::read_to_string(root().join("docs/policy.schema.json")).unwrap();
     assert_eq!(String::from_utf8_lossy(&out.stdout), committed);
 }
+
+#[test]
+fn demo_prints_the_timeline_and_verifies_its_trail() {
+    let dir = std::env::temp_dir().join(format!("groupgate-cli-demo-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let trail = dir.join("audit.jsonl");
+    let out = groupgate(&["demo", "--audit-out", trail.to_str().unwrap()]);
+    let (stdout, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    for expected in [
+        "dora.data@contoso.com approves stage `data-owner` via slack",
+        "GROUP_ROLE_ASSIGNABLE",
+        "timer set: retry at 2026-11-25 10:00:07",
+        "RITM0010005 rolled_back",
+        "offboarding requested",
+        "access expired",
+        "hash chain verified",
+    ] {
+        assert!(
+            stdout.contains(expected),
+            "missing `{expected}` in:\n{stdout}"
+        );
+    }
+    // The written trail verifies, and fails once tampered with.
+    let out = groupgate(&["audit", "verify", trail.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out).0);
+    assert!(text(&out).0.contains("hash chain intact"));
+    let tampered = dir.join("tampered.jsonl");
+    let original = std::fs::read_to_string(&trail).unwrap();
+    std::fs::write(&tampered, original.replacen("\"approve\"", "\"reject\"", 1)).unwrap();
+    let out = groupgate(&["audit", "verify", tampered.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out).0.contains("its hash does not match its content"),
+        "{}",
+        text(&out).0
+    );
+    // Every recorded decision replays identically against the same policy...
+    let out = groupgate(&[
+        "audit",
+        "replay",
+        trail.to_str().unwrap(),
+        "--policy",
+        "examples/policy.yaml",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out).0);
+    assert!(text(&out).0.contains("0 differ"), "{}", text(&out).0);
+    // ...and the proposed policy changes some, which the digest explains.
+    let out = groupgate(&[
+        "audit",
+        "replay",
+        trail.to_str().unwrap(),
+        "--policy",
+        "examples/policy-proposed.yaml",
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out).0.contains("policy changed"), "{}", text(&out).0);
+}
+
+#[test]
+fn demo_json_is_the_audit_trail() {
+    let out = groupgate(&["demo", "--json"]);
+    assert_eq!(out.status.code(), Some(0));
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(
+        groupgate_core::audit::verify_jsonl(&text).unwrap(),
+        text.lines().count()
+    );
+}

@@ -242,7 +242,12 @@ impl Sim {
                 continue;
             }
             if let Action::WakeAt { at, purpose } = command.action {
+                self.timers.retain(|t| t.1 != purpose);
                 self.timers.push((at, purpose));
+                continue;
+            }
+            if let Action::CancelWake { purpose } = command.action {
+                self.timers.retain(|t| t.1 != purpose);
                 continue;
             }
             let phase = self.wf.phase.name();

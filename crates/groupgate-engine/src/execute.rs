@@ -147,6 +147,17 @@ impl Engine {
                 p.approvals.notify(&notice).await.map_err(ExecError::Port)?;
                 Ok(None)
             }
+            Action::CancelWake { purpose } => {
+                let purpose = serde_json::to_value(purpose)
+                    .ok()
+                    .and_then(|v| v.as_str().map(str::to_owned))
+                    .unwrap_or_default();
+                p.store
+                    .cancel_timer(&wf.id, &purpose)
+                    .await
+                    .map_err(ExecError::Port)?;
+                Ok(None)
+            }
             Action::WakeAt { at, purpose } => {
                 let purpose = serde_json::to_value(purpose)
                     .ok()

@@ -69,6 +69,12 @@ impl Store for MemoryStore {
         Ok(())
     }
 
+    async fn cancel_timer(&self, workflow: &WorkflowId, purpose: &str) -> PortResult<()> {
+        let mut timers = self.timers.lock().map_err(|_| poisoned())?;
+        timers.retain(|t| !(&t.workflow == workflow && t.purpose == purpose));
+        Ok(())
+    }
+
     async fn due_timers(&self, now: DateTime<Utc>) -> PortResult<Vec<Timer>> {
         let timers = self.timers.lock().map_err(|_| poisoned())?;
         let mut due: Vec<Timer> = timers.iter().filter(|t| t.at <= now).cloned().collect();

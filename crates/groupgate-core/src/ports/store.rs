@@ -46,6 +46,9 @@ pub trait Store: Send + Sync {
     /// Schedules a timer (replacing one with the same workflow and purpose).
     async fn schedule(&self, timer: &Timer) -> PortResult<()>;
 
+    /// Cancels a workflow's pending timer of `purpose`, if any.
+    async fn cancel_timer(&self, workflow: &WorkflowId, purpose: &str) -> PortResult<()>;
+
     /// Timers due at `now`, earliest first.
     async fn due_timers(&self, now: DateTime<Utc>) -> PortResult<Vec<Timer>>;
 

@@ -97,6 +97,12 @@ pub enum Action {
         /// The text.
         text: String,
     },
+    /// Cancel a pending timer that no longer matters (e.g. the approval
+    /// deadline once every stage is approved).
+    CancelWake {
+        /// Which timer.
+        purpose: Wake,
+    },
     /// Wake the workflow at a time (a durable timer, never a sleep).
     WakeAt {
         /// When.
@@ -119,6 +125,7 @@ impl Action {
             Action::CheckMembership { .. } => "check_membership",
             Action::RemoveMember { .. } => "remove_member",
             Action::Notify { .. } => "notify",
+            Action::CancelWake { .. } => "cancel_wake",
             Action::WakeAt { .. } => "wake_at",
         }
     }

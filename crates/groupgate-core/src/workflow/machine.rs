@@ -213,6 +213,9 @@ pub struct Workflow {
     /// When the command being retried first failed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub failing_since: Option<DateTime<Utc>>,
+    /// Read-backs so far while verifying an add or a removal.
+    #[serde(default)]
+    pub polls: u32,
     /// The command to re-issue when the retry timer fires.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pending: Option<Command>,
@@ -263,6 +266,12 @@ impl Next {
         self.push(Action::WakeAt { at, purpose });
     }
 
+    fn cancel(&mut self, purposes: &[Wake]) {
+        for purpose in purposes {
+            self.push(Action::CancelWake { purpose: *purpose });
+        }
+    }
+
     fn done(self) -> Outcome2 {
         Ok((self.wf, self.commands))
     }
@@ -274,6 +283,14 @@ fn after(now: DateTime<Utc>, seconds: u64) -> DateTime<Utc> {
             .unwrap_or(TimeDelta::MAX),
     )
     .unwrap_or(DateTime::<Utc>::MAX_UTC)
+}
+
+/// Read-backs start at `verify_poll_seconds` and double, up to a minute.
+fn poll_delay(settings: &WorkflowSettings, polls: u32) -> u64 {
+    settings
+        .verify_poll_seconds
+        .saturating_mul(1u64 << polls.min(16))
+        .clamp(1, 60)
 }
 
 fn deny_summary(decision: &Decision) -> String {
@@ -301,6 +318,7 @@ impl Workflow {
             granted_at: None,
             request_ids: Vec::new(),
             step: 0,
+            polls: 0,
             attempts: 0,
             failing_since: None,
             pending: None,
@@ -411,6 +429,7 @@ impl Workflow {
                 },
             ) => {
                 next.phase(Phase::ApprovalExpired);
+                next.cancel(&[Wake::Escalate]);
                 if let Some(s) = self.stage(*stage) {
                     next.push(Action::CancelApprovals {
                         stage: Arc::clone(&s.name),
@@ -437,6 +456,7 @@ impl Workflow {
                 self.recheck(next, decision, now)
             }
             (Phase::Executing, Event::MemberAdded { receipt }) => {
+                next.wf.polls = 0;
                 next.wf.attempts = 0;
                 next.wf.failing_since = None;
                 next.wf
@@ -452,7 +472,9 @@ impl Workflow {
                 if *state == MembershipState::Direct {
                     self.granted(next, now)
                 } else if now < *deadline {
-                    next.wake(after(now, settings.verify_poll_seconds), Wake::VerifyPoll);
+                    let wait = poll_delay(settings, next.wf.polls);
+                    next.wf.polls += 1;
+                    next.wake(after(now, wait).min(*deadline), Wake::VerifyPoll);
                     next.done()
                 } else {
                     next.phase(Phase::RollingBack { verify_until: None });
@@ -504,6 +526,9 @@ impl Workflow {
                 next.done()
             }
             (Phase::Active { .. } | Phase::Completed, Event::Offboard) => {
+                if matches!(self.phase, Phase::Active { .. }) {
+                    next.cancel(&[Wake::Expiry]);
+                }
                 next.phase(Phase::Removing {
                     reason: RemovalReason::Offboarded,
                     verify_until: None,
@@ -745,6 +770,7 @@ impl Workflow {
         });
         if answer.verdict == Verdict::Reject {
             next.phase(Phase::Rejected);
+            next.cancel(&[Wake::Escalate, Wake::ApprovalDeadline]);
             next.push(Action::CancelApprovals {
                 stage: Arc::clone(&stage.name),
             });
@@ -782,9 +808,11 @@ impl Workflow {
         next.push(Action::CancelApprovals {
             stage: Arc::clone(&stage.name),
         });
+        next.cancel(&[Wake::Escalate]);
         if index + 1 < decision.stages.len() {
             self.open_stage(&mut next, decision, index + 1, now);
         } else {
+            next.cancel(&[Wake::ApprovalDeadline]);
             next.wf.approved = true;
             Self::toward_execution(&mut next, decision, now);
         }
@@ -940,7 +968,9 @@ impl Workflow {
             return next.done();
         }
         if now < until {
-            next.wake(after(now, settings.verify_poll_seconds), Wake::VerifyPoll);
+            let wait = poll_delay(settings, next.wf.polls);
+            next.wf.polls += 1;
+            next.wake(after(now, wait).min(until), Wake::VerifyPoll);
             return next.done();
         }
         next.phase(Phase::ManualIntervention);
