@@ -22,7 +22,7 @@ pub use clock::{Clock, SystemClock};
 pub use error::{ErrorClass, PortError, PortResult};
 pub use identity::{IdentityProvider, WriteReceipt};
 pub use store::{Store, Timer};
-pub use tickets::{TicketState, TicketSystem, TicketUpdate};
+pub use tickets::{ApprovalDecision, TicketState, TicketSystem, TicketUpdate};
 
 #[cfg(feature = "mocks")]
 pub use approvals::MockApprovalChannel;

@@ -2,8 +2,10 @@
 
 use crate::engine::Engine;
 use groupgate_core::audit::{Actor, Entry};
-use groupgate_core::ports::{ApprovalAsk, Notice, PortError, PortResult, TicketUpdate, Timer};
-use groupgate_core::workflow::{Action, Command, Event, Verdict, Workflow};
+use groupgate_core::ports::{
+    ApprovalAsk, ApprovalDecision, Notice, PortError, PortResult, TicketUpdate, Timer,
+};
+use groupgate_core::workflow::{Action, Command, Event, Workflow};
 use groupgate_core::{Facts, GroupId, MembershipState};
 
 impl Engine {
@@ -95,20 +97,16 @@ impl Engine {
                 verdict,
                 channel,
             } => {
-                let what = if *verdict == Verdict::Approve {
-                    "approved"
-                } else {
-                    "rejected"
-                };
-                let update = TicketUpdate {
-                    state: None,
-                    work_note: format!(
-                        "approval record: `{approver}` {what} stage `{stage}` via {channel}"
-                    ),
+                let decision = ApprovalDecision {
+                    stage: stage.clone(),
+                    approver: approver.clone(),
+                    verdict: *verdict,
+                    channel: channel.clone(),
+                    at: p.clock.now(),
                     idempotency_key: command.key.clone(),
                 };
                 p.tickets
-                    .update(ticket, &update)
+                    .record_approval(ticket, &decision)
                     .await
                     .map_err(ExecError::Port)?;
                 Ok(None)

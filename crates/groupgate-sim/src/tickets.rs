@@ -2,7 +2,10 @@
 
 use crate::Faults;
 use async_trait::async_trait;
-use groupgate_core::ports::{PortError, PortResult, TicketState, TicketSystem, TicketUpdate};
+use groupgate_core::ports::{
+    ApprovalDecision, PortError, PortResult, TicketState, TicketSystem, TicketUpdate,
+};
+use groupgate_core::workflow::Verdict;
 use groupgate_core::{Request, TicketRef};
 use std::collections::BTreeMap;
 use std::sync::Mutex;
@@ -16,6 +19,8 @@ pub struct TicketRecord {
     pub state: Option<TicketState>,
     /// Work notes, oldest first.
     pub notes: Vec<String>,
+    /// Approval decisions recorded, oldest first.
+    pub approvals: Vec<ApprovalDecision>,
     keys: Vec<String>,
 }
 
@@ -36,6 +41,7 @@ impl FakeTickets {
                     request,
                     state: None,
                     notes: Vec::new(),
+                    approvals: Vec::new(),
                     keys: Vec::new(),
                 },
             );
@@ -82,6 +88,36 @@ impl TicketSystem for FakeTickets {
             record.state = Some(state);
         }
         record.notes.push(update.work_note.clone());
+        Ok(())
+    }
+
+    async fn record_approval(
+        &self,
+        ticket: &TicketRef,
+        decision: &ApprovalDecision,
+    ) -> PortResult<()> {
+        self.faults.check("record_approval")?;
+        let mut t = self
+            .tickets
+            .lock()
+            .map_err(|_| PortError::permanent("fake tickets poisoned"))?;
+        let record = t
+            .get_mut(ticket.as_str())
+            .ok_or_else(|| PortError::not_found(format!("No Record found: {ticket}")))?;
+        if record.keys.contains(&decision.idempotency_key) {
+            return Ok(());
+        }
+        record.keys.push(decision.idempotency_key.clone());
+        let what = if decision.verdict == Verdict::Approve {
+            "approved"
+        } else {
+            "rejected"
+        };
+        record.notes.push(format!(
+            "approval record: `{}` {what} stage `{}` via {}",
+            decision.approver, decision.stage, decision.channel
+        ));
+        record.approvals.push(decision.clone());
         Ok(())
     }
 }

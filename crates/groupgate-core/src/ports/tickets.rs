@@ -2,8 +2,11 @@
 
 use super::PortResult;
 use crate::model::{Request, TicketRef};
+use crate::workflow::Verdict;
 use async_trait::async_trait;
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
+use std::sync::Arc;
 
 /// Where a ticket stands, as groupgate moves it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -33,6 +36,24 @@ pub struct TicketUpdate {
     pub idempotency_key: String,
 }
 
+/// An approval decision to record on the ticket (in ServiceNow, on the
+/// approval record when the decision came from chat).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApprovalDecision {
+    /// The stage.
+    pub stage: Arc<str>,
+    /// Who decided.
+    pub approver: Arc<str>,
+    /// Approve or reject.
+    pub verdict: Verdict,
+    /// Through which channel.
+    pub channel: String,
+    /// When it was recorded.
+    pub at: DateTime<Utc>,
+    /// A unique marker, so a retried record is written once.
+    pub idempotency_key: String,
+}
+
 /// Tickets.
 ///
 /// Guarantees: `update` is idempotent per `idempotency_key` (an
@@ -46,4 +67,11 @@ pub trait TicketSystem: Send + Sync {
 
     /// Applies an update (state and work note).
     async fn update(&self, ticket: &TicketRef, update: &TicketUpdate) -> PortResult<()>;
+
+    /// Records an approval decision on the ticket. Idempotent per key.
+    async fn record_approval(
+        &self,
+        ticket: &TicketRef,
+        decision: &ApprovalDecision,
+    ) -> PortResult<()>;
 }
