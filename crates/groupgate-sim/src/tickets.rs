@@ -56,9 +56,30 @@ impl FakeTickets {
             .and_then(|t| t.get(ticket).cloned())
     }
 
-    /// Scripted failures (`read_request`, `update`).
+    /// Scripted failures (`read_request`, `update`, `record_approval`).
     pub fn faults(&self) -> &Faults {
         &self.faults
+    }
+
+    /// Applies `write` to the ticket once per idempotency key.
+    fn write_once(
+        &self,
+        ticket: &TicketRef,
+        key: &str,
+        write: impl FnOnce(&mut TicketRecord),
+    ) -> PortResult<()> {
+        let mut t = self
+            .tickets
+            .lock()
+            .map_err(|_| PortError::permanent("fake tickets poisoned"))?;
+        let record = t
+            .get_mut(ticket.as_str())
+            .ok_or_else(|| PortError::not_found(format!("No Record found: {ticket}")))?;
+        if !record.keys.iter().any(|k| k == key) {
+            record.keys.push(key.to_owned());
+            write(record);
+        }
+        Ok(())
     }
 }
 
@@ -73,22 +94,12 @@ impl TicketSystem for FakeTickets {
 
     async fn update(&self, ticket: &TicketRef, update: &TicketUpdate) -> PortResult<()> {
         self.faults.check("update")?;
-        let mut t = self
-            .tickets
-            .lock()
-            .map_err(|_| PortError::permanent("fake tickets poisoned"))?;
-        let record = t
-            .get_mut(ticket.as_str())
-            .ok_or_else(|| PortError::not_found(format!("No Record found: {ticket}")))?;
-        if record.keys.contains(&update.idempotency_key) {
-            return Ok(());
-        }
-        record.keys.push(update.idempotency_key.clone());
-        if let Some(state) = update.state {
-            record.state = Some(state);
-        }
-        record.notes.push(update.work_note.clone());
-        Ok(())
+        self.write_once(ticket, &update.idempotency_key, |record| {
+            if let Some(state) = update.state {
+                record.state = Some(state);
+            }
+            record.notes.push(update.work_note.clone());
+        })
     }
 
     async fn record_approval(
@@ -97,27 +108,17 @@ impl TicketSystem for FakeTickets {
         decision: &ApprovalDecision,
     ) -> PortResult<()> {
         self.faults.check("record_approval")?;
-        let mut t = self
-            .tickets
-            .lock()
-            .map_err(|_| PortError::permanent("fake tickets poisoned"))?;
-        let record = t
-            .get_mut(ticket.as_str())
-            .ok_or_else(|| PortError::not_found(format!("No Record found: {ticket}")))?;
-        if record.keys.contains(&decision.idempotency_key) {
-            return Ok(());
-        }
-        record.keys.push(decision.idempotency_key.clone());
-        let what = if decision.verdict == Verdict::Approve {
-            "approved"
-        } else {
-            "rejected"
-        };
-        record.notes.push(format!(
-            "approval record: `{}` {what} stage `{}` via {}",
-            decision.approver, decision.stage, decision.channel
-        ));
-        record.approvals.push(decision.clone());
-        Ok(())
+        self.write_once(ticket, &decision.idempotency_key, |record| {
+            let what = if decision.verdict == Verdict::Approve {
+                "approved"
+            } else {
+                "rejected"
+            };
+            record.notes.push(format!(
+                "approval record: `{}` {what} stage `{}` via {}",
+                decision.approver, decision.stage, decision.channel
+            ));
+            record.approvals.push(decision.clone());
+        })
     }
 }
