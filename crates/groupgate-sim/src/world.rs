@@ -20,7 +20,8 @@ pub const EXAMPLE_DIRECTORY: &str = include_str!("../../../examples/directory.ya
 pub struct World {
     /// Simulated time.
     pub clock: SimClock,
-    /// The directory.
+    /// The fake directory (unused by the engine when the world was built
+    /// [`World::with_identity`]).
     pub directory: Arc<FakeDirectory>,
     /// The tickets.
     pub tickets: Arc<FakeTickets>,
@@ -35,19 +36,41 @@ pub struct World {
 impl World {
     /// A world with `policy` and `directory`, starting at `start`, with
     /// backoff jitter seeded by `seed`.
-    pub fn new(
+    pub fn new(policy: CompiledPolicy, directory: DirectorySnapshot, start: DateTime<Utc>, seed: u64) -> World {
+        Self::build(policy, directory, SimClock::at(start), seed, None)
+    }
+
+    /// A world whose engine reads and writes the directory through
+    /// `identity` (for example the Graph adapter over the Graph emulator)
+    /// instead of the fake directory; `clock` is shared with that emulator.
+    pub fn with_identity(
+        policy: CompiledPolicy,
+        clock: SimClock,
+        seed: u64,
+        identity: Arc<dyn groupgate_core::ports::IdentityProvider>,
+    ) -> World {
+        Self::build(policy, DirectorySnapshot::default(), clock, seed, Some(identity))
+    }
+
+    /// Uses these state-machine settings (retries, verification timing).
+    pub fn with_settings(mut self, settings: groupgate_core::workflow::WorkflowSettings) -> World {
+        self.engine = self.engine.with_settings(settings);
+        self
+    }
+
+    fn build(
         policy: CompiledPolicy,
         directory: DirectorySnapshot,
-        start: DateTime<Utc>,
+        clock: SimClock,
         seed: u64,
+        identity: Option<Arc<dyn groupgate_core::ports::IdentityProvider>>,
     ) -> World {
-        let clock = SimClock::at(start);
         let directory = Arc::new(FakeDirectory::new(directory, clock.clone()));
         let tickets = Arc::new(FakeTickets::default());
         let approvals = Arc::new(FakeApprovals::new(clock.clone()));
         let store = Arc::new(MemoryStore::default());
         let ports = Ports {
-            identity: directory.clone(),
+            identity: identity.unwrap_or_else(|| directory.clone() as Arc<dyn groupgate_core::ports::IdentityProvider>),
             tickets: tickets.clone(),
             approvals: approvals.clone(),
             store: store.clone(),

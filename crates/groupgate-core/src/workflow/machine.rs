@@ -216,6 +216,9 @@ pub struct Workflow {
     /// Read-backs so far while verifying an add or a removal.
     #[serde(default)]
     pub polls: u32,
+    /// The idempotency key of the command whose failures `attempts` counts.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pending_key: Option<String>,
     /// The command to re-issue when the retry timer fires.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pending: Option<Command>,
@@ -321,6 +324,7 @@ impl Workflow {
             polls: 0,
             attempts: 0,
             failing_since: None,
+            pending_key: None,
             pending: None,
         };
         let mut next = Next {
@@ -995,12 +999,15 @@ impl Workflow {
             retry_after_seconds,
         } = error.class
         {
-            let since = self.failing_since.unwrap_or(now);
-            let attempt = self.attempts + 1;
+            // Attempts count per command: another command's failures do not use them up.
+            let same = self.pending_key.as_deref() == Some(command.key.as_str());
+            let since = if same { self.failing_since.unwrap_or(now) } else { now };
+            let attempt = if same { self.attempts + 1 } else { 1 };
             let within_deadline = now < after(since, retry.deadline_seconds);
             if attempt < retry.max_attempts && within_deadline {
                 next.wf.attempts = attempt;
                 next.wf.failing_since = Some(since);
+                next.wf.pending_key = Some(command.key.clone());
                 next.wf.pending = Some(command.clone());
                 let delay = retry.delay_seconds(attempt, retry_after_seconds, jitter);
                 next.wake(after(now, delay), Wake::Retry);
@@ -1010,6 +1017,7 @@ impl Workflow {
         next.wf.attempts = 0;
         next.wf.failing_since = None;
         next.wf.pending = None;
+        next.wf.pending_key = None;
         let what = format!("{} failed: {error}", command.action.name());
         if self.phase.is_terminal() {
             // The workflow has ended; only its closing update or notice failed.
