@@ -11,8 +11,7 @@ use reqwest::Method;
 use serde_json::{Value, json};
 
 const USER_FIELDS: &str = "id,userPrincipalName,displayName,accountEnabled,userType,employeeType";
-const GROUP_FIELDS: &str =
-    "id,displayName,groupTypes,securityEnabled,mailEnabled,membershipRule,onPremisesSyncEnabled,isAssignableToRole";
+const GROUP_FIELDS: &str = "id,displayName,groupTypes,securityEnabled,mailEnabled,membershipRule,onPremisesSyncEnabled,isAssignableToRole";
 
 /// One HTTP answer.
 #[derive(Debug)]
@@ -26,7 +25,10 @@ struct Answer {
 impl Answer {
     fn json(&self) -> PortResult<Value> {
         serde_json::from_str(&self.body).map_err(|e| {
-            let error = PortError::permanent(format!("Graph answered {} with a body that is not JSON: {e}", self.status));
+            let error = PortError::permanent(format!(
+                "Graph answered {} with a body that is not JSON: {e}",
+                self.status
+            ));
             match &self.request_id {
                 Some(id) => error.with_correlation(id.clone()),
                 None => error,
@@ -35,7 +37,13 @@ impl Answer {
     }
 
     fn fail(&self, op: Operation) -> PortError {
-        classify(self.status, self.retry_after.as_deref(), &self.body, self.request_id.as_deref(), op)
+        classify(
+            self.status,
+            self.retry_after.as_deref(),
+            &self.body,
+            self.request_id.as_deref(),
+            op,
+        )
     }
 }
 
@@ -66,12 +74,21 @@ impl GraphClient {
     }
 
     fn url(&self, path_and_query: &str) -> String {
-        format!("{}{path_and_query}", self.config.base_url.trim_end_matches('/'))
+        format!(
+            "{}{path_and_query}",
+            self.config.base_url.trim_end_matches('/')
+        )
     }
 
     /// Sends one call with a fresh `client-request-id`; a 401 refreshes the
     /// token once and retries.
-    async fn call(&self, method: Method, path_and_query: &str, body: Option<&Value>, eventual: bool) -> PortResult<Answer> {
+    async fn call(
+        &self,
+        method: Method,
+        path_and_query: &str,
+        body: Option<&Value>,
+        eventual: bool,
+    ) -> PortResult<Answer> {
         let url = self.url(path_and_query);
         let mut refreshed = false;
         loop {
@@ -89,16 +106,31 @@ impl GraphClient {
                 request = request.json(body);
             }
             let response = request.send().await.map_err(|e| {
-                PortError::transient(format!("Graph {method} unreachable: {}", without_url(&e)), None).with_correlation(client_request_id.clone())
+                PortError::transient(
+                    format!("Graph {method} unreachable: {}", without_url(&e)),
+                    None,
+                )
+                .with_correlation(client_request_id.clone())
             })?;
-            let header = |name: &str| response.headers().get(name).and_then(|v| v.to_str().ok()).map(str::to_owned);
+            let header = |name: &str| {
+                response
+                    .headers()
+                    .get(name)
+                    .and_then(|v| v.to_str().ok())
+                    .map(str::to_owned)
+            };
             let answer = Answer {
                 status: response.status().as_u16(),
                 request_id: header("request-id").or(Some(client_request_id)),
                 retry_after: header("retry-after"),
                 body: String::new(),
             };
-            let body = response.text().await.map_err(|e| PortError::transient(format!("Graph answer unreadable: {}", without_url(&e)), None))?;
+            let body = response.text().await.map_err(|e| {
+                PortError::transient(
+                    format!("Graph answer unreadable: {}", without_url(&e)),
+                    None,
+                )
+            })?;
             let answer = Answer { body, ..answer };
             if answer.status == 401 && !refreshed {
                 refreshed = true;
@@ -115,7 +147,10 @@ impl GraphClient {
             id: UserId::new(id),
             upn: text("userPrincipalName").unwrap_or_default(),
             display_name: text("displayName"),
-            enabled: value.get("accountEnabled").and_then(Value::as_bool).unwrap_or(false),
+            enabled: value
+                .get("accountEnabled")
+                .and_then(Value::as_bool)
+                .unwrap_or(false),
             user_type: if text("userType").is_some_and(|t| t.eq_ignore_ascii_case("guest")) {
                 UserType::Guest
             } else {
@@ -129,27 +164,48 @@ impl GraphClient {
     /// Graph answers from an index that may lag behind recent writes).
     async fn direct_member(&self, group: &GroupId, user: &UserId) -> PortResult<bool> {
         let filter = query_value(&format!("id eq {}", odata_string(user)));
-        let path = format!("/groups/{}/members?$filter={filter}&$count=true&$select=id", id_segment(group));
+        let path = format!(
+            "/groups/{}/members?$filter={filter}&$count=true&$select=id",
+            id_segment(group)
+        );
         let answer = self.call(Method::GET, &path, None, true).await?;
         if answer.status != 200 {
             return Err(answer.fail(Operation::ReadMembership));
         }
         let value = answer.json()?;
-        Ok(value.get("value").and_then(Value::as_array).is_some_and(|v| !v.is_empty()))
+        Ok(value
+            .get("value")
+            .and_then(Value::as_array)
+            .is_some_and(|v| !v.is_empty()))
     }
 
-    async fn check_member_groups(&self, user: &UserId, groups: &[GroupId]) -> PortResult<Vec<GroupId>> {
+    async fn check_member_groups(
+        &self,
+        user: &UserId,
+        groups: &[GroupId],
+    ) -> PortResult<Vec<GroupId>> {
         let mut found = Vec::new();
         for chunk in groups.chunks(20) {
             let body = json!({ "groupIds": chunk.iter().map(|g| g.as_str()).collect::<Vec<_>>() });
             let answer = self
-                .call(Method::POST, &format!("/users/{}/checkMemberGroups", user_segment(user)), Some(&body), false)
+                .call(
+                    Method::POST,
+                    &format!("/users/{}/checkMemberGroups", user_segment(user)),
+                    Some(&body),
+                    false,
+                )
                 .await?;
             if answer.status != 200 {
                 return Err(answer.fail(Operation::ReadMembership));
             }
             let value = answer.json()?;
-            for id in value.get("value").and_then(Value::as_array).into_iter().flatten().filter_map(Value::as_str) {
+            for id in value
+                .get("value")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .filter_map(Value::as_str)
+            {
                 if let Some(g) = chunk.iter().find(|g| g.as_str().eq_ignore_ascii_case(id)) {
                     found.push(g.clone());
                 }
@@ -162,7 +218,14 @@ impl GraphClient {
 #[async_trait]
 impl IdentityProvider for GraphClient {
     async fn user(&self, key: &str) -> PortResult<Option<User>> {
-        let answer = self.call(Method::GET, &format!("/users/{}?$select={USER_FIELDS}", user_segment(key)), None, false).await?;
+        let answer = self
+            .call(
+                Method::GET,
+                &format!("/users/{}?$select={USER_FIELDS}", user_segment(key)),
+                None,
+                false,
+            )
+            .await?;
         match answer.status {
             200 => Self::user_from(&answer.json()?).map(Some),
             404 => Ok(None),
@@ -171,7 +234,10 @@ impl IdentityProvider for GraphClient {
     }
 
     async fn manager(&self, user: &UserId) -> PortResult<Option<User>> {
-        let path = format!("/users/{}/manager?$select={USER_FIELDS}", user_segment(user));
+        let path = format!(
+            "/users/{}/manager?$select={USER_FIELDS}",
+            user_segment(user)
+        );
         let answer = self.call(Method::GET, &path, None, false).await?;
         match answer.status {
             200 => {
@@ -180,7 +246,11 @@ impl IdentityProvider for GraphClient {
                     .get("@odata.type")
                     .and_then(Value::as_str)
                     .is_none_or(|t| t.eq_ignore_ascii_case("#microsoft.graph.user"));
-                if is_user { Self::user_from(&value).map(Some) } else { Ok(None) }
+                if is_user {
+                    Self::user_from(&value).map(Some)
+                } else {
+                    Ok(None)
+                }
             }
             // "Resource 'manager' does not exist": no manager set.
             404 => Ok(None),
@@ -189,19 +259,38 @@ impl IdentityProvider for GraphClient {
     }
 
     async fn group(&self, group: &GroupId) -> PortResult<Option<Group>> {
-        let answer = self.call(Method::GET, &format!("/groups/{}?$select={GROUP_FIELDS}", id_segment(group)), None, false).await?;
+        let answer = self
+            .call(
+                Method::GET,
+                &format!("/groups/{}?$select={GROUP_FIELDS}", id_segment(group)),
+                None,
+                false,
+            )
+            .await?;
         match answer.status {
             200 => {
                 let v = answer.json()?;
-                let types: Vec<&str> = v.get("groupTypes").and_then(Value::as_array).into_iter().flatten().filter_map(Value::as_str).collect();
+                let types: Vec<&str> = v
+                    .get("groupTypes")
+                    .and_then(Value::as_array)
+                    .into_iter()
+                    .flatten()
+                    .filter_map(Value::as_str)
+                    .collect();
                 let flag = |k: &str| v.get(k).and_then(Value::as_bool).unwrap_or(false);
                 Ok(Some(Group {
                     id: GroupId::new(v.get("id").and_then(Value::as_str).unwrap_or(group)),
-                    display_name: v.get("displayName").and_then(Value::as_str).unwrap_or_default().to_owned(),
+                    display_name: v
+                        .get("displayName")
+                        .and_then(Value::as_str)
+                        .unwrap_or_default()
+                        .to_owned(),
                     security_enabled: flag("securityEnabled"),
                     mail_enabled: flag("mailEnabled"),
                     unified: types.iter().any(|t| t.eq_ignore_ascii_case("Unified")),
-                    dynamic_membership: types.iter().any(|t| t.eq_ignore_ascii_case("DynamicMembership")),
+                    dynamic_membership: types
+                        .iter()
+                        .any(|t| t.eq_ignore_ascii_case("DynamicMembership")),
                     on_premises_synced: flag("onPremisesSyncEnabled"),
                     role_assignable: flag("isAssignableToRole"),
                 }))
@@ -212,10 +301,18 @@ impl IdentityProvider for GraphClient {
     }
 
     async fn membership(&self, group: &GroupId, user: &UserId) -> PortResult<MembershipState> {
-        if self.check_member_groups(user, std::slice::from_ref(group)).await?.is_empty() {
+        if self
+            .check_member_groups(user, std::slice::from_ref(group))
+            .await?
+            .is_empty()
+        {
             return Ok(MembershipState::NotMember);
         }
-        Ok(if self.direct_member(group, user).await? { MembershipState::Direct } else { MembershipState::Transitive })
+        Ok(if self.direct_member(group, user).await? {
+            MembershipState::Direct
+        } else {
+            MembershipState::Transitive
+        })
     }
 
     async fn member_of(&self, user: &UserId, groups: &[GroupId]) -> PortResult<Vec<GroupId>> {
@@ -224,12 +321,25 @@ impl IdentityProvider for GraphClient {
 
     async fn add_member(&self, group: &GroupId, user: &UserId) -> PortResult<WriteReceipt> {
         let body = json!({ "@odata.id": format!("{}/directoryObjects/{}", self.config.base_url.trim_end_matches('/'), user) });
-        let answer = self.call(Method::POST, &format!("/groups/{}/members/$ref", id_segment(group)), Some(&body), false).await?;
+        let answer = self
+            .call(
+                Method::POST,
+                &format!("/groups/{}/members/$ref", id_segment(group)),
+                Some(&body),
+                false,
+            )
+            .await?;
         let request_ids: Vec<String> = answer.request_id.iter().cloned().collect();
         match answer.status {
-            204 | 200 => Ok(WriteReceipt { already: false, request_ids }),
+            204 | 200 => Ok(WriteReceipt {
+                already: false,
+                request_ids,
+            }),
             400 if error_parts(&answer.body).is_some_and(|(_, m)| m.contains("already exist")) => {
-                Ok(WriteReceipt { already: true, request_ids })
+                Ok(WriteReceipt {
+                    already: true,
+                    request_ids,
+                })
             }
             _ => Err(answer.fail(Operation::WriteMembership)),
         }
@@ -238,15 +348,30 @@ impl IdentityProvider for GraphClient {
     async fn remove_member(&self, group: &GroupId, user: &UserId) -> PortResult<WriteReceipt> {
         // Always the membership reference (`/$ref`): without it, Graph would
         // delete the user object itself.
-        let path = format!("/groups/{}/members/{}/$ref", id_segment(group), id_segment(user));
+        let path = format!(
+            "/groups/{}/members/{}/$ref",
+            id_segment(group),
+            id_segment(user)
+        );
         let answer = self.call(Method::DELETE, &path, None, false).await?;
         let request_ids: Vec<String> = answer.request_id.iter().cloned().collect();
-        let message = error_parts(&answer.body).map(|(_, m)| m).unwrap_or_default();
+        let message = error_parts(&answer.body)
+            .map(|(_, m)| m)
+            .unwrap_or_default();
         match answer.status {
-            204 | 200 => Ok(WriteReceipt { already: false, request_ids }),
+            204 | 200 => Ok(WriteReceipt {
+                already: false,
+                request_ids,
+            }),
             // Not a member: both observed shapes mean "already so".
-            404 if message.contains(user.as_str()) => Ok(WriteReceipt { already: true, request_ids }),
-            400 if message.contains("do not exist") => Ok(WriteReceipt { already: true, request_ids }),
+            404 if message.contains(user.as_str()) => Ok(WriteReceipt {
+                already: true,
+                request_ids,
+            }),
+            400 if message.contains("do not exist") => Ok(WriteReceipt {
+                already: true,
+                request_ids,
+            }),
             _ => Err(answer.fail(Operation::WriteMembership)),
         }
     }

@@ -27,7 +27,9 @@ pub struct GraphConfig {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ConfigError {
     /// A required setting is missing.
-    #[error("`{0}` is not set; set it to the app registration's value (see docs/adapters/graph.md)")]
+    #[error(
+        "`{0}` is not set; set it to the app registration's value (see docs/adapters/graph.md)"
+    )]
     Missing(&'static str),
     /// A setting does not parse.
     #[error("`{name}` is not a valid URL: `{value}`")]
@@ -41,7 +43,11 @@ pub enum ConfigError {
 
 impl GraphConfig {
     /// Settings for the public cloud.
-    pub fn new(tenant_id: impl Into<String>, client_id: impl Into<String>, client_secret: Secret) -> Self {
+    pub fn new(
+        tenant_id: impl Into<String>,
+        client_id: impl Into<String>,
+        client_secret: Secret,
+    ) -> Self {
         Self {
             tenant_id: tenant_id.into(),
             client_id: client_id.into(),
@@ -70,7 +76,11 @@ impl GraphConfig {
     /// assert!(!format!("{c:?}").contains("s3cret"));
     /// ```
     pub fn from_vars(var: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
-        let need = |name: &'static str| var(name).filter(|v| !v.trim().is_empty()).ok_or(ConfigError::Missing(name));
+        let need = |name: &'static str| {
+            var(name)
+                .filter(|v| !v.trim().is_empty())
+                .ok_or(ConfigError::Missing(name))
+        };
         let mut config = Self::new(
             need("GROUPGATE_GRAPH_TENANT_ID")?,
             need("GROUPGATE_GRAPH_CLIENT_ID")?,

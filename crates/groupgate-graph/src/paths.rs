@@ -3,7 +3,12 @@
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 
 /// Everything but unreserved characters is encoded in a path segment.
-const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'.').remove(b'_').remove(b'~').remove(b'@');
+const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~')
+    .remove(b'@');
 
 /// A path segment for a user key (object id or UPN). A UPN starting with `$`
 /// needs the key syntax `('…')`; quotes inside are doubled; everything is
@@ -39,8 +44,14 @@ mod tests {
     #[test]
     fn user_keys_are_escaped() {
         assert_eq!(user_segment("ada@contoso.com"), "ada@contoso.com");
-        assert_eq!(user_segment("gus_fabrikam.com#EXT#@contoso.com"), "gus_fabrikam.com%23EXT%23@contoso.com");
-        assert_eq!(user_segment("$admin@contoso.com"), "('%24admin@contoso.com')");
+        assert_eq!(
+            user_segment("gus_fabrikam.com#EXT#@contoso.com"),
+            "gus_fabrikam.com%23EXT%23@contoso.com"
+        );
+        assert_eq!(
+            user_segment("$admin@contoso.com"),
+            "('%24admin@contoso.com')"
+        );
         assert_eq!(user_segment("../groups/x"), "..%2Fgroups%2Fx");
         assert_eq!(user_segment("a'b"), "a%27b");
     }

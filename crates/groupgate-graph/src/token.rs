@@ -32,12 +32,24 @@ pub(crate) struct TokenCache {
 impl TokenCache {
     /// A valid token: the cached one, or a fresh one when it is near expiry
     /// or `force` (after a 401).
-    pub(crate) async fn get(&self, http: &reqwest::Client, config: &GraphConfig, force: bool) -> PortResult<Secret> {
+    pub(crate) async fn get(
+        &self,
+        http: &reqwest::Client,
+        config: &GraphConfig,
+        force: bool,
+    ) -> PortResult<Secret> {
         let mut cached = self.cached.lock().await;
-        if let Some(c) = cached.as_ref().filter(|c| !force && Instant::now() < c.refresh_at) {
+        if let Some(c) = cached
+            .as_ref()
+            .filter(|c| !force && Instant::now() < c.refresh_at)
+        {
             return Ok(c.token.clone());
         }
-        let url = format!("{}/{}/oauth2/v2.0/token", config.authority_url.trim_end_matches('/'), config.tenant_id);
+        let url = format!(
+            "{}/{}/oauth2/v2.0/token",
+            config.authority_url.trim_end_matches('/'),
+            config.tenant_id
+        );
         let scope = config.scope();
         let form = [
             ("client_id", config.client_id.as_str()),
@@ -45,12 +57,12 @@ impl TokenCache {
             ("client_secret", config.client_secret.expose()),
             ("grant_type", "client_credentials"),
         ];
-        let answer = http
-            .post(&url)
-            .form(&form)
-            .send()
-            .await
-            .map_err(|e| PortError::transient(format!("token endpoint unreachable: {}", without_url(&e)), None))?;
+        let answer = http.post(&url).form(&form).send().await.map_err(|e| {
+            PortError::transient(
+                format!("token endpoint unreachable: {}", without_url(&e)),
+                None,
+            )
+        })?;
         let status = answer.status().as_u16();
         let body = answer.text().await.unwrap_or_default();
         if status != 200 {
@@ -67,8 +79,11 @@ impl TokenCache {
             }
             return Err(error);
         }
-        let parsed: TokenAnswer = serde_json::from_str(&body)
-            .map_err(|e| PortError::permanent(format!("token endpoint answered without a usable token: {e}")))?;
+        let parsed: TokenAnswer = serde_json::from_str(&body).map_err(|e| {
+            PortError::permanent(format!(
+                "token endpoint answered without a usable token: {e}"
+            ))
+        })?;
         let lifetime = Duration::from_secs(parsed.expires_in);
         let token = Secret::new(parsed.access_token);
         *cached = Some(Cached {

@@ -103,7 +103,9 @@ pub struct GraphEmulator {
 
 impl std::fmt::Debug for GraphEmulator {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("GraphEmulator").field("addr", &self.addr).finish()
+        f.debug_struct("GraphEmulator")
+            .field("addr", &self.addr)
+            .finish()
     }
 }
 
@@ -123,7 +125,12 @@ fn lock(shared: &Shared) -> std::sync::MutexGuard<'_, Tenant> {
 impl GraphEmulator {
     /// Starts the emulator on `bind` (use `127.0.0.1:0` for an ephemeral port),
     /// serving `dir`, with time from `clock`.
-    pub async fn start(bind: &str, dir: DirectorySnapshot, options: GraphEmulatorOptions, clock: Arc<dyn Clock>) -> std::io::Result<Self> {
+    pub async fn start(
+        bind: &str,
+        dir: DirectorySnapshot,
+        options: GraphEmulatorOptions,
+        clock: Arc<dyn Clock>,
+    ) -> std::io::Result<Self> {
         let listener = tokio::net::TcpListener::bind(bind).await?;
         let addr = listener.local_addr()?;
         let shared = Arc::new(Shared {
@@ -174,7 +181,9 @@ impl GraphEmulator {
     /// The next call whose `METHOD path` contains `matching` answers `status`
     /// (with `Retry-After` when given) instead of being served.
     pub fn fail_next(&self, matching: &str, status: u16, retry_after: Option<u64>) {
-        lock(&self.shared).scripted.push_back((matching.to_owned(), status, retry_after));
+        lock(&self.shared)
+            .scripted
+            .push_back((matching.to_owned(), status, retry_after));
     }
 
     /// Every call served, as `METHOD path?query`.
@@ -210,7 +219,13 @@ fn error_body(code: &str, message: &str, request_id: &str, now: DateTime<Utc>) -
 }
 
 /// A Graph-shaped answer with its id headers.
-fn answer(status: u16, body: Option<Value>, request_id: &str, client_request_id: Option<&str>, retry_after: Option<u64>) -> Response {
+fn answer(
+    status: u16,
+    body: Option<Value>,
+    request_id: &str,
+    client_request_id: Option<&str>,
+    retry_after: Option<u64>,
+) -> Response {
     let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     let mut response = match body {
         Some(v) => (status, axum::Json(v)).into_response(),
@@ -223,7 +238,11 @@ fn answer(status: u16, body: Option<Value>, request_id: &str, client_request_id:
         }
     };
     set(headers, "request-id", request_id);
-    set(headers, "client-request-id", client_request_id.unwrap_or(request_id));
+    set(
+        headers,
+        "client-request-id",
+        client_request_id.unwrap_or(request_id),
+    );
     set(headers, "cache-control", "no-store");
     if let Some(s) = retry_after {
         set(headers, "retry-after", &s.to_string());
@@ -231,7 +250,11 @@ fn answer(status: u16, body: Option<Value>, request_id: &str, client_request_id:
     response
 }
 
-async fn token(State(shared): State<Arc<Shared>>, Path(tenant): Path<String>, Form(form): Form<HashMap<String, String>>) -> Response {
+async fn token(
+    State(shared): State<Arc<Shared>>,
+    Path(tenant): Path<String>,
+    Form(form): Form<HashMap<String, String>>,
+) -> Response {
     let o = &shared.options;
     let now = shared.clock.now();
     let field = |k: &str| form.get(k).map(String::as_str).unwrap_or_default();
@@ -239,82 +262,195 @@ async fn token(State(shared): State<Arc<Shared>>, Path(tenant): Path<String>, Fo
         let body = json!({"error": error,
             "error_description": format!("AADSTS{code}: {text}\r\nTrace ID: 0000aaaa-0000-0000-0000-000000000001\r\nCorrelation ID: 0000bbbb-0000-0000-0000-000000000002\r\nTimestamp: {}", now.format("%Y-%m-%d %H:%M:%SZ")),
             "error_codes": [code], "error_uri": format!("https://login.microsoftonline.com/error?code={code}")});
-        (StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_REQUEST), axum::Json(body)).into_response()
+        (
+            StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_REQUEST),
+            axum::Json(body),
+        )
+            .into_response()
     };
     if tenant != o.tenant_id {
         return refuse(400, "invalid_request", 90002, "Tenant not found.");
     }
     if field("grant_type") != "client_credentials" {
-        return refuse(400, "unsupported_grant_type", 70003, "The app requested an unsupported grant type.");
+        return refuse(
+            400,
+            "unsupported_grant_type",
+            70003,
+            "The app requested an unsupported grant type.",
+        );
     }
     if !field("scope").ends_with("/.default") {
-        return refuse(400, "invalid_scope", 1002012, "The provided value for scope is not valid. Client credential flows must have a scope value with /.default suffixed.");
+        return refuse(
+            400,
+            "invalid_scope",
+            1002012,
+            "The provided value for scope is not valid. Client credential flows must have a scope value with /.default suffixed.",
+        );
     }
     if field("client_id") != o.client_id {
-        return refuse(400, "unauthorized_client", 700016, "Application was not found in the directory.");
+        return refuse(
+            400,
+            "unauthorized_client",
+            700016,
+            "Application was not found in the directory.",
+        );
     }
     if field("client_secret") != o.client_secret {
-        return refuse(401, "invalid_client", 7000215, "Invalid client secret provided.");
+        return refuse(
+            401,
+            "invalid_client",
+            7000215,
+            "Invalid client secret provided.",
+        );
     }
     let mut t = lock(&shared);
     t.counter += 1;
     let token = format!("emulator-token-{:06}", t.counter);
-    t.tokens.insert(token.clone(), now + TimeDelta::seconds(o.token_lifetime_seconds));
-    axum::Json(json!({"token_type": "Bearer", "expires_in": o.token_lifetime_seconds,
-        "ext_expires_in": o.token_lifetime_seconds, "access_token": token}))
+    t.tokens.insert(
+        token.clone(),
+        now + TimeDelta::seconds(o.token_lifetime_seconds),
+    );
+    axum::Json(
+        json!({"token_type": "Bearer", "expires_in": o.token_lifetime_seconds,
+        "ext_expires_in": o.token_lifetime_seconds, "access_token": token}),
+    )
     .into_response()
 }
 
-async fn graph(State(shared): State<Arc<Shared>>, method: Method, uri: Uri, Query(query): Query<HashMap<String, String>>, headers: HeaderMap, body: Bytes) -> Response {
+async fn graph(
+    State(shared): State<Arc<Shared>>,
+    method: Method,
+    uri: Uri,
+    Query(query): Query<HashMap<String, String>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     let now = shared.clock.now();
-    let client_request_id = headers.get("client-request-id").and_then(|v| v.to_str().ok()).map(str::to_owned);
+    let client_request_id = headers
+        .get("client-request-id")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
     let mut t = lock(&shared);
     t.counter += 1;
     let request_id = format!("emu-{:06}", t.counter);
-    let line = format!("{method} {}", uri.path_and_query().map(|p| p.as_str()).unwrap_or(uri.path()));
+    let line = format!(
+        "{method} {}",
+        uri.path_and_query()
+            .map(|p| p.as_str())
+            .unwrap_or(uri.path())
+    );
     t.log.push(line.clone());
-    let reply = |status: u16, body: Option<Value>| answer(status, body, &request_id, client_request_id.as_deref(), None);
-    let fail = |status: u16, code: &str, message: &str| answer(status, Some(error_body(code, message, &request_id, now)), &request_id, client_request_id.as_deref(), None);
+    let reply = |status: u16, body: Option<Value>| {
+        answer(
+            status,
+            body,
+            &request_id,
+            client_request_id.as_deref(),
+            None,
+        )
+    };
+    let fail = |status: u16, code: &str, message: &str| {
+        answer(
+            status,
+            Some(error_body(code, message, &request_id, now)),
+            &request_id,
+            client_request_id.as_deref(),
+            None,
+        )
+    };
 
     // Authentication.
-    let bearer = headers.get("authorization").and_then(|v| v.to_str().ok()).and_then(|v| v.strip_prefix("Bearer ")).unwrap_or_default();
+    let bearer = headers
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .unwrap_or_default();
     match t.tokens.get(bearer) {
-        None if bearer.is_empty() => return fail(401, "InvalidAuthenticationToken", "Access token is empty."),
-        None => return fail(401, "InvalidAuthenticationToken", "Access token validation failure. Invalid audience."),
-        Some(expiry) if *expiry <= now => return fail(401, "InvalidAuthenticationToken", "Access token has expired or is not yet valid."),
+        None if bearer.is_empty() => {
+            return fail(401, "InvalidAuthenticationToken", "Access token is empty.");
+        }
+        None => {
+            return fail(
+                401,
+                "InvalidAuthenticationToken",
+                "Access token validation failure. Invalid audience.",
+            );
+        }
+        Some(expiry) if *expiry <= now => {
+            return fail(
+                401,
+                "InvalidAuthenticationToken",
+                "Access token has expired or is not yet valid.",
+            );
+        }
         Some(_) => {}
     }
     // Throttling: a retry before Retry-After has passed is throttled again, and the window restarts.
     let throttle = |t: &mut Tenant| {
         let seconds = shared.options.retry_after_seconds;
         t.throttled_until = Some(now + TimeDelta::seconds(i64::try_from(seconds).unwrap_or(60)));
-        let body = error_body("TooManyRequests", "Please retry again later.", &request_id, now);
-        answer(429, Some(body), &request_id, client_request_id.as_deref(), Some(seconds))
+        let body = error_body(
+            "TooManyRequests",
+            "Please retry again later.",
+            &request_id,
+            now,
+        );
+        answer(
+            429,
+            Some(body),
+            &request_id,
+            client_request_id.as_deref(),
+            Some(seconds),
+        )
     };
     if t.throttled_until.is_some_and(|until| now < until) {
         return throttle(&mut t);
     }
-    if let Some(i) = t.scripted.iter().position(|(m, _, _)| line.contains(m.as_str())) {
-        if let Some((_, status, retry_after)) = t.scripted.remove(i) {
-            if status == 429 {
-                if let Some(s) = retry_after {
-                    t.throttled_until = Some(now + TimeDelta::seconds(i64::try_from(s).unwrap_or(60)));
-                }
-                let body = error_body("TooManyRequests", "Please retry again later.", &request_id, now);
-                return answer(429, Some(body), &request_id, client_request_id.as_deref(), retry_after);
+    if let Some(i) = t
+        .scripted
+        .iter()
+        .position(|(m, _, _)| line.contains(m.as_str()))
+        && let Some((_, status, retry_after)) = t.scripted.remove(i)
+    {
+        if status == 429 {
+            if let Some(s) = retry_after {
+                t.throttled_until = Some(now + TimeDelta::seconds(i64::try_from(s).unwrap_or(60)));
             }
-            let code = match status {
-                503 => "serviceNotAvailable",
-                504 => "gatewayTimeout",
-                _ => "generalException",
-            };
-            return answer(status, Some(error_body(code, "Injected failure.", &request_id, now)), &request_id, client_request_id.as_deref(), retry_after);
+            let body = error_body(
+                "TooManyRequests",
+                "Please retry again later.",
+                &request_id,
+                now,
+            );
+            return answer(
+                429,
+                Some(body),
+                &request_id,
+                client_request_id.as_deref(),
+                retry_after,
+            );
         }
+        let code = match status {
+            503 => "serviceNotAvailable",
+            504 => "gatewayTimeout",
+            _ => "generalException",
+        };
+        return answer(
+            status,
+            Some(error_body(code, "Injected failure.", &request_id, now)),
+            &request_id,
+            client_request_id.as_deref(),
+            retry_after,
+        );
     }
     if shared.options.fault_rate > 0.0 && t.rng.random::<f64>() < shared.options.fault_rate {
         return match t.rng.random_range(0..3) {
             0 => throttle(&mut t),
-            1 => fail(503, "serviceNotAvailable", "The service is temporarily unavailable."),
+            1 => fail(
+                503,
+                "serviceNotAvailable",
+                "The service is temporarily unavailable.",
+            ),
             _ => fail(504, "gatewayTimeout", "The gateway timed out."),
         };
     }
@@ -322,21 +458,35 @@ async fn graph(State(shared): State<Arc<Shared>>, method: Method, uri: Uri, Quer
     let segments: Vec<String> = path
         .split('/')
         .filter(|s| !s.is_empty())
-        .map(|s| percent_decode(s))
+        .map(percent_decode)
         .collect();
     let segs: Vec<&str> = segments.iter().map(String::as_str).collect();
-    let body: Value = if body.is_empty() { Value::Null } else { serde_json::from_slice(&body).unwrap_or(Value::Null) };
-    let eventual = headers.get("consistencylevel").and_then(|v| v.to_str().ok()).is_some_and(|v| v.eq_ignore_ascii_case("eventual"));
-    let (status, body) = serve(&shared, &mut t, &method, &segs, &query, &body, eventual, now);
+    let body: Value = if body.is_empty() {
+        Value::Null
+    } else {
+        serde_json::from_slice(&body).unwrap_or(Value::Null)
+    };
+    let eventual = headers
+        .get("consistencylevel")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.eq_ignore_ascii_case("eventual"));
+    let (status, body) = serve(
+        &shared, &mut t, &method, &segs, &query, &body, eventual, now,
+    );
     reply(status, body)
 }
 
 fn percent_decode(s: &str) -> String {
-    percent_encoding::percent_decode_str(s).decode_utf8_lossy().into_owned()
+    percent_encoding::percent_decode_str(s)
+        .decode_utf8_lossy()
+        .into_owned()
 }
 
 fn user_json(dir: &DirectorySnapshot, key: &str, select: Option<&String>) -> Option<Value> {
-    let u = dir.users.iter().find(|u| u.id.eq_ignore_ascii_case(key) || u.upn.eq_ignore_ascii_case(key))?;
+    let u = dir
+        .users
+        .iter()
+        .find(|u| u.id.eq_ignore_ascii_case(key) || u.upn.eq_ignore_ascii_case(key))?;
     let full = json!({
         "@odata.type": "#microsoft.graph.user",
         "id": u.id, "userPrincipalName": u.upn, "displayName": u.display_name, "mail": u.upn,
@@ -361,10 +511,14 @@ fn user_json(dir: &DirectorySnapshot, key: &str, select: Option<&String>) -> Opt
 fn visible(t: &Tenant, group: &str, user: &str, now: DateTime<Utc>) -> MembershipState {
     let truth = t.dir.membership(user, group);
     let pending = t.changes.iter().rev().find(|c| {
-        c.group.eq_ignore_ascii_case(group) && (c.user == "*" || c.user.eq_ignore_ascii_case(user)) && c.visible_at > now
+        c.group.eq_ignore_ascii_case(group)
+            && (c.user == "*" || c.user.eq_ignore_ascii_case(user))
+            && c.visible_at > now
     });
     match pending {
-        Some(c) if c.added && c.user == "*" && truth == MembershipState::Direct => MembershipState::NotMember,
+        Some(c) if c.added && c.user == "*" && truth == MembershipState::Direct => {
+            MembershipState::NotMember
+        }
         Some(c) if c.added && c.user != "*" => MembershipState::NotMember,
         Some(c) if !c.added => MembershipState::Direct,
         _ => truth,
@@ -372,11 +526,35 @@ fn visible(t: &Tenant, group: &str, user: &str, now: DateTime<Utc>) -> Membershi
 }
 
 #[allow(clippy::too_many_arguments)]
-fn serve(shared: &Shared, t: &mut Tenant, method: &Method, segs: &[&str], query: &HashMap<String, String>, body: &Value, eventual: bool, now: DateTime<Utc>) -> (u16, Option<Value>) {
-    let not_found = |id: &str| (404, Some(json!({"error": {"code": "Request_ResourceNotFound", "message": format!("Resource '{id}' does not exist or one of its queried reference-property objects are not present.")}})));
-    let bad = |message: &str| (400, Some(json!({"error": {"code": "Request_BadRequest", "message": message}})));
+fn serve(
+    shared: &Shared,
+    t: &mut Tenant,
+    method: &Method,
+    segs: &[&str],
+    query: &HashMap<String, String>,
+    body: &Value,
+    eventual: bool,
+    now: DateTime<Utc>,
+) -> (u16, Option<Value>) {
+    let not_found = |id: &str| {
+        (
+            404,
+            Some(
+                json!({"error": {"code": "Request_ResourceNotFound", "message": format!("Resource '{id}' does not exist or one of its queried reference-property objects are not present.")}}),
+            ),
+        )
+    };
+    let bad = |message: &str| {
+        (
+            400,
+            Some(json!({"error": {"code": "Request_BadRequest", "message": message}})),
+        )
+    };
     let user_key = |s: &str| -> String {
-        s.strip_prefix("('").and_then(|x| x.strip_suffix("')")).map(|x| x.replace("''", "'")).unwrap_or_else(|| s.to_owned())
+        s.strip_prefix("('")
+            .and_then(|x| x.strip_suffix("')"))
+            .map(|x| x.replace("''", "'"))
+            .unwrap_or_else(|| s.to_owned())
     };
     match (method.as_str(), segs) {
         ("GET", ["users", key]) => match user_json(&t.dir, &user_key(key), query.get("$select")) {
@@ -385,77 +563,140 @@ fn serve(shared: &Shared, t: &mut Tenant, method: &Method, segs: &[&str], query:
         },
         ("GET", ["users", key, "manager"]) => {
             let key = user_key(key);
-            let Some(u) = t.dir.users.iter().find(|u| u.id.eq_ignore_ascii_case(&key) || u.upn.eq_ignore_ascii_case(&key)) else {
+            let Some(u) = t
+                .dir
+                .users
+                .iter()
+                .find(|u| u.id.eq_ignore_ascii_case(&key) || u.upn.eq_ignore_ascii_case(&key))
+            else {
                 return not_found(&key);
             };
-            match u.manager.clone().and_then(|m| user_json(&t.dir, &m, query.get("$select"))) {
+            match u
+                .manager
+                .clone()
+                .and_then(|m| user_json(&t.dir, &m, query.get("$select")))
+            {
                 Some(v) => (200, Some(v)),
                 None => not_found("manager"),
             }
         }
-        ("GET", ["groups", id]) => match t.dir.groups.iter().find(|g| g.id.eq_ignore_ascii_case(id)) {
-            Some(g) => {
-                let mut types = Vec::new();
-                if g.unified {
-                    types.push("Unified");
-                }
-                if g.dynamic_membership {
-                    types.push("DynamicMembership");
-                }
-                (200, Some(json!({"id": g.id, "displayName": g.display_name, "groupTypes": types,
+        ("GET", ["groups", id]) => {
+            match t.dir.groups.iter().find(|g| g.id.eq_ignore_ascii_case(id)) {
+                Some(g) => {
+                    let mut types = Vec::new();
+                    if g.unified {
+                        types.push("Unified");
+                    }
+                    if g.dynamic_membership {
+                        types.push("DynamicMembership");
+                    }
+                    (
+                        200,
+                        Some(
+                            json!({"id": g.id, "displayName": g.display_name, "groupTypes": types,
                     "securityEnabled": g.security_enabled, "mailEnabled": g.mail_enabled,
                     "membershipRule": if g.dynamic_membership { Some("user.department -eq \"Sales\"") } else { None },
                     "onPremisesSyncEnabled": if g.on_premises_synced { Some(true) } else { None },
-                    "isAssignableToRole": g.role_assignable})))
+                    "isAssignableToRole": g.role_assignable}),
+                        ),
+                    )
+                }
+                None => not_found(id),
             }
-            None => not_found(id),
-        },
+        }
         ("GET", ["groups", id, "members"]) => {
             let Some(g) = t.dir.groups.iter().find(|g| g.id.eq_ignore_ascii_case(id)) else {
                 return not_found(id);
             };
             let filter = query.get("$filter");
             if filter.is_some() && !eventual {
-                return bad("Request_UnsupportedQuery: $filter on members requires ConsistencyLevel: eventual and $count=true.");
+                return bad(
+                    "Request_UnsupportedQuery: $filter on members requires ConsistencyLevel: eventual and $count=true.",
+                );
             }
-            let wanted = filter.and_then(|f| f.strip_prefix("id eq '")).and_then(|f| f.strip_suffix('\'')).map(|f| f.replace("''", "'"));
+            let wanted = filter
+                .and_then(|f| f.strip_prefix("id eq '"))
+                .and_then(|f| f.strip_suffix('\''))
+                .map(|f| f.replace("''", "'"));
             let members: Vec<String> = g.members.clone();
             let values: Vec<Value> = members
                 .iter()
-                .filter_map(|m| t.dir.users.iter().find(|u| u.id.eq_ignore_ascii_case(m) || u.upn.eq_ignore_ascii_case(m)))
-                .filter(|u| wanted.as_deref().is_none_or(|w| u.id.eq_ignore_ascii_case(w)))
+                .filter_map(|m| {
+                    t.dir
+                        .users
+                        .iter()
+                        .find(|u| u.id.eq_ignore_ascii_case(m) || u.upn.eq_ignore_ascii_case(m))
+                })
+                .filter(|u| {
+                    wanted
+                        .as_deref()
+                        .is_none_or(|w| u.id.eq_ignore_ascii_case(w))
+                })
                 .filter(|u| visible(t, id, &u.id, now) == MembershipState::Direct)
                 .map(|u| json!({"@odata.type": "#microsoft.graph.user", "id": u.id}))
                 .collect();
-            (200, Some(json!({"@odata.count": values.len(), "value": values})))
+            (
+                200,
+                Some(json!({"@odata.count": values.len(), "value": values})),
+            )
         }
         ("POST", ["users", key, "checkMemberGroups"]) => {
             let key = user_key(key);
-            let Some(u) = t.dir.users.iter().find(|u| u.id.eq_ignore_ascii_case(&key) || u.upn.eq_ignore_ascii_case(&key)).cloned() else {
+            let Some(u) = t
+                .dir
+                .users
+                .iter()
+                .find(|u| u.id.eq_ignore_ascii_case(&key) || u.upn.eq_ignore_ascii_case(&key))
+                .cloned()
+            else {
                 return not_found(&key);
             };
-            let ids: Vec<String> = body.get("groupIds").and_then(Value::as_array).into_iter().flatten().filter_map(Value::as_str).map(str::to_owned).collect();
+            let ids: Vec<String> = body
+                .get("groupIds")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .filter_map(Value::as_str)
+                .map(str::to_owned)
+                .collect();
             if ids.len() > 20 {
                 return bad("Too many groupIds: at most 20 are allowed.");
             }
-            let found: Vec<String> = ids.into_iter().filter(|g| visible(t, g, &u.id, now) != MembershipState::NotMember).collect();
+            let found: Vec<String> = ids
+                .into_iter()
+                .filter(|g| visible(t, g, &u.id, now) != MembershipState::NotMember)
+                .collect();
             (200, Some(json!({"value": found})))
         }
         ("POST", ["groups", id, "members", "$ref"]) => {
-            let Some(member) = body.get("@odata.id").and_then(Value::as_str).and_then(|s| s.rsplit('/').next()).map(str::to_owned) else {
-                return bad("Invalid request body: expected {\"@odata.id\": \".../directoryObjects/{id}\"}.");
+            let Some(member) = body
+                .get("@odata.id")
+                .and_then(Value::as_str)
+                .and_then(|s| s.rsplit('/').next())
+                .map(str::to_owned)
+            else {
+                return bad(
+                    "Invalid request body: expected {\"@odata.id\": \".../directoryObjects/{id}\"}.",
+                );
             };
             add_member(shared, t, id, &member, now)
         }
-        ("DELETE", ["groups", id, "members", member, "$ref"]) => remove_member(shared, t, id, member, now),
+        ("DELETE", ["groups", id, "members", member, "$ref"]) => {
+            remove_member(shared, t, id, member, now)
+        }
         ("DELETE", ["groups", _, "members", _]) => (
             400,
-            Some(json!({"error": {"code": "Request_BadRequest", "message": "groupgate emulator refuses DELETE /groups/{g}/members/{m} without /$ref: with write permission on users it would delete the user object itself."}})),
+            Some(
+                json!({"error": {"code": "Request_BadRequest", "message": "groupgate emulator refuses DELETE /groups/{g}/members/{m} without /$ref: with write permission on users it would delete the user object itself."}}),
+            ),
         ),
         ("POST", ["$batch"]) => batch(shared, t, body, now),
-        _ => {
-            (400, Some(json!({"error": {"code": "Request_BadRequest", "message": format!("the emulator does not serve {} /{}", method, segs.join("/"))}})))
-        }
+        _ => (
+            400,
+            Some(
+                json!({"error": {"code": "Request_BadRequest", "message": format!("the emulator does not serve {} /{}", method, segs.join("/"))}}),
+            ),
+        ),
     }
 }
 
@@ -464,7 +705,11 @@ fn write_allowed(shared: &Shared, t: &mut Tenant, now: DateTime<Utc>) -> bool {
     if budget == 0 {
         return true;
     }
-    while t.writes.front().is_some_and(|w| *w + shared.options.write_window <= now) {
+    while t
+        .writes
+        .front()
+        .is_some_and(|w| *w + shared.options.write_window <= now)
+    {
         t.writes.pop_front();
     }
     if t.writes.len() as u32 >= budget {
@@ -474,30 +719,82 @@ fn write_allowed(shared: &Shared, t: &mut Tenant, now: DateTime<Utc>) -> bool {
     true
 }
 
-fn add_member(shared: &Shared, t: &mut Tenant, group: &str, member: &str, now: DateTime<Utc>) -> (u16, Option<Value>) {
-    let err = |status: u16, code: &str, message: String| (status, Some(json!({"error": {"code": code, "message": message}})));
-    let Some(g) = t.dir.groups.iter().find(|g| g.id.eq_ignore_ascii_case(group)).cloned() else {
-        return err(404, "Request_ResourceNotFound", format!("Resource '{group}' does not exist or one of its queried reference-property objects are not present."));
+fn add_member(
+    shared: &Shared,
+    t: &mut Tenant,
+    group: &str,
+    member: &str,
+    now: DateTime<Utc>,
+) -> (u16, Option<Value>) {
+    let err = |status: u16, code: &str, message: String| {
+        (
+            status,
+            Some(json!({"error": {"code": code, "message": message}})),
+        )
     };
-    let Some(user) = t.dir.users.iter().find(|u| u.id.eq_ignore_ascii_case(member)).cloned() else {
-        return err(404, "Request_ResourceNotFound", format!("Resource '{member}' does not exist or one of its queried reference-property objects are not present."));
+    let Some(g) = t
+        .dir
+        .groups
+        .iter()
+        .find(|g| g.id.eq_ignore_ascii_case(group))
+        .cloned()
+    else {
+        return err(
+            404,
+            "Request_ResourceNotFound",
+            format!(
+                "Resource '{group}' does not exist or one of its queried reference-property objects are not present."
+            ),
+        );
+    };
+    let Some(user) = t
+        .dir
+        .users
+        .iter()
+        .find(|u| u.id.eq_ignore_ascii_case(member))
+        .cloned()
+    else {
+        return err(
+            404,
+            "Request_ResourceNotFound",
+            format!(
+                "Resource '{member}' does not exist or one of its queried reference-property objects are not present."
+            ),
+        );
     };
     if g.role_assignable || g.dynamic_membership {
-        return err(403, "Authorization_RequestDenied", "Insufficient privileges to complete the operation.".to_owned());
+        return err(
+            403,
+            "Authorization_RequestDenied",
+            "Insufficient privileges to complete the operation.".to_owned(),
+        );
     }
     if g.on_premises_synced {
         return err(400, "Request_BadRequest", "Unable to update the specified properties for objects that have originated within an external service.".to_owned());
     }
     if g.mail_enabled && !g.unified {
-        return err(400, "Request_BadRequest", "Cannot Update a mail-enabled security groups and or distribution list.".to_owned());
+        return err(
+            400,
+            "Request_BadRequest",
+            "Cannot Update a mail-enabled security groups and or distribution list.".to_owned(),
+        );
     }
     if t.dir.membership(&user.id, group) == MembershipState::Direct {
         return err(400, "Request_BadRequest", "One or more added object references already exist for the following modified properties: 'members'.".to_owned());
     }
     if !write_allowed(shared, t, now) {
-        return err(429, "TooManyRequests", "Please retry again later.".to_owned());
+        return err(
+            429,
+            "TooManyRequests",
+            "Please retry again later.".to_owned(),
+        );
     }
-    if let Some(target) = t.dir.groups.iter_mut().find(|x| x.id.eq_ignore_ascii_case(group)) {
+    if let Some(target) = t
+        .dir
+        .groups
+        .iter_mut()
+        .find(|x| x.id.eq_ignore_ascii_case(group))
+    {
         target.members.push(user.id.clone());
     }
     t.changes.push(Change {
@@ -509,22 +806,67 @@ fn add_member(shared: &Shared, t: &mut Tenant, group: &str, member: &str, now: D
     (204, None)
 }
 
-fn remove_member(shared: &Shared, t: &mut Tenant, group: &str, member: &str, now: DateTime<Utc>) -> (u16, Option<Value>) {
-    let err = |status: u16, code: &str, message: String| (status, Some(json!({"error": {"code": code, "message": message}})));
-    if !t.dir.groups.iter().any(|g| g.id.eq_ignore_ascii_case(group)) {
-        return err(404, "Request_ResourceNotFound", format!("Resource '{group}' does not exist or one of its queried reference-property objects are not present."));
+fn remove_member(
+    shared: &Shared,
+    t: &mut Tenant,
+    group: &str,
+    member: &str,
+    now: DateTime<Utc>,
+) -> (u16, Option<Value>) {
+    let err = |status: u16, code: &str, message: String| {
+        (
+            status,
+            Some(json!({"error": {"code": code, "message": message}})),
+        )
+    };
+    if !t
+        .dir
+        .groups
+        .iter()
+        .any(|g| g.id.eq_ignore_ascii_case(group))
+    {
+        return err(
+            404,
+            "Request_ResourceNotFound",
+            format!(
+                "Resource '{group}' does not exist or one of its queried reference-property objects are not present."
+            ),
+        );
     }
-    let upn = t.dir.users.iter().find(|u| u.id.eq_ignore_ascii_case(member)).map(|u| u.upn.clone()).unwrap_or_default();
+    let upn = t
+        .dir
+        .users
+        .iter()
+        .find(|u| u.id.eq_ignore_ascii_case(member))
+        .map(|u| u.upn.clone())
+        .unwrap_or_default();
     if t.dir.membership(member, group) != MembershipState::Direct {
-        return err(404, "Request_ResourceNotFound", format!("Resource '{member}' does not exist or one of its queried reference-property objects are not present."));
+        return err(
+            404,
+            "Request_ResourceNotFound",
+            format!(
+                "Resource '{member}' does not exist or one of its queried reference-property objects are not present."
+            ),
+        );
     }
     if !write_allowed(shared, t, now) {
-        return err(429, "TooManyRequests", "Please retry again later.".to_owned());
+        return err(
+            429,
+            "TooManyRequests",
+            "Please retry again later.".to_owned(),
+        );
     }
-    if let Some(g) = t.dir.groups.iter_mut().find(|g| g.id.eq_ignore_ascii_case(group)) {
-        g.members.retain(|m| !m.eq_ignore_ascii_case(member) && !m.eq_ignore_ascii_case(&upn));
+    if let Some(g) = t
+        .dir
+        .groups
+        .iter_mut()
+        .find(|g| g.id.eq_ignore_ascii_case(group))
+    {
+        g.members
+            .retain(|m| !m.eq_ignore_ascii_case(member) && !m.eq_ignore_ascii_case(&upn));
     }
-    t.changes.retain(|c| !(c.group.eq_ignore_ascii_case(group) && c.user.eq_ignore_ascii_case(member)));
+    t.changes
+        .retain(|c| !(c.group.eq_ignore_ascii_case(group) && c.user.eq_ignore_ascii_case(member)));
     t.changes.push(Change {
         group: group.to_owned(),
         user: member.to_owned(),
@@ -537,17 +879,46 @@ fn remove_member(shared: &Shared, t: &mut Tenant, group: &str, member: &str, now
 /// `$batch`: at most 20 requests, answered in reverse order (Graph answers in
 /// any order), each with its own status; a throttled item carries its own
 /// `Retry-After`.
-fn batch(shared: &Shared, t: &mut Tenant, body: &Value, now: DateTime<Utc>) -> (u16, Option<Value>) {
-    let requests = body.get("requests").and_then(Value::as_array).cloned().unwrap_or_default();
+fn batch(
+    shared: &Shared,
+    t: &mut Tenant,
+    body: &Value,
+    now: DateTime<Utc>,
+) -> (u16, Option<Value>) {
+    let requests = body
+        .get("requests")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
     if requests.is_empty() || requests.len() > 20 {
-        return (400, Some(json!({"error": {"code": "BadRequest", "message": "A batch holds between 1 and 20 requests."}})));
+        return (
+            400,
+            Some(
+                json!({"error": {"code": "BadRequest", "message": "A batch holds between 1 and 20 requests."}}),
+            ),
+        );
     }
     let mut responses = Vec::new();
     for r in requests.iter().rev() {
-        let id = r.get("id").and_then(Value::as_str).unwrap_or_default().to_owned();
-        let method = r.get("method").and_then(Value::as_str).unwrap_or_default().to_ascii_uppercase();
+        let id = r
+            .get("id")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_owned();
+        let method = r
+            .get("method")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_ascii_uppercase();
         let url = r.get("url").and_then(Value::as_str).unwrap_or_default();
-        let segs: Vec<String> = url.split('?').next().unwrap_or_default().split('/').filter(|s| !s.is_empty()).map(percent_decode).collect();
+        let segs: Vec<String> = url
+            .split('?')
+            .next()
+            .unwrap_or_default()
+            .split('/')
+            .filter(|s| !s.is_empty())
+            .map(percent_decode)
+            .collect();
         let segs: Vec<&str> = segs.iter().map(String::as_str).collect();
         let item_body = r.get("body").cloned().unwrap_or(Value::Null);
         if shared.options.fault_rate > 0.0 && t.rng.random::<f64>() < shared.options.fault_rate {
@@ -556,7 +927,16 @@ fn batch(shared: &Shared, t: &mut Tenant, body: &Value, now: DateTime<Utc>) -> (
             continue;
         }
         let method = Method::from_bytes(method.as_bytes()).unwrap_or(Method::GET);
-        let (status, body) = serve(shared, t, &method, &segs, &HashMap::new(), &item_body, false, now);
+        let (status, body) = serve(
+            shared,
+            t,
+            &method,
+            &segs,
+            &HashMap::new(),
+            &item_body,
+            false,
+            now,
+        );
         responses.push(json!({"id": id, "status": status, "headers": {"Content-Type": "application/json"}, "body": body}));
     }
     (200, Some(json!({"responses": responses})))

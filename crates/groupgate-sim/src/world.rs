@@ -36,7 +36,12 @@ pub struct World {
 impl World {
     /// A world with `policy` and `directory`, starting at `start`, with
     /// backoff jitter seeded by `seed`.
-    pub fn new(policy: CompiledPolicy, directory: DirectorySnapshot, start: DateTime<Utc>, seed: u64) -> World {
+    pub fn new(
+        policy: CompiledPolicy,
+        directory: DirectorySnapshot,
+        start: DateTime<Utc>,
+        seed: u64,
+    ) -> World {
         Self::build(policy, directory, SimClock::at(start), seed, None)
     }
 
@@ -49,7 +54,13 @@ impl World {
         seed: u64,
         identity: Arc<dyn groupgate_core::ports::IdentityProvider>,
     ) -> World {
-        Self::build(policy, DirectorySnapshot::default(), clock, seed, Some(identity))
+        Self::build(
+            policy,
+            DirectorySnapshot::default(),
+            clock,
+            seed,
+            Some(identity),
+        )
     }
 
     /// Uses these state-machine settings (retries, verification timing).
@@ -70,7 +81,9 @@ impl World {
         let approvals = Arc::new(FakeApprovals::new(clock.clone()));
         let store = Arc::new(MemoryStore::default());
         let ports = Ports {
-            identity: identity.unwrap_or_else(|| directory.clone() as Arc<dyn groupgate_core::ports::IdentityProvider>),
+            identity: identity.unwrap_or_else(|| {
+                directory.clone() as Arc<dyn groupgate_core::ports::IdentityProvider>
+            }),
             tickets: tickets.clone(),
             approvals: approvals.clone(),
             store: store.clone(),

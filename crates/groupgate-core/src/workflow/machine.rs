@@ -1001,7 +1001,11 @@ impl Workflow {
         {
             // Attempts count per command: another command's failures do not use them up.
             let same = self.pending_key.as_deref() == Some(command.key.as_str());
-            let since = if same { self.failing_since.unwrap_or(now) } else { now };
+            let since = if same {
+                self.failing_since.unwrap_or(now)
+            } else {
+                now
+            };
             let attempt = if same { self.attempts + 1 } else { 1 };
             let within_deadline = now < after(since, retry.deadline_seconds);
             if attempt < retry.max_attempts && within_deadline {
