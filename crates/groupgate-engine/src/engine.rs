@@ -3,14 +3,18 @@
 use crate::EngineError;
 use crate::execute::ExecError;
 use groupgate_core::audit::{Actor, AuditRecord, Entry};
+use groupgate_core::ports::PortError;
 use groupgate_core::ports::{
     ApprovalChannel, Clock, ErrorClass, IdentityProvider, Store, TicketSystem,
 };
-use groupgate_core::workflow::{Command, Event, Phase, Wake, Workflow, WorkflowSettings};
-use groupgate_core::{CompiledPolicy, Request, TicketRef, WorkflowId};
+use groupgate_core::workflow::{Action, Command, Event, Phase, Wake, Workflow, WorkflowSettings};
+use groupgate_core::{CompiledPolicy, GroupId, Request, TicketRef, UserId, WorkflowId};
+
+/// Effects already executed (in bulk), by command key.
+type Precomputed = HashMap<String, Result<Option<Event>, PortError>>;
 use rand::rngs::SmallRng;
 use rand::{Rng, SeedableRng};
-use std::collections::VecDeque;
+use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::fmt;
 use std::sync::{Arc, Mutex};
 
@@ -273,11 +277,79 @@ impl Engine {
         }
     }
 
+    /// Records the intent, executes the command, records the outcome; the
+    /// event to feed back, if any.
+    async fn execute_recorded(
+        &self,
+        wf: &Workflow,
+        command: &Command,
+    ) -> Result<Option<Event>, EngineError> {
+        self.record(
+            &wf.id,
+            Actor::System,
+            Entry::Issued {
+                command: command.clone(),
+            },
+        )
+        .await?;
+        match self.execute(wf, command).await {
+            Ok(event) => {
+                self.record_outcome(&wf.id, &command.key, Ok(event.as_ref()))
+                    .await?;
+                Ok(event)
+            }
+            Err(ExecError::Store(e)) => Err(e),
+            Err(ExecError::Port(error)) => {
+                self.record_outcome(&wf.id, &command.key, Err(&error))
+                    .await?;
+                Ok(Some(Event::EffectFailed {
+                    command: command.clone(),
+                    error,
+                    jitter: self.jitter(),
+                }))
+            }
+        }
+    }
+
+    async fn record_outcome(
+        &self,
+        workflow: &WorkflowId,
+        key: &str,
+        outcome: Result<Option<&Event>, &PortError>,
+    ) -> Result<(), EngineError> {
+        let entry = match outcome {
+            Ok(event) => Entry::Executed {
+                key: key.to_owned(),
+                result: event.map(|e| serde_json::json!({ "event": e.name() })),
+                error: None,
+            },
+            Err(error) => Entry::Executed {
+                key: key.to_owned(),
+                result: None,
+                error: Some(error.clone()),
+            },
+        };
+        self.record(workflow, Actor::System, entry)
+            .await
+            .map(|_| ())
+    }
+
     /// Executes commands in order, feeding their results back, depth first.
     /// A failure that moves the workflow to another phase drops the rest of
     /// its batch (the state machine has re-planned; the dropped commands stay
     /// visible in the trail as issued-but-superseded only if they were issued).
-    async fn drive(&self, mut wf: Workflow, batch: Vec<Command>) -> Result<Workflow, EngineError> {
+    async fn drive(&self, wf: Workflow, batch: Vec<Command>) -> Result<Workflow, EngineError> {
+        self.drive_with(wf, batch, &mut Precomputed::new()).await
+    }
+
+    /// [`Engine::drive`], where the effects of some commands (by key) were
+    /// already executed and recorded in bulk.
+    async fn drive_with(
+        &self,
+        mut wf: Workflow,
+        batch: Vec<Command>,
+        done: &mut Precomputed,
+    ) -> Result<Workflow, EngineError> {
         let mut stack: Vec<VecDeque<Command>> = vec![batch.into()];
         let mut steps = 0usize;
         while let Some(top) = stack.last_mut() {
@@ -292,51 +364,15 @@ impl Engine {
                     reason: "more than 10,000 steps without waiting".to_owned(),
                 });
             }
-            self.record(
-                &wf.id,
-                Actor::System,
-                Entry::Issued {
-                    command: command.clone(),
-                },
-            )
-            .await?;
             let phase_before = wf.phase.name();
-            let outcome = self.execute(&wf, &command).await;
-            let event = match outcome {
-                Ok(event) => {
-                    let result = event
-                        .as_ref()
-                        .map(|e| serde_json::json!({ "event": e.name() }));
-                    self.record(
-                        &wf.id,
-                        Actor::System,
-                        Entry::Executed {
-                            key: command.key.clone(),
-                            result,
-                            error: None,
-                        },
-                    )
-                    .await?;
-                    event
-                }
-                Err(ExecError::Store(e)) => return Err(e),
-                Err(ExecError::Port(error)) => {
-                    self.record(
-                        &wf.id,
-                        Actor::System,
-                        Entry::Executed {
-                            key: command.key.clone(),
-                            result: None,
-                            error: Some(error.clone()),
-                        },
-                    )
-                    .await?;
-                    Some(Event::EffectFailed {
-                        command: command.clone(),
-                        error,
-                        jitter: self.jitter(),
-                    })
-                }
+            let event = match done.remove(&command.key) {
+                Some(Ok(event)) => event,
+                Some(Err(error)) => Some(Event::EffectFailed {
+                    command: command.clone(),
+                    error,
+                    jitter: self.jitter(),
+                }),
+                None => self.execute_recorded(&wf, &command).await?,
             };
             let Some(event) = event else { continue };
             let failed = matches!(event, Event::EffectFailed { .. });
@@ -447,7 +483,7 @@ impl Engine {
         user: &str,
         operator: &str,
     ) -> Result<Vec<WorkflowId>, EngineError> {
-        let mut done = Vec::new();
+        let mut planned: Vec<(Workflow, Vec<Command>)> = Vec::new();
         for wf in self.workflows().await? {
             let holds = matches!(wf.phase, Phase::Active { .. } | Phase::Completed);
             let same = wf.request.target.eq_ignore_ascii_case(user)
@@ -457,15 +493,64 @@ impl Engine {
                     .is_some_and(|t| t.as_str().eq_ignore_ascii_case(user));
             if holds
                 && same
-                && let Some((next, commands)) = self
+                && let Some(plan) = self
                     .apply(&wf, Event::Offboard, Actor::Operator(operator.to_owned()))
                     .await?
             {
-                self.drive(next, commands).await?;
-                done.push(wf.id.clone());
+                planned.push(plan);
             }
         }
-        Ok(done)
+        // Every removal at once (one bulk call per user; Graph batches them).
+        let mut done = Precomputed::new();
+        let mut by_user: BTreeMap<UserId, Vec<(WorkflowId, Command, GroupId)>> = BTreeMap::new();
+        for (wf, commands) in &planned {
+            for command in commands {
+                if let Action::RemoveMember { group, user } = &command.action {
+                    by_user.entry(user.clone()).or_default().push((
+                        wf.id.clone(),
+                        command.clone(),
+                        group.clone(),
+                    ));
+                }
+            }
+        }
+        for (user, removals) in by_user {
+            for (workflow, command, _) in &removals {
+                self.record(
+                    workflow,
+                    Actor::System,
+                    Entry::Issued {
+                        command: command.clone(),
+                    },
+                )
+                .await?;
+            }
+            let groups: Vec<GroupId> = removals.iter().map(|r| r.2.clone()).collect();
+            let results = match self.ports.identity.remove_memberships(&user, &groups).await {
+                Ok(results) if results.len() == groups.len() => results,
+                Ok(_) => groups
+                    .iter()
+                    .map(|_| {
+                        Err(PortError::permanent(
+                            "the directory answered a different number of removals",
+                        ))
+                    })
+                    .collect(),
+                Err(e) => groups.iter().map(|_| Err(e.clone())).collect(),
+            };
+            for ((workflow, command, _), result) in removals.iter().zip(results) {
+                let outcome = result.map(|receipt| Some(Event::MemberRemoved { receipt }));
+                self.record_outcome(workflow, &command.key, outcome.as_ref().map(|e| e.as_ref()))
+                    .await?;
+                done.insert(command.key.clone(), outcome);
+            }
+        }
+        let mut ended = Vec::new();
+        for (wf, commands) in planned {
+            ended.push(wf.id.clone());
+            self.drive_with(wf, commands, &mut done).await?;
+        }
+        Ok(ended)
     }
 
     /// The pending timer that fires first, if any.

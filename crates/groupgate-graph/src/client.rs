@@ -140,6 +140,115 @@ impl GraphClient {
         }
     }
 
+    /// Sends `items` through `$batch`, 20 a request, and re-sends throttled
+    /// items after their `Retry-After` (up to `max_batch_wait`, a few rounds).
+    /// One answer per item, in order; an item still throttled answers 429.
+    async fn batch(
+        &self,
+        items: Vec<(Method, String, Option<Value>)>,
+    ) -> PortResult<Vec<PortResult<Answer>>> {
+        let mut results: Vec<Option<PortResult<Answer>>> = (0..items.len()).map(|_| None).collect();
+        let mut pending: Vec<usize> = (0..items.len()).collect();
+        for round in 0..4 {
+            let mut throttled: Vec<(usize, Answer)> = Vec::new();
+            for chunk in pending.chunks(20) {
+                let requests: Vec<Value> = chunk
+                    .iter()
+                    .map(|&i| {
+                        let (method, url, body) = &items[i];
+                        let mut r =
+                            json!({ "id": i.to_string(), "method": method.as_str(), "url": url });
+                        if let Some(b) = body {
+                            r["body"] = b.clone();
+                            r["headers"] = json!({ "Content-Type": "application/json" });
+                        }
+                        r
+                    })
+                    .collect();
+                let answer = self
+                    .call(
+                        Method::POST,
+                        "/$batch",
+                        Some(&json!({ "requests": requests })),
+                        false,
+                    )
+                    .await?;
+                // A batch with failed items may come back 424; its responses still count.
+                if answer.status != 200 && answer.status != 424 {
+                    let error = answer.fail(Operation::WriteMembership);
+                    for &i in chunk {
+                        results[i] = Some(Err(error.clone()));
+                    }
+                    continue;
+                }
+                let value = answer.json()?;
+                for item in value
+                    .get("responses")
+                    .and_then(Value::as_array)
+                    .into_iter()
+                    .flatten()
+                {
+                    let Some(i) = item
+                        .get("id")
+                        .and_then(Value::as_str)
+                        .and_then(|id| id.parse::<usize>().ok())
+                    else {
+                        continue;
+                    };
+                    if !chunk.contains(&i) {
+                        continue;
+                    }
+                    let header = |name: &str| {
+                        item.get("headers")
+                            .and_then(Value::as_object)
+                            .and_then(|h| h.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)))
+                            .and_then(|(_, v)| v.as_str().map(str::to_owned))
+                    };
+                    let item_answer = Answer {
+                        status: item
+                            .get("status")
+                            .and_then(Value::as_u64)
+                            .and_then(|s| u16::try_from(s).ok())
+                            .unwrap_or(500),
+                        request_id: header("request-id").or_else(|| answer.request_id.clone()),
+                        retry_after: header("retry-after"),
+                        body: item.get("body").map(Value::to_string).unwrap_or_default(),
+                    };
+                    if item_answer.status == 429 && round < 3 {
+                        throttled.push((i, item_answer));
+                    } else {
+                        results[i] = Some(Ok(item_answer));
+                    }
+                }
+            }
+            if throttled.is_empty() {
+                break;
+            }
+            let wait = throttled
+                .iter()
+                .filter_map(|(_, a)| crate::errors::retry_after_seconds(a.retry_after.as_deref()))
+                .max()
+                .map(std::time::Duration::from_secs)
+                .unwrap_or(std::time::Duration::from_secs(1))
+                .min(self.config.max_batch_wait);
+            if !wait.is_zero() {
+                tokio::time::sleep(wait).await;
+            }
+            pending = throttled.iter().map(|(i, _)| *i).collect();
+        }
+        Ok(results
+            .into_iter()
+            .map(|r| {
+                r.unwrap_or_else(|| {
+                    Err(PortError::transient(
+                        "Graph $batch did not answer this item",
+                        None,
+                    ))
+                })
+            })
+            .collect())
+    }
+
     fn user_from(value: &Value) -> PortResult<User> {
         let text = |k: &str| value.get(k).and_then(Value::as_str).map(str::to_owned);
         let id = text("id").ok_or_else(|| PortError::permanent("Graph user without an id"))?;
@@ -345,6 +454,32 @@ impl IdentityProvider for GraphClient {
         }
     }
 
+    async fn remove_memberships(
+        &self,
+        user: &UserId,
+        groups: &[GroupId],
+    ) -> PortResult<Vec<PortResult<WriteReceipt>>> {
+        let items: Vec<(Method, String, Option<Value>)> = groups
+            .iter()
+            .map(|g| {
+                (
+                    Method::DELETE,
+                    format!(
+                        "/groups/{}/members/{}/$ref",
+                        id_segment(g),
+                        id_segment(user)
+                    ),
+                    None,
+                )
+            })
+            .collect();
+        let answers = self.batch(items).await?;
+        Ok(answers
+            .into_iter()
+            .map(|a| a.and_then(|a| removal_receipt(&a, user)))
+            .collect())
+    }
+
     async fn remove_member(&self, group: &GroupId, user: &UserId) -> PortResult<WriteReceipt> {
         // Always the membership reference (`/$ref`): without it, Graph would
         // delete the user object itself.
@@ -354,25 +489,29 @@ impl IdentityProvider for GraphClient {
             id_segment(user)
         );
         let answer = self.call(Method::DELETE, &path, None, false).await?;
-        let request_ids: Vec<String> = answer.request_id.iter().cloned().collect();
-        let message = error_parts(&answer.body)
-            .map(|(_, m)| m)
-            .unwrap_or_default();
-        match answer.status {
-            204 | 200 => Ok(WriteReceipt {
-                already: false,
-                request_ids,
-            }),
-            // Not a member: both observed shapes mean "already so".
-            404 if message.contains(user.as_str()) => Ok(WriteReceipt {
-                already: true,
-                request_ids,
-            }),
-            400 if message.contains("do not exist") => Ok(WriteReceipt {
-                already: true,
-                request_ids,
-            }),
-            _ => Err(answer.fail(Operation::WriteMembership)),
-        }
+        removal_receipt(&answer, user)
+    }
+}
+
+/// A removal's answer as a receipt: both "not a member" shapes mean "already so".
+fn removal_receipt(answer: &Answer, user: &UserId) -> PortResult<WriteReceipt> {
+    let request_ids: Vec<String> = answer.request_id.iter().cloned().collect();
+    let message = error_parts(&answer.body)
+        .map(|(_, m)| m)
+        .unwrap_or_default();
+    match answer.status {
+        204 | 200 => Ok(WriteReceipt {
+            already: false,
+            request_ids,
+        }),
+        404 if message.contains(user.as_str()) => Ok(WriteReceipt {
+            already: true,
+            request_ids,
+        }),
+        400 if message.contains("do not exist") => Ok(WriteReceipt {
+            already: true,
+            request_ids,
+        }),
+        _ => Err(answer.fail(Operation::WriteMembership)),
     }
 }

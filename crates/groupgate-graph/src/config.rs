@@ -21,6 +21,10 @@ pub struct GraphConfig {
     pub timeout: Duration,
     /// The `User-Agent` sent with every call.
     pub user_agent: String,
+    /// The longest a bulk operation waits for throttled batch items
+    /// (`Retry-After`) before it re-sends them; longer waits are left to the
+    /// engine's retry timers.
+    pub max_batch_wait: Duration,
 }
 
 /// A setting that is missing or malformed.
@@ -56,6 +60,7 @@ impl GraphConfig {
             base_url: "https://graph.microsoft.com/v1.0".to_owned(),
             timeout: Duration::from_secs(30),
             user_agent: format!("groupgate/{}", env!("CARGO_PKG_VERSION")),
+            max_batch_wait: Duration::from_secs(30),
         }
     }
 

@@ -621,3 +621,44 @@ async fn futures_phases(world: &World) -> Vec<String> {
     }
     out
 }
+
+#[tokio::test]
+async fn offboarding_from_30_groups_goes_through_batches() {
+    let n = 30;
+    let gid = |i: usize| format!("30000000-0000-0000-0000-0000000000{i:02}");
+    let mut policy = String::from("version: 1\nstandard_changes:\n  - {name: by-manager, max_risk: low, requester_is_target_manager: true}\ngroups:\n");
+    let mut catalog = String::from("catalog:\n");
+    let mut groups = String::from("groups:\n");
+    for i in 0..n {
+        policy.push_str(&format!("  - {{id: G{i}, object_id: {}, managed_via_itsm: true, risk: low, approval: [{{name: manager, approvers: [manager]}}]}}\n", gid(i)));
+        catalog.push_str(&format!("  - {{name: App {i}, group: G{i}}}\n"));
+        groups.push_str(&format!("  - {{id: {}, display_name: App {i}}}\n", gid(i)));
+    }
+    policy.push_str(&catalog);
+    let policy = CompiledPolicy::from_yaml_str(&policy, "thirty.yaml").unwrap();
+    let dir: DirectorySnapshot = serde_yaml_ng::from_str(&format!(
+        "users:\n  - {{id: u-worker, upn: worker@contoso.com, manager: boss@contoso.com}}\n  - {{id: u-boss, upn: boss@contoso.com}}\n{groups}"
+    ))
+    .unwrap();
+    let clock = clock();
+    let emu = GraphEmulator::start("127.0.0.1:0", dir, GraphEmulatorOptions::default(), Arc::new(clock.clone())).await.unwrap();
+    let world = World::with_identity(policy, clock.clone(), 3, Arc::new(client(&emu, "emulator-secret")));
+    for i in 0..n {
+        let wf = world.submit(request(&format!("T{i}"), "boss@contoso.com", "worker@contoso.com", &format!("App {i}"), None)).await.unwrap();
+        assert_eq!(wf.phase, Phase::Completed, "T{i}: {:?}", wf.phase);
+    }
+    assert!((0..n).all(|i| emu.is_direct_member(&gid(i), "u-worker")));
+    let before = emu.requests().len();
+    let ended = world.engine.offboard("worker@contoso.com", "hr").await.unwrap();
+    let offboarding: Vec<String> = emu.requests()[before..].to_vec();
+    assert_eq!(ended.len(), n);
+    assert!((0..n).all(|i| !emu.is_direct_member(&gid(i), "u-worker")));
+    for i in 0..n {
+        assert_eq!(world.workflow(&format!("T{i}")).await.unwrap().phase, Phase::Removed);
+    }
+    let batches = offboarding.iter().filter(|r| r.starts_with("POST /v1.0/$batch")).count();
+    assert_eq!(batches, 2, "20 + 10 removals: {offboarding:#?}");
+    assert!(!offboarding.iter().any(|r| r.starts_with("DELETE")), "no single removals");
+    // Report for the closing note: removals in 2 batches, then one read-back per group.
+    eprintln!("offboarding from {n} groups: {} HTTP requests ({batches} $batch, {} read-backs)", offboarding.len(), offboarding.len() - batches);
+}

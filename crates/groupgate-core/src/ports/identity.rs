@@ -50,4 +50,19 @@ pub trait IdentityProvider: Send + Sync {
 
     /// Removes `user`'s direct membership of `group`.
     async fn remove_member(&self, group: &GroupId, user: &UserId) -> PortResult<WriteReceipt>;
+
+    /// Removes `user`'s direct memberships of every group in `groups`, in bulk
+    /// where the provider can (Graph: JSON batching). One result per group, in
+    /// the same order; the outer error means nothing could be attempted.
+    async fn remove_memberships(
+        &self,
+        user: &UserId,
+        groups: &[GroupId],
+    ) -> PortResult<Vec<PortResult<WriteReceipt>>> {
+        let mut out = Vec::with_capacity(groups.len());
+        for group in groups {
+            out.push(self.remove_member(group, user).await);
+        }
+        Ok(out)
+    }
 }
