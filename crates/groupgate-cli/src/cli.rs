@@ -30,6 +30,63 @@ pub(crate) enum Command {
     /// Work with audit trails.
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// Run a service emulator on 127.0.0.1, for trying clients without a tenant.
+    #[command(subcommand)]
+    Sim(SimCommand),
+    /// Look things up in the directory through Microsoft Graph.
+    #[command(subcommand)]
+    Directory(DirectoryCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum SimCommand {
+    /// The Microsoft Graph emulator, serving a tenant file until interrupted.
+    Graph {
+        /// The tenant: a directory snapshot (users, groups, members), YAML or JSON.
+        #[arg(long)]
+        tenant: PathBuf,
+        /// The port on 127.0.0.1 (0 picks a free one).
+        #[arg(long, default_value_t = 0)]
+        port: u16,
+        /// The tenant id accepted in token URLs.
+        #[arg(long, default_value = "contoso.onmicrosoft.com")]
+        tenant_id: String,
+        /// The client id accepted by the token endpoint.
+        #[arg(long, default_value = "00000000-0000-0000-0000-0000000000c1")]
+        client_id: String,
+        /// The client secret accepted by the token endpoint.
+        #[arg(long, default_value = "emulator-secret")]
+        client_secret: String,
+        /// Share of calls that fail at random (429, 503, 504), from 0 to 1.
+        #[arg(long, default_value_t = 0.0)]
+        fault_rate: f64,
+        /// Seed of the random faults.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Milliseconds before membership writes show in reads.
+        #[arg(long, default_value_t = 0)]
+        replication_lag_ms: i64,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum DirectoryCommand {
+    /// A user by object id or UPN.
+    User {
+        /// The object id or UPN.
+        key: String,
+        /// A Graph settings file (YAML); `GROUPGATE_GRAPH_*` variables override it.
+        #[arg(long)]
+        graph_config: Option<PathBuf>,
+    },
+    /// A group's attributes by object id.
+    Group {
+        /// The object id.
+        id: String,
+        /// A Graph settings file (YAML); `GROUPGATE_GRAPH_*` variables override it.
+        #[arg(long)]
+        graph_config: Option<PathBuf>,
+    },
 }
 
 #[derive(Debug, Subcommand)]

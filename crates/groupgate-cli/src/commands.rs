@@ -4,10 +4,12 @@ mod audit;
 mod check;
 mod demo;
 mod diff;
+mod directory;
 mod lint;
+mod sim;
 mod test;
 
-use crate::cli::{AuditCommand, Cli, Command, PolicyCommand};
+use crate::cli::{AuditCommand, Cli, Command, DirectoryCommand, PolicyCommand, SimCommand};
 use crate::error::{CliError, Exit};
 use crate::files;
 use chrono::{DateTime, Utc};
@@ -34,6 +36,33 @@ pub(crate) fn run(cli: Cli) -> Result<Exit, CliError> {
         Command::Audit(AuditCommand::Verify { file }) => audit::verify(&file),
         Command::Audit(AuditCommand::Replay { file, policy, json }) => {
             audit::replay(&file, &policy, json)
+        }
+        Command::Sim(SimCommand::Graph {
+            tenant,
+            port,
+            tenant_id,
+            client_id,
+            client_secret,
+            fault_rate,
+            seed,
+            replication_lag_ms,
+        }) => sim::graph(
+            &tenant,
+            port,
+            sim::Credentials {
+                tenant_id,
+                client_id,
+                client_secret,
+            },
+            fault_rate,
+            seed,
+            replication_lag_ms,
+        ),
+        Command::Directory(DirectoryCommand::User { key, graph_config }) => {
+            directory::user(&key, graph_config.as_deref())
+        }
+        Command::Directory(DirectoryCommand::Group { id, graph_config }) => {
+            directory::group(&id, graph_config.as_deref())
         }
         Command::Policy(PolicyCommand::Schema) => {
             print!("{}", groupgate_core::policy_json_schema());

@@ -354,3 +354,73 @@ fn demo_json_is_the_audit_trail() {
         text.lines().count()
     );
 }
+
+#[test]
+fn the_graph_emulator_runs_standalone_and_directory_lookups_go_through_graph() {
+    use std::io::{BufRead, BufReader};
+    let mut child = Command::new(env!("CARGO_BIN_EXE_groupgate"))
+        .args([
+            "sim",
+            "graph",
+            "--tenant",
+            "examples/directory.yaml",
+            "--port",
+            "0",
+            "--client-secret",
+            "cli-test-secret",
+        ])
+        .current_dir(root())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut vars = Vec::new();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    for line in lines.by_ref() {
+        let line = line.unwrap();
+        if let Some((k, v)) = line.split_once('=') {
+            vars.push((k.to_owned(), v.to_owned()));
+        }
+        if line.starts_with("(the client secret") {
+            break;
+        }
+    }
+    assert_eq!(vars.len(), 4, "{vars:?}");
+    let lookup = |args: &[&str], secret: &str| {
+        Command::new(env!("CARGO_BIN_EXE_groupgate"))
+            .args(args)
+            .current_dir(root())
+            .envs(vars.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+            .env("GROUPGATE_GRAPH_CLIENT_SECRET", secret)
+            .output()
+            .unwrap()
+    };
+    let out = lookup(
+        &["directory", "user", "ada.lovelace@contoso.com"],
+        "cli-test-secret",
+    );
+    let user: serde_json::Value =
+        serde_json::from_slice(&out.stdout).unwrap_or_else(|_| panic!("{}", text(&out).1));
+    assert_eq!(user["id"], "11111111-0000-0000-0000-00000000000a");
+    assert_eq!(user["enabled"], true);
+    let out = lookup(
+        &["directory", "group", "aaaaaaaa-0000-0000-0000-000000000006"],
+        "cli-test-secret",
+    );
+    let group: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(group["role_assignable"], true);
+    let out = lookup(
+        &["directory", "user", "nobody@contoso.com"],
+        "cli-test-secret",
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let out = lookup(&["directory", "user", "ada.lovelace@contoso.com"], "wrong");
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = text(&out).1;
+    assert!(stderr.contains("invalid_client"), "{stderr}");
+    assert!(
+        !stderr.contains("wrong"),
+        "the secret is not echoed: {stderr}"
+    );
+    child.kill().unwrap();
+    let _ = child.wait();
+}

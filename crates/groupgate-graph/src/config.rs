@@ -35,6 +35,9 @@ pub enum ConfigError {
         "`{0}` is not set; set it to the app registration's value (see docs/adapters/graph.md)"
     )]
     Missing(&'static str),
+    /// The settings file does not parse.
+    #[error("the Graph settings file is not valid: {0}")]
+    File(String),
     /// A setting does not parse.
     #[error("`{name}` is not a valid URL: `{value}`")]
     BadUrl {
@@ -101,6 +104,64 @@ impl GraphConfig {
                 }
                 *slot = value.trim_end_matches('/').to_owned();
             }
+        }
+        Ok(config)
+    }
+
+    /// Settings from a YAML (or JSON) file, overridden by the environment
+    /// variables of [`GraphConfig::from_vars`]. The file may hold
+    /// `tenant_id`, `client_id`, `client_secret` (better: leave it to the
+    /// environment), `base_url`, `authority_url` and `timeout_seconds`.
+    ///
+    /// ```
+    /// use groupgate_graph::GraphConfig;
+    /// let file = "tenant_id: contoso.onmicrosoft.com\nclient_id: app-1\nbase_url: http://127.0.0.1:8080/v1.0\n";
+    /// let env = |k: &str| (k == "GROUPGATE_GRAPH_CLIENT_SECRET").then(|| "s3cret".to_owned());
+    /// let c = GraphConfig::from_file_and_vars(Some(file), env).unwrap();
+    /// assert_eq!(c.client_id, "app-1");
+    /// assert_eq!(c.client_secret.expose(), "s3cret");
+    /// assert_eq!(c.scope(), "http://127.0.0.1:8080/.default");
+    /// ```
+    pub fn from_file_and_vars(
+        file: Option<&str>,
+        var: impl Fn(&str) -> Option<String>,
+    ) -> Result<Self, ConfigError> {
+        let parsed: std::collections::BTreeMap<String, serde_json::Value> = match file {
+            Some(text) => {
+                serde_yaml_ng::from_str(text).map_err(|e| ConfigError::File(e.to_string()))?
+            }
+            None => Default::default(),
+        };
+        let from_file = |key: &str| match parsed.get(key) {
+            Some(serde_json::Value::String(s)) => Some(s.clone()),
+            Some(serde_json::Value::Number(n)) => Some(n.to_string()),
+            _ => None,
+        };
+        for key in parsed.keys() {
+            if ![
+                "tenant_id",
+                "client_id",
+                "client_secret",
+                "base_url",
+                "authority_url",
+                "timeout_seconds",
+            ]
+            .contains(&key.as_str())
+            {
+                return Err(ConfigError::File(format!("unknown setting `{key}`")));
+            }
+        }
+        let merged = |name: &str| {
+            var(name).filter(|v| !v.trim().is_empty()).or_else(|| {
+                let key = name
+                    .trim_start_matches("GROUPGATE_GRAPH_")
+                    .to_ascii_lowercase();
+                from_file(&key)
+            })
+        };
+        let mut config = Self::from_vars(merged)?;
+        if let Some(seconds) = from_file("timeout_seconds").and_then(|s| s.parse::<u64>().ok()) {
+            config.timeout = Duration::from_secs(seconds);
         }
         Ok(config)
     }

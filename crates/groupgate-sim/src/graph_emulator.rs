@@ -80,6 +80,8 @@ struct Tenant {
     dir: DirectorySnapshot,
     tokens: HashMap<String, DateTime<Utc>>,
     scripted: VecDeque<(String, u16, Option<u64>)>,
+    /// Scripted slow answers: (matching, delay) and dropped connections: (matching, None).
+    disruptions: VecDeque<(String, Option<std::time::Duration>)>,
     rng: SmallRng,
     throttled_until: Option<DateTime<Utc>>,
     changes: Vec<Change>,
@@ -138,6 +140,7 @@ impl GraphEmulator {
                 dir,
                 tokens: HashMap::new(),
                 scripted: VecDeque::new(),
+                disruptions: VecDeque::new(),
                 rng: SmallRng::seed_from_u64(options.seed),
                 throttled_until: None,
                 changes: Vec::new(),
@@ -184,6 +187,22 @@ impl GraphEmulator {
         lock(&self.shared)
             .scripted
             .push_back((matching.to_owned(), status, retry_after));
+    }
+
+    /// The next call whose `METHOD path` contains `matching` is answered only
+    /// after `delay` (real time; a client with a shorter timeout gives up).
+    pub fn slow_next(&self, matching: &str, delay: std::time::Duration) {
+        lock(&self.shared)
+            .disruptions
+            .push_back((matching.to_owned(), Some(delay)));
+    }
+
+    /// The next call whose `METHOD path` contains `matching` has its
+    /// connection dropped mid-answer.
+    pub fn drop_next(&self, matching: &str) {
+        lock(&self.shared)
+            .disruptions
+            .push_back((matching.to_owned(), None));
     }
 
     /// Every call served, as `METHOD path?query`.
@@ -330,15 +349,36 @@ async fn graph(
         .get("client-request-id")
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned);
-    let mut t = lock(&shared);
-    t.counter += 1;
-    let request_id = format!("emu-{:06}", t.counter);
     let line = format!(
         "{method} {}",
         uri.path_and_query()
             .map(|p| p.as_str())
             .unwrap_or(uri.path())
     );
+    // Disruptions first, without holding the lock across the wait.
+    let disruption = {
+        let mut t = lock(&shared);
+        let found = t
+            .disruptions
+            .iter()
+            .position(|(m, _)| line.contains(m.as_str()));
+        found.and_then(|i| t.disruptions.remove(i)).map(|(_, d)| d)
+    };
+    match disruption {
+        Some(Some(delay)) => tokio::time::sleep(delay).await,
+        Some(None) => {
+            // Promise more body than is sent: the client sees the connection close mid-answer.
+            let mut response = (StatusCode::OK, "{\"value\":").into_response();
+            response
+                .headers_mut()
+                .insert("content-length", HeaderValue::from_static("4096"));
+            return response;
+        }
+        None => {}
+    }
+    let mut t = lock(&shared);
+    t.counter += 1;
+    let request_id = format!("emu-{:06}", t.counter);
     t.log.push(line.clone());
     let reply = |status: u16, body: Option<Value>| {
         answer(

@@ -626,7 +626,9 @@ async fn futures_phases(world: &World) -> Vec<String> {
 async fn offboarding_from_30_groups_goes_through_batches() {
     let n = 30;
     let gid = |i: usize| format!("30000000-0000-0000-0000-0000000000{i:02}");
-    let mut policy = String::from("version: 1\nstandard_changes:\n  - {name: by-manager, max_risk: low, requester_is_target_manager: true}\ngroups:\n");
+    let mut policy = String::from(
+        "version: 1\nstandard_changes:\n  - {name: by-manager, max_risk: low, requester_is_target_manager: true}\ngroups:\n",
+    );
     let mut catalog = String::from("catalog:\n");
     let mut groups = String::from("groups:\n");
     for i in 0..n {
@@ -641,24 +643,146 @@ async fn offboarding_from_30_groups_goes_through_batches() {
     ))
     .unwrap();
     let clock = clock();
-    let emu = GraphEmulator::start("127.0.0.1:0", dir, GraphEmulatorOptions::default(), Arc::new(clock.clone())).await.unwrap();
-    let world = World::with_identity(policy, clock.clone(), 3, Arc::new(client(&emu, "emulator-secret")));
+    let emu = GraphEmulator::start(
+        "127.0.0.1:0",
+        dir,
+        GraphEmulatorOptions::default(),
+        Arc::new(clock.clone()),
+    )
+    .await
+    .unwrap();
+    let world = World::with_identity(
+        policy,
+        clock.clone(),
+        3,
+        Arc::new(client(&emu, "emulator-secret")),
+    );
     for i in 0..n {
-        let wf = world.submit(request(&format!("T{i}"), "boss@contoso.com", "worker@contoso.com", &format!("App {i}"), None)).await.unwrap();
+        let wf = world
+            .submit(request(
+                &format!("T{i}"),
+                "boss@contoso.com",
+                "worker@contoso.com",
+                &format!("App {i}"),
+                None,
+            ))
+            .await
+            .unwrap();
         assert_eq!(wf.phase, Phase::Completed, "T{i}: {:?}", wf.phase);
     }
     assert!((0..n).all(|i| emu.is_direct_member(&gid(i), "u-worker")));
     let before = emu.requests().len();
-    let ended = world.engine.offboard("worker@contoso.com", "hr").await.unwrap();
+    let ended = world
+        .engine
+        .offboard("worker@contoso.com", "hr")
+        .await
+        .unwrap();
     let offboarding: Vec<String> = emu.requests()[before..].to_vec();
     assert_eq!(ended.len(), n);
     assert!((0..n).all(|i| !emu.is_direct_member(&gid(i), "u-worker")));
     for i in 0..n {
-        assert_eq!(world.workflow(&format!("T{i}")).await.unwrap().phase, Phase::Removed);
+        assert_eq!(
+            world.workflow(&format!("T{i}")).await.unwrap().phase,
+            Phase::Removed
+        );
     }
-    let batches = offboarding.iter().filter(|r| r.starts_with("POST /v1.0/$batch")).count();
+    let batches = offboarding
+        .iter()
+        .filter(|r| r.starts_with("POST /v1.0/$batch"))
+        .count();
     assert_eq!(batches, 2, "20 + 10 removals: {offboarding:#?}");
-    assert!(!offboarding.iter().any(|r| r.starts_with("DELETE")), "no single removals");
+    assert!(
+        !offboarding.iter().any(|r| r.starts_with("DELETE")),
+        "no single removals"
+    );
     // Report for the closing note: removals in 2 batches, then one read-back per group.
-    eprintln!("offboarding from {n} groups: {} HTTP requests ({batches} $batch, {} read-backs)", offboarding.len(), offboarding.len() - batches);
+    eprintln!(
+        "offboarding from {n} groups: {} HTTP requests ({batches} $batch, {} read-backs)",
+        offboarding.len(),
+        offboarding.len() - batches
+    );
+}
+
+#[tokio::test]
+async fn every_error_class_reaches_the_engine_classified() {
+    let clock = clock();
+    let emu = emulator(GraphEmulatorOptions::default(), &clock).await;
+    let graph = client(&emu, "emulator-secret");
+    let group = GroupId::new(FINANCE);
+    for (status, class) in [
+        (400, ErrorClass::Invalid),
+        (404, ErrorClass::NotFound),
+        (409, ErrorClass::Conflict),
+        (418, ErrorClass::Permanent),
+        (
+            503,
+            ErrorClass::Transient {
+                retry_after_seconds: None,
+            },
+        ),
+        (
+            504,
+            ErrorClass::Transient {
+                retry_after_seconds: None,
+            },
+        ),
+    ] {
+        emu.fail_next("members/$ref", status, None);
+        let e = graph
+            .add_member(&group, &UserId::new(ADA))
+            .await
+            .unwrap_err();
+        assert_eq!(e.class, class, "{status}: {e}");
+        assert!(
+            e.correlation_id
+                .as_deref()
+                .is_some_and(|id| id.starts_with("emu-")),
+            "{e:?}"
+        );
+    }
+    // A dropped connection and a slow answer (past the client's timeout) are transient.
+    emu.drop_next("GET /v1.0/groups");
+    assert!(graph.group(&group).await.unwrap_err().class.is_transient());
+    let o = emu.options();
+    let mut config = GraphConfig::new(&o.tenant_id, &o.client_id, Secret::new("emulator-secret"));
+    config.base_url = emu.base_url();
+    config.authority_url = emu.authority_url();
+    config.timeout = std::time::Duration::from_millis(300);
+    let impatient = GraphClient::new(config).unwrap();
+    emu.slow_next("GET /v1.0/groups", std::time::Duration::from_millis(900));
+    let e = impatient.group(&group).await.unwrap_err();
+    assert!(e.class.is_transient(), "{e}");
+    assert!(e.message.contains("timed out"), "{e}");
+}
+
+#[tokio::test]
+async fn the_write_budget_throttles_like_graph() {
+    let clock = clock();
+    let emu = emulator(
+        GraphEmulatorOptions {
+            write_budget: 2,
+            ..Default::default()
+        },
+        &clock,
+    )
+    .await;
+    let graph = client(&emu, "emulator-secret");
+    graph
+        .add_member(&GroupId::new(FINANCE), &UserId::new(ADA))
+        .await
+        .unwrap();
+    graph
+        .remove_member(&GroupId::new(FINANCE), &UserId::new(ADA))
+        .await
+        .unwrap();
+    let e = graph
+        .add_member(&GroupId::new(FINANCE), &UserId::new(ADA))
+        .await
+        .unwrap_err();
+    assert!(e.class.is_transient(), "{e}");
+    clock.advance(TimeDelta::seconds(151));
+    graph
+        .add_member(&GroupId::new(FINANCE), &UserId::new(ADA))
+        .await
+        .unwrap();
 }

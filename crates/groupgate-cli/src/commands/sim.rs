@@ -1,0 +1,64 @@
+//! `groupgate sim graph`: the Graph emulator as a standalone server.
+
+use crate::error::{CliError, Exit};
+use crate::files;
+use chrono::TimeDelta;
+use groupgate_core::DirectorySnapshot;
+use groupgate_core::ports::SystemClock;
+use groupgate_sim::{GraphEmulator, GraphEmulatorOptions};
+use std::path::Path;
+use std::sync::Arc;
+
+/// Who the emulator's token endpoint accepts.
+pub(crate) struct Credentials {
+    pub(crate) tenant_id: String,
+    pub(crate) client_id: String,
+    pub(crate) client_secret: String,
+}
+
+pub(crate) fn graph(
+    tenant: &Path,
+    port: u16,
+    creds: Credentials,
+    fault_rate: f64,
+    seed: u64,
+    lag_ms: i64,
+) -> Result<Exit, CliError> {
+    if !(0.0..=1.0).contains(&fault_rate) {
+        return Err(CliError::Argument(format!(
+            "--fault-rate `{fault_rate}` must be between 0 and 1"
+        )));
+    }
+    let dir: DirectorySnapshot = files::load_as(tenant, "a directory snapshot (users, groups)")?;
+    let options = GraphEmulatorOptions {
+        tenant_id: creds.tenant_id,
+        client_id: creds.client_id,
+        client_secret: creds.client_secret,
+        fault_rate,
+        seed,
+        replication_lag: TimeDelta::milliseconds(lag_ms.max(0)),
+        ..GraphEmulatorOptions::default()
+    };
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| CliError::Argument(format!("cannot start the runtime: {e}")))?;
+    runtime.block_on(async move {
+        let emu = GraphEmulator::start(
+            &format!("127.0.0.1:{port}"),
+            dir,
+            options.clone(),
+            Arc::new(SystemClock),
+        )
+        .await
+        .map_err(|e| CliError::Argument(format!("cannot listen on 127.0.0.1:{port}: {e}")))?;
+        println!("graph emulator listening on {}", emu.addr());
+        println!("GROUPGATE_GRAPH_BASE_URL={}", emu.base_url());
+        println!("GROUPGATE_GRAPH_AUTHORITY_URL={}", emu.authority_url());
+        println!("GROUPGATE_GRAPH_TENANT_ID={}", options.tenant_id);
+        println!("GROUPGATE_GRAPH_CLIENT_ID={}", options.client_id);
+        println!("(the client secret is the one given with --client-secret; press Ctrl-C to stop)");
+        let _ = tokio::signal::ctrl_c().await;
+        Ok(Exit::Success)
+    })
+}
