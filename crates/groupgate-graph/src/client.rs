@@ -249,6 +249,32 @@ impl GraphClient {
             .collect())
     }
 
+    /// Adds `user` to every group in `groups` through `$batch` (for
+    /// reconciliation). One result per group, in order; an existing membership
+    /// is success with `already: true`.
+    pub async fn add_memberships(
+        &self,
+        user: &UserId,
+        groups: &[GroupId],
+    ) -> PortResult<Vec<PortResult<WriteReceipt>>> {
+        let reference = json!({ "@odata.id": format!("{}/directoryObjects/{}", self.config.base_url.trim_end_matches('/'), user) });
+        let items: Vec<(Method, String, Option<Value>)> = groups
+            .iter()
+            .map(|g| {
+                (
+                    Method::POST,
+                    format!("/groups/{}/members/$ref", id_segment(g)),
+                    Some(reference.clone()),
+                )
+            })
+            .collect();
+        let answers = self.batch(items).await?;
+        Ok(answers
+            .into_iter()
+            .map(|a| a.and_then(|a| addition_receipt(&a)))
+            .collect())
+    }
+
     fn user_from(value: &Value) -> PortResult<User> {
         let text = |k: &str| value.get(k).and_then(Value::as_str).map(str::to_owned);
         let id = text("id").ok_or_else(|| PortError::permanent("Graph user without an id"))?;
@@ -438,20 +464,7 @@ impl IdentityProvider for GraphClient {
                 false,
             )
             .await?;
-        let request_ids: Vec<String> = answer.request_id.iter().cloned().collect();
-        match answer.status {
-            204 | 200 => Ok(WriteReceipt {
-                already: false,
-                request_ids,
-            }),
-            400 if error_parts(&answer.body).is_some_and(|(_, m)| m.contains("already exist")) => {
-                Ok(WriteReceipt {
-                    already: true,
-                    request_ids,
-                })
-            }
-            _ => Err(answer.fail(Operation::WriteMembership)),
-        }
+        addition_receipt(&answer)
     }
 
     async fn remove_memberships(
@@ -490,6 +503,24 @@ impl IdentityProvider for GraphClient {
         );
         let answer = self.call(Method::DELETE, &path, None, false).await?;
         removal_receipt(&answer, user)
+    }
+}
+
+/// An addition's answer as a receipt: "already exist" means "already so".
+fn addition_receipt(answer: &Answer) -> PortResult<WriteReceipt> {
+    let request_ids: Vec<String> = answer.request_id.iter().cloned().collect();
+    match answer.status {
+        204 | 200 => Ok(WriteReceipt {
+            already: false,
+            request_ids,
+        }),
+        400 if error_parts(&answer.body).is_some_and(|(_, m)| m.contains("already exist")) => {
+            Ok(WriteReceipt {
+                already: true,
+                request_ids,
+            })
+        }
+        _ => Err(answer.fail(Operation::WriteMembership)),
     }
 }
 

@@ -624,24 +624,8 @@ async fn futures_phases(world: &World) -> Vec<String> {
 
 #[tokio::test]
 async fn offboarding_from_30_groups_goes_through_batches() {
-    let n = 30;
-    let gid = |i: usize| format!("30000000-0000-0000-0000-0000000000{i:02}");
-    let mut policy = String::from(
-        "version: 1\nstandard_changes:\n  - {name: by-manager, max_risk: low, requester_is_target_manager: true}\ngroups:\n",
-    );
-    let mut catalog = String::from("catalog:\n");
-    let mut groups = String::from("groups:\n");
-    for i in 0..n {
-        policy.push_str(&format!("  - {{id: G{i}, object_id: {}, managed_via_itsm: true, risk: low, approval: [{{name: manager, approvers: [manager]}}]}}\n", gid(i)));
-        catalog.push_str(&format!("  - {{name: App {i}, group: G{i}}}\n"));
-        groups.push_str(&format!("  - {{id: {}, display_name: App {i}}}\n", gid(i)));
-    }
-    policy.push_str(&catalog);
-    let policy = CompiledPolicy::from_yaml_str(&policy, "thirty.yaml").unwrap();
-    let dir: DirectorySnapshot = serde_yaml_ng::from_str(&format!(
-        "users:\n  - {{id: u-worker, upn: worker@contoso.com, manager: boss@contoso.com}}\n  - {{id: u-boss, upn: boss@contoso.com}}\n{groups}"
-    ))
-    .unwrap();
+    let n = THIRTY;
+    let (policy, dir) = thirty_groups();
     let clock = clock();
     let emu = GraphEmulator::start(
         "127.0.0.1:0",
@@ -785,4 +769,139 @@ async fn the_write_budget_throttles_like_graph() {
         .add_member(&GroupId::new(FINANCE), &UserId::new(ADA))
         .await
         .unwrap();
+}
+
+#[tokio::test]
+async fn bulk_additions_go_through_batches_with_per_item_results() {
+    let clock = clock();
+    let emu = emulator(GraphEmulatorOptions::default(), &clock).await;
+    let graph = client(&emu, "emulator-secret");
+    let groups: Vec<GroupId> = [
+        FINANCE,
+        TEAM_ALPHA,
+        ADMINS,
+        "ffffffff-0000-0000-0000-000000000000",
+    ]
+    .iter()
+    .map(|g| GroupId::new(*g))
+    .collect();
+    let results = graph
+        .add_memberships(&UserId::new(PAT), &groups)
+        .await
+        .unwrap();
+    assert!(!results[0].as_ref().unwrap().already);
+    assert!(
+        results[1].as_ref().unwrap().already,
+        "Pat already is in Team Alpha"
+    );
+    assert_eq!(
+        results[2].as_ref().unwrap_err().class,
+        ErrorClass::Forbidden,
+        "role-assignable"
+    );
+    assert_eq!(results[3].as_ref().unwrap_err().class, ErrorClass::NotFound);
+    assert!(emu.is_direct_member(FINANCE, PAT));
+    assert_eq!(
+        emu.requests()
+            .iter()
+            .filter(|r| r.contains("$batch"))
+            .count(),
+        1
+    );
+}
+
+#[tokio::test]
+async fn offboarding_from_30_groups_survives_a_20_percent_fault_rate() {
+    let n = THIRTY;
+    let (policy, dir) = thirty_groups();
+    let clock = clock();
+    let options = GraphEmulatorOptions {
+        fault_rate: 0.2,
+        seed: 7,
+        ..Default::default()
+    };
+    let emu = GraphEmulator::start("127.0.0.1:0", dir, options, Arc::new(clock.clone()))
+        .await
+        .unwrap();
+    let o = emu.options();
+    let mut config = GraphConfig::new(&o.tenant_id, &o.client_id, Secret::new("emulator-secret"));
+    config.base_url = emu.base_url();
+    config.authority_url = emu.authority_url();
+    config.max_batch_wait = std::time::Duration::ZERO;
+    let mut settings = groupgate_core::workflow::WorkflowSettings::default();
+    settings.retry.max_attempts = 40;
+    let world = World::with_identity(
+        policy,
+        clock.clone(),
+        3,
+        Arc::new(GraphClient::new(config).unwrap()),
+    )
+    .with_settings(settings);
+    for i in 0..n {
+        world
+            .submit(request(
+                &format!("T{i}"),
+                "boss@contoso.com",
+                "worker@contoso.com",
+                &format!("App {i}"),
+                None,
+            ))
+            .await
+            .unwrap();
+    }
+    world
+        .run_until(world.now() + TimeDelta::hours(2))
+        .await
+        .unwrap();
+    for i in 0..n {
+        assert_eq!(
+            world.workflow(&format!("T{i}")).await.unwrap().phase,
+            Phase::Completed,
+            "T{i}"
+        );
+    }
+    world
+        .engine
+        .offboard("worker@contoso.com", "hr")
+        .await
+        .unwrap();
+    world
+        .run_until(world.now() + TimeDelta::hours(2))
+        .await
+        .unwrap();
+    for i in 0..n {
+        assert_eq!(
+            world.workflow(&format!("T{i}")).await.unwrap().phase,
+            Phase::Removed,
+            "T{i}"
+        );
+        assert!(!emu.is_direct_member(&gid(i), "u-worker"), "G{i}");
+    }
+}
+
+const THIRTY: usize = 30;
+
+fn gid(i: usize) -> String {
+    format!("30000000-0000-0000-0000-0000000000{i:02}")
+}
+
+/// A policy and tenant with 30 low-risk groups a manager may grant as a standard change.
+fn thirty_groups() -> (CompiledPolicy, DirectorySnapshot) {
+    let mut policy = String::from(
+        "version: 1\nstandard_changes:\n  - {name: by-manager, max_risk: low, requester_is_target_manager: true}\ngroups:\n",
+    );
+    let mut catalog = String::from("catalog:\n");
+    let mut groups = String::from("groups:\n");
+    for i in 0..THIRTY {
+        policy.push_str(&format!("  - {{id: G{i}, object_id: {}, managed_via_itsm: true, risk: low, approval: [{{name: manager, approvers: [manager]}}]}}\n", gid(i)));
+        catalog.push_str(&format!("  - {{name: App {i}, group: G{i}}}\n"));
+        groups.push_str(&format!("  - {{id: {}, display_name: App {i}}}\n", gid(i)));
+    }
+    policy.push_str(&catalog);
+    let policy = CompiledPolicy::from_yaml_str(&policy, "thirty.yaml").unwrap();
+    let dir: DirectorySnapshot = serde_yaml_ng::from_str(&format!(
+        "users:\n  - {{id: u-worker, upn: worker@contoso.com, manager: boss@contoso.com}}\n  - {{id: u-boss, upn: boss@contoso.com}}\n{groups}"
+    ))
+    .unwrap();
+    (policy, dir)
 }
