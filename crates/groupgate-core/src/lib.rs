@@ -8,6 +8,7 @@ mod model;
 pub mod policy;
 mod policy_check;
 pub mod ports;
+mod secret;
 pub mod workflow;
 
 pub use directory::{DirectoryGroup, DirectorySnapshot, DirectoryUser};
@@ -25,3 +26,4 @@ pub use policy::{
     PolicyFormat, Resolution, Severity, normalize, policy_json_schema,
 };
 pub use policy_check::{evaluate_with_snapshot, lint_policy_text};
+pub use secret::Secret;

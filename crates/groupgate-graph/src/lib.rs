@@ -13,9 +13,8 @@ mod client;
 mod config;
 mod errors;
 mod paths;
-mod secret;
 mod token;
 
 pub use client::GraphClient;
 pub use config::{ConfigError, GraphConfig};
-pub use secret::Secret;
+pub use groupgate_core::Secret;

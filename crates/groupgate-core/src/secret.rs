@@ -6,7 +6,7 @@ use std::fmt;
 /// `Secret(***)`; it has no `Display`; read it with [`Secret::expose`].
 ///
 /// ```
-/// let s = groupgate_graph::Secret::new("hunter2");
+/// let s = groupgate_core::Secret::new("hunter2");
 /// assert_eq!(format!("{s:?}"), "Secret(***)");
 /// assert_eq!(s.expose(), "hunter2");
 /// ```

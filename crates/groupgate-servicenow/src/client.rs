@@ -1,0 +1,286 @@
+//! The HTTP client for the Table API: authentication, envelopes, paging.
+
+use crate::ServiceNowConfig;
+use crate::config::Auth;
+use crate::errors::classify;
+use groupgate_core::Secret;
+use groupgate_core::ports::{PortError, PortResult};
+use percent_encoding::{NON_ALPHANUMERIC, utf8_percent_encode};
+use reqwest::Method;
+use serde_json::Value;
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+use tokio::sync::Mutex;
+
+/// Rows read per page.
+const PAGE: usize = 100;
+
+/// ServiceNow as groupgate's ticket system and approval channel.
+#[derive(Debug)]
+pub struct ServiceNowClient {
+    http: reqwest::Client,
+    pub(crate) config: ServiceNowConfig,
+    token: Mutex<Option<(Secret, Instant)>>,
+    /// RITM number → sys_id, learnt once.
+    pub(crate) ritm_ids: Mutex<HashMap<String, String>>,
+    /// Per ticket, the stage and binding of the newest ask (flow-created approvals).
+    pub(crate) open_asks: Mutex<HashMap<String, (std::sync::Arc<str>, String)>>,
+    /// Approval record sys_id → the stage and binding it was created for.
+    pub(crate) asked_records: Mutex<HashMap<String, (std::sync::Arc<str>, String)>>,
+}
+
+fn encode(value: &str) -> String {
+    utf8_percent_encode(value, NON_ALPHANUMERIC).to_string()
+}
+
+fn network(what: &str, e: &reqwest::Error) -> PortError {
+    let kind = if e.is_timeout() {
+        "timed out"
+    } else if e.is_connect() {
+        "connection failed"
+    } else {
+        "request failed"
+    };
+    PortError::transient(format!("ServiceNow {what}: {kind}"), None)
+}
+
+impl ServiceNowClient {
+    /// A client for `config` (rustls; no OpenSSL).
+    pub fn new(config: ServiceNowConfig) -> Result<Self, crate::ConfigError> {
+        let http = reqwest::Client::builder()
+            .timeout(config.timeout)
+            .user_agent(format!("groupgate/{}", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|_| crate::ConfigError::BadUrl(config.instance_url.clone()))?;
+        Ok(Self {
+            http,
+            config,
+            token: Mutex::new(None),
+            ritm_ids: Mutex::new(HashMap::new()),
+            open_asks: Mutex::new(HashMap::new()),
+            asked_records: Mutex::new(HashMap::new()),
+        })
+    }
+
+    async fn bearer(&self, force: bool) -> PortResult<Option<Secret>> {
+        let form: Vec<(&str, String)> = match &self.config.auth {
+            Auth::Basic { .. } => return Ok(None),
+            Auth::OAuthPassword {
+                client_id,
+                client_secret,
+                user,
+                password,
+            } => vec![
+                ("grant_type", "password".to_owned()),
+                ("client_id", client_id.clone()),
+                ("client_secret", client_secret.expose().to_owned()),
+                ("username", user.clone()),
+                ("password", password.expose().to_owned()),
+            ],
+            Auth::OAuthClientCredentials {
+                client_id,
+                client_secret,
+            } => vec![
+                ("grant_type", "client_credentials".to_owned()),
+                ("client_id", client_id.clone()),
+                ("client_secret", client_secret.expose().to_owned()),
+            ],
+        };
+        let mut cached = self.token.lock().await;
+        if let Some((token, until)) = cached
+            .as_ref()
+            .filter(|(_, until)| !force && Instant::now() < *until)
+        {
+            let _ = until;
+            return Ok(Some(token.clone()));
+        }
+        let answer = self
+            .http
+            .post(format!("{}/oauth_token.do", self.config.instance_url))
+            .form(&form)
+            .send()
+            .await
+            .map_err(|e| network("oauth_token.do", &e))?;
+        let status = answer.status().as_u16();
+        let body = answer.text().await.unwrap_or_default();
+        if status != 200 {
+            let v: Value = serde_json::from_str(&body).unwrap_or(Value::Null);
+            let error = v.get("error").and_then(Value::as_str).unwrap_or("refused");
+            let mut e = classify(status, None, "{}", "oauth_token.do");
+            e.message = format!("ServiceNow token request refused ({status} {error})");
+            return Err(e);
+        }
+        let v: Value = serde_json::from_str(&body).map_err(|e| {
+            PortError::permanent(format!("oauth_token.do answered without JSON: {e}"))
+        })?;
+        let token = v
+            .get("access_token")
+            .and_then(Value::as_str)
+            .ok_or_else(|| {
+                PortError::permanent("oauth_token.do answered without an access_token")
+            })?;
+        let lifetime = v.get("expires_in").and_then(Value::as_u64).unwrap_or(1800);
+        let secret = Secret::new(token);
+        *cached = Some((
+            secret.clone(),
+            Instant::now() + Duration::from_secs(lifetime.saturating_sub(60).max(lifetime / 2)),
+        ));
+        Ok(Some(secret))
+    }
+
+    /// One call; with OAuth, a 401 refreshes the token once and retries.
+    async fn send(
+        &self,
+        method: Method,
+        path_and_query: &str,
+        body: Option<&Value>,
+    ) -> PortResult<(u16, reqwest::header::HeaderMap, String)> {
+        let url = format!("{}{path_and_query}", self.config.instance_url);
+        let what = format!(
+            "{method} {}",
+            path_and_query.split('?').next().unwrap_or_default()
+        );
+        let mut refreshed = false;
+        loop {
+            let mut request = self
+                .http
+                .request(method.clone(), &url)
+                .header("Accept", "application/json");
+            match (&self.config.auth, self.bearer(refreshed).await?) {
+                (Auth::Basic { user, password }, _) => {
+                    request = request.basic_auth(user, Some(password.expose()))
+                }
+                (_, Some(token)) => request = request.bearer_auth(token.expose()),
+                (_, None) => {}
+            }
+            if let Some(b) = body {
+                request = request.json(b);
+            }
+            let response = request.send().await.map_err(|e| network(&what, &e))?;
+            let status = response.status().as_u16();
+            let headers = response.headers().clone();
+            let text = response.text().await.map_err(|e| network(&what, &e))?;
+            if status == 401 && !refreshed && !matches!(self.config.auth, Auth::Basic { .. }) {
+                refreshed = true;
+                continue;
+            }
+            if !(200..300).contains(&status) {
+                let retry_after = headers.get("retry-after").and_then(|v| v.to_str().ok());
+                return Err(classify(status, retry_after, &text, &what));
+            }
+            return Ok((status, headers, text));
+        }
+    }
+
+    fn result(text: &str, what: &str) -> PortResult<Value> {
+        let v: Value = serde_json::from_str(text).map_err(|e| {
+            PortError::permanent(format!("ServiceNow {what} answered without JSON: {e}"))
+        })?;
+        v.get("result").cloned().ok_or_else(|| {
+            PortError::permanent(format!("ServiceNow {what} answered without a `result`"))
+        })
+    }
+
+    /// One record by sys_id (`None` when it does not exist or is hidden).
+    pub(crate) async fn get(
+        &self,
+        table: &str,
+        sys_id: &str,
+        fields: &str,
+    ) -> PortResult<Option<Value>> {
+        let path = format!(
+            "/api/now/table/{table}/{}?sysparm_fields={}&sysparm_exclude_reference_link=true",
+            encode(sys_id),
+            encode(fields)
+        );
+        match self.send(Method::GET, &path, None).await {
+            Ok((_, _, text)) => Self::result(&text, table).map(Some),
+            Err(e) if e.class == groupgate_core::ports::ErrorClass::NotFound => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Every record matching an encoded query (built only from validated
+    /// values), page by page.
+    pub(crate) async fn query(
+        &self,
+        table: &str,
+        query: &str,
+        fields: &str,
+        max: usize,
+    ) -> PortResult<Vec<Value>> {
+        let mut rows = Vec::new();
+        let mut offset = 0;
+        loop {
+            let path = format!(
+                "/api/now/table/{table}?sysparm_query={}&sysparm_fields={}&sysparm_exclude_reference_link=true&sysparm_limit={PAGE}&sysparm_offset={offset}",
+                encode(query),
+                encode(fields)
+            );
+            let (_, headers, text) = self.send(Method::GET, &path, None).await?;
+            let page = Self::result(&text, table)?;
+            let page = page.as_array().cloned().unwrap_or_default();
+            let got = page.len();
+            rows.extend(page);
+            offset += got;
+            let total = headers
+                .get("x-total-count")
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.parse::<usize>().ok());
+            let more = match total {
+                Some(total) => offset < total,
+                None => got == PAGE,
+            };
+            if !more || got == 0 || rows.len() >= max {
+                break;
+            }
+        }
+        rows.truncate(max);
+        Ok(rows)
+    }
+
+    /// Inserts a record; its sys_id.
+    pub(crate) async fn insert(&self, table: &str, record: &Value) -> PortResult<String> {
+        let (_, _, text) = self
+            .send(
+                Method::POST,
+                &format!("/api/now/table/{table}"),
+                Some(record),
+            )
+            .await?;
+        let v = Self::result(&text, table)?;
+        v.get("sys_id")
+            .and_then(Value::as_str)
+            .map(str::to_owned)
+            .ok_or_else(|| {
+                PortError::permanent(format!(
+                    "ServiceNow insert into {table} answered without a sys_id"
+                ))
+            })
+    }
+
+    /// Updates fields of a record.
+    pub(crate) async fn patch(&self, table: &str, sys_id: &str, fields: &Value) -> PortResult<()> {
+        self.send(
+            Method::PATCH,
+            &format!("/api/now/table/{table}/{}", encode(sys_id)),
+            Some(fields),
+        )
+        .await
+        .map(|_| ())
+    }
+}
+
+/// A field's raw value as a string (reference fields may come as objects).
+pub(crate) fn field(row: &Value, name: &str) -> String {
+    match row.get(name) {
+        Some(Value::String(s)) => s.clone(),
+        Some(Value::Object(o)) => o
+            .get("value")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_owned(),
+        Some(Value::Null) | None => String::new(),
+        Some(other) => other.to_string(),
+    }
+}
