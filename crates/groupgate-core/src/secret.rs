@@ -30,3 +30,15 @@ impl fmt::Debug for Secret {
         f.write_str("Secret(***)")
     }
 }
+
+impl From<String> for Secret {
+    fn from(value: String) -> Self {
+        Self(value)
+    }
+}
+
+impl From<&str> for Secret {
+    fn from(value: &str) -> Self {
+        Self(value.to_owned())
+    }
+}

@@ -63,6 +63,30 @@ impl World {
         )
     }
 
+    /// A world on the fake directory whose tickets and approvals go through
+    /// `tickets` and `approvals` (for example the ServiceNow adapter over the
+    /// ServiceNow emulator); the fake tickets and approvers are then unused.
+    pub fn with_ticketing(
+        policy: CompiledPolicy,
+        directory: DirectorySnapshot,
+        clock: SimClock,
+        seed: u64,
+        tickets: Arc<dyn groupgate_core::ports::TicketSystem>,
+        approvals: Arc<dyn groupgate_core::ports::ApprovalChannel>,
+    ) -> World {
+        let mut world = Self::build(policy, directory, clock, seed, None);
+        let ports = Ports {
+            identity: world.directory.clone(),
+            tickets,
+            approvals,
+            store: world.store.clone(),
+            clock: Arc::new(world.clock.clone()),
+        };
+        let policy = world.engine.policy().clone();
+        world.engine = Engine::new(policy, ports).with_seed(seed);
+        world
+    }
+
     /// Uses these state-machine settings (retries, verification timing).
     pub fn with_settings(mut self, settings: groupgate_core::workflow::WorkflowSettings) -> World {
         self.engine = self.engine.with_settings(settings);

@@ -1,0 +1,453 @@
+//! The ServiceNow adapter against the ServiceNow emulator, and whole
+//! workflows with tickets and approvals in ServiceNow.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: a failure should panic
+
+use chrono::{DateTime, TimeDelta, Utc};
+use groupgate_core::ports::{ErrorClass, TicketSystem};
+use groupgate_core::workflow::Phase;
+use groupgate_core::{CompiledPolicy, DirectorySnapshot, TicketRef};
+use groupgate_servicenow::{Auth, ServiceNowClient, ServiceNowConfig, parse_ritm_created};
+use groupgate_sim::{
+    EXAMPLE_DIRECTORY, EXAMPLE_POLICY, SimClock, SnowData, SnowEmulator, SnowEmulatorOptions,
+    SnowRitm, SnowUser, World,
+};
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+const CATALOG_ITEM: &str = "c0000000000000000000000000000001";
+
+fn directory() -> DirectorySnapshot {
+    serde_yaml_ng::from_str(EXAMPLE_DIRECTORY).unwrap()
+}
+
+fn user_id(email: &str) -> String {
+    let i = directory()
+        .users
+        .iter()
+        .position(|u| u.upn == email)
+        .unwrap();
+    format!("{:032x}", i + 1)
+}
+
+fn ritm(number: &str, opened_by: &str, requested_for: &str, vars: &[(&str, &str)]) -> SnowRitm {
+    SnowRitm {
+        sys_id: format!("{:0>32}", number.trim_start_matches("RITM")),
+        number: number.to_owned(),
+        cat_item: CATALOG_ITEM.to_owned(),
+        requested_for: user_id(requested_for),
+        opened_by: user_id(opened_by),
+        variables: vars
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect(),
+    }
+}
+
+fn data() -> SnowData {
+    SnowData {
+        users: directory()
+            .users
+            .iter()
+            .enumerate()
+            .map(|(i, u)| SnowUser {
+                sys_id: format!("{:032x}", i + 1),
+                user_name: u.upn.split('@').next().unwrap().to_owned(),
+                email: u.upn.clone(),
+            })
+            .collect(),
+        catalog_items: BTreeMap::from([(
+            CATALOG_ITEM.to_owned(),
+            "Request access to application".to_owned(),
+        )]),
+        ritms: vec![
+            ritm(
+                "RITM0010001",
+                "ada.lovelace@contoso.com",
+                "ada.lovelace@contoso.com",
+                &[
+                    ("requested_resource", "Access to Finance BI"),
+                    ("justification", "Quarter-end"),
+                ],
+            ),
+            ritm(
+                "RITM0010002",
+                "pat.lead@contoso.com",
+                "carl.contractor@contoso.com",
+                &[
+                    ("requested_resource", "Team Alpha"),
+                    ("end_date", "2027-01-31"),
+                ],
+            ),
+            ritm(
+                "RITM0010003",
+                "ada.lovelace@contoso.com",
+                "ada.lovelace@contoso.com",
+                &[("justification", "forgot to say what")],
+            ),
+            ritm(
+                "RITM0010004",
+                "ada.lovelace@contoso.com",
+                "ada.lovelace@contoso.com",
+                &[
+                    ("requested_resource", "Finance BI"),
+                    ("end_date", "next week"),
+                ],
+            ),
+            ritm(
+                "RITM0010005",
+                "ada.lovelace@contoso.com",
+                "ada.lovelace@contoso.com",
+                &[("requested_resource", "Finance BI")],
+            ),
+        ],
+    }
+}
+
+fn clock() -> SimClock {
+    SimClock::at("2026-11-25T10:00:00Z".parse().unwrap())
+}
+
+async fn emulator(options: SnowEmulatorOptions, clock: &SimClock) -> SnowEmulator {
+    SnowEmulator::start("127.0.0.1:0", data(), options, Arc::new(clock.clone()))
+        .await
+        .unwrap()
+}
+
+fn client(emu: &SnowEmulator, oauth: bool, password: &str) -> ServiceNowClient {
+    let o = emu.options();
+    let auth = if oauth {
+        Auth::OAuthPassword {
+            client_id: o.client_id.clone(),
+            client_secret: o.client_secret.clone().into(),
+            user: o.user.clone(),
+            password: password.into(),
+        }
+    } else {
+        Auth::Basic {
+            user: o.user.clone(),
+            password: password.into(),
+        }
+    };
+    ServiceNowClient::new(ServiceNowConfig::new(emu.instance_url(), auth)).unwrap()
+}
+
+fn world(emu: &SnowEmulator, clock: &SimClock) -> World {
+    let snow = Arc::new(client(emu, true, "emulator-password"));
+    let policy = CompiledPolicy::from_yaml_str(EXAMPLE_POLICY, "examples/policy.yaml").unwrap();
+    World::with_ticketing(policy, directory(), clock.clone(), 4, snow.clone(), snow)
+}
+
+fn at(s: &str) -> DateTime<Utc> {
+    s.parse().unwrap()
+}
+
+#[tokio::test]
+async fn ritms_are_read_into_requests_with_their_variables() {
+    let clock = clock();
+    let emu = emulator(SnowEmulatorOptions::default(), &clock).await;
+    for oauth in [false, true] {
+        let snow = client(&emu, oauth, "emulator-password");
+        let r = snow
+            .read_request(&TicketRef::new("RITM0010002"))
+            .await
+            .unwrap();
+        assert_eq!(r.requester, "pat.lead@contoso.com");
+        assert_eq!(r.target, "carl.contractor@contoso.com");
+        assert_eq!(r.resource, "Team Alpha");
+        assert_eq!(r.end_date, Some(at("2027-01-31T23:59:59Z")));
+    }
+    let snow = client(&emu, false, "emulator-password");
+    let e = snow
+        .read_request(&TicketRef::new("RITM0010003"))
+        .await
+        .unwrap_err();
+    assert_eq!(e.class, ErrorClass::Invalid);
+    assert!(
+        e.message
+            .contains("RITM0010003: catalog variable `requested_resource`"),
+        "{}",
+        e.message
+    );
+    let e = snow
+        .read_request(&TicketRef::new("RITM0010004"))
+        .await
+        .unwrap_err();
+    assert!(
+        e.message
+            .contains("`end_date` is `next week`, which is not a date"),
+        "{}",
+        e.message
+    );
+    let e = snow
+        .read_request(&TicketRef::new("RITM0099999"))
+        .await
+        .unwrap_err();
+    assert_eq!(e.class, ErrorClass::NotFound);
+    let wrong = client(&emu, false, "wrong");
+    let e = wrong
+        .read_request(&TicketRef::new("RITM0010001"))
+        .await
+        .unwrap_err();
+    assert_eq!(e.class, ErrorClass::Forbidden);
+    assert!(
+        !format!("{e}{e:?}{wrong:?}").contains("wrong\""),
+        "no secret in errors or Debug"
+    );
+}
+
+#[tokio::test]
+async fn an_encoded_query_injection_changes_nothing() {
+    let clock = clock();
+    // Like an instance: unreadable conditions are ignored, so a smuggled `^OR` would match everything.
+    let emu = emulator(SnowEmulatorOptions::default(), &clock).await;
+    let snow = client(&emu, false, "emulator-password");
+    for evil in [
+        "RITM0010001^ORnumberISNOTEMPTY",
+        "RITM0010001^NQactive=true",
+        "RITM0010001,RITM0010002",
+    ] {
+        let e = snow.read_request(&TicketRef::new(evil)).await.unwrap_err();
+        assert_eq!(e.class, ErrorClass::Invalid, "{evil}");
+    }
+    assert!(
+        emu.requests().is_empty(),
+        "nothing reached the instance: {:?}",
+        emu.requests()
+    );
+    let world = world(&emu, &clock);
+    let err = world
+        .engine
+        .intake(&TicketRef::new("RITM0010001^ORnumberISNOTEMPTY"))
+        .await
+        .unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("cannot be used in a ServiceNow query"),
+        "{err}"
+    );
+    assert!(world.engine.workflows().await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn finance_bi_from_a_ritm_with_approvals_answered_in_servicenow() {
+    let clock = clock();
+    let emu = emulator(SnowEmulatorOptions::default(), &clock).await;
+    let world = world(&emu, &clock);
+    let wf = world
+        .engine
+        .intake(&TicketRef::new("RITM0010001"))
+        .await
+        .unwrap();
+    assert_eq!(
+        wf.phase,
+        Phase::AwaitingApproval {
+            stage: 0,
+            escalated: false
+        }
+    );
+    let ritm = emu.ritm("RITM0010001").unwrap();
+    assert_eq!(ritm["state"], "-5", "pending approval");
+    assert_eq!(ritm["approval"], "requested");
+    let approvals = emu.approvals("RITM0010001");
+    assert_eq!(approvals.len(), 1);
+    assert_eq!(
+        approvals[0]["approver"],
+        user_id("grace.hopper@contoso.com")
+    );
+    // Grace approves in ServiceNow a minute later; the engine collects it.
+    emu.act_at(
+        "RITM0010001",
+        "grace.hopper@contoso.com",
+        "approved",
+        world.now() + TimeDelta::minutes(1),
+    );
+    clock.advance(TimeDelta::minutes(2));
+    world
+        .engine
+        .collect_answers(&"RITM0010001".into())
+        .await
+        .unwrap();
+    let approvals = emu.approvals("RITM0010001");
+    assert_eq!(approvals.len(), 2, "the data owner is asked next");
+    emu.act_at(
+        "RITM0010001",
+        "dora.data@contoso.com",
+        "approved",
+        world.now(),
+    );
+    let wf = world
+        .engine
+        .collect_answers(&"RITM0010001".into())
+        .await
+        .unwrap();
+    assert!(matches!(wf.phase, Phase::Active { .. }), "{:?}", wf.phase);
+    let ritm = emu.ritm("RITM0010001").unwrap();
+    assert_eq!(ritm["state"], "3", "closed complete");
+    assert_eq!(ritm["approval"], "approved");
+    let notes = emu
+        .journal(ritm["sys_id"].as_str().unwrap(), "work_notes")
+        .join("\n");
+    assert!(notes.contains("approval required: 2 stage(s)"), "{notes}");
+    assert!(
+        notes.contains(
+            "approval: `grace.hopper@contoso.com` approved stage `manager` via servicenow"
+        ),
+        "{notes}"
+    );
+    assert!(notes.contains("executed at"), "{notes}");
+    assert!(notes.contains("to `GRP-FINANCE-BI-READ`"), "{notes}");
+    // Each note once, even though the engine collected several times.
+    let lines: Vec<&str> = notes.lines().collect();
+    let mut unique = lines.clone();
+    unique.dedup();
+    assert_eq!(lines.len(), unique.len());
+}
+
+#[tokio::test]
+async fn a_contractor_ritm_rejections_and_expiry() {
+    let clock = clock();
+    let emu = emulator(SnowEmulatorOptions::default(), &clock).await;
+    let world = world(&emu, &clock);
+    world
+        .engine
+        .intake(&TicketRef::new("RITM0010002"))
+        .await
+        .unwrap();
+    emu.act_at(
+        "RITM0010002",
+        "mia.manager@contoso.com",
+        "approved",
+        world.now(),
+    );
+    let wf = world
+        .engine
+        .collect_answers(&"RITM0010002".into())
+        .await
+        .unwrap();
+    assert_eq!(
+        wf.phase,
+        Phase::Active {
+            expires_at: at("2027-01-31T23:59:59Z")
+        }
+    );
+    world.run_until(at("2027-02-01T06:00:00Z")).await.unwrap();
+    assert_eq!(
+        world.workflow("RITM0010002").await.unwrap().phase,
+        Phase::Removed
+    );
+
+    // A rejection closes the ticket incomplete.
+    world
+        .engine
+        .intake(&TicketRef::new("RITM0010005"))
+        .await
+        .unwrap();
+    emu.act_at(
+        "RITM0010005",
+        "grace.hopper@contoso.com",
+        "rejected",
+        world.now(),
+    );
+    let wf = world
+        .engine
+        .collect_answers(&"RITM0010005".into())
+        .await
+        .unwrap();
+    assert_eq!(wf.phase, Phase::Rejected);
+    assert_eq!(emu.ritm("RITM0010005").unwrap()["state"], "4");
+}
+
+#[tokio::test]
+async fn unanswered_approvals_expire_and_outstanding_records_are_withdrawn() {
+    let clock = clock();
+    let emu = emulator(SnowEmulatorOptions::default(), &clock).await;
+    let world = world(&emu, &clock);
+    world
+        .engine
+        .intake(&TicketRef::new("RITM0010001"))
+        .await
+        .unwrap();
+    world
+        .run_until(world.now() + TimeDelta::days(8))
+        .await
+        .unwrap();
+    assert_eq!(
+        world.workflow("RITM0010001").await.unwrap().phase,
+        Phase::ApprovalExpired
+    );
+    assert_eq!(emu.ritm("RITM0010001").unwrap()["state"], "4");
+    let states: Vec<String> = emu
+        .approvals("RITM0010001")
+        .iter()
+        .map(|a| a["state"].as_str().unwrap().to_owned())
+        .collect();
+    assert!(states.iter().all(|s| s == "not_required"), "{states:?}");
+}
+
+#[tokio::test]
+async fn rate_limits_are_retried_after_retry_after() {
+    let clock = clock();
+    let emu = emulator(SnowEmulatorOptions::default(), &clock).await;
+    let world = world(&emu, &clock);
+    emu.fail_next("PATCH /api/now/table/sc_req_item", 429, Some(30));
+    let wf = world
+        .engine
+        .intake(&TicketRef::new("RITM0010001"))
+        .await
+        .unwrap();
+    assert!(
+        wf.pending.is_some(),
+        "the ticket update waits for its retry"
+    );
+    let timer = world.engine.next_timer().await.unwrap().unwrap();
+    assert!(timer.at >= world.now() + TimeDelta::seconds(30));
+    world
+        .run_until(world.now() + TimeDelta::minutes(2))
+        .await
+        .unwrap();
+    assert_eq!(emu.ritm("RITM0010001").unwrap()["approval"], "requested");
+    let wf = world.workflow("RITM0010001").await.unwrap();
+    assert!(wf.pending.is_none());
+}
+
+#[test]
+fn webhook_payloads_are_checked() {
+    assert!(parse_ritm_created(b"not json").is_err());
+    let other = br#"{"event":"incident.inserted","sys_id":"00000000000000000000000000000001","number":"RITM0000001"}"#;
+    assert!(
+        parse_ritm_created(other)
+            .unwrap_err()
+            .to_string()
+            .contains("incident.inserted")
+    );
+    let evil = br#"{"event":"sc_req_item.inserted","sys_id":"00000000000000000000000000000001","number":"RITM1^ORactive=true"}"#;
+    assert!(
+        parse_ritm_created(evil)
+            .unwrap_err()
+            .to_string()
+            .contains("`number`")
+    );
+}
+
+#[tokio::test]
+async fn the_poller_lists_new_ritms_of_configured_catalog_items() {
+    let clock = clock();
+    let emu = emulator(
+        SnowEmulatorOptions {
+            strict_queries: true,
+            ..Default::default()
+        },
+        &clock,
+    )
+    .await;
+    let snow = client(&emu, true, "emulator-password");
+    let found = snow.new_ritms(&[CATALOG_ITEM.to_owned()]).await.unwrap();
+    assert_eq!(found.len(), 5);
+    assert!(snow.new_ritms(&["not-a-sys-id".to_owned()]).await.is_err());
+    assert!(
+        snow.new_ritms(&["c0000000000000000000000000000002".to_owned()])
+            .await
+            .unwrap()
+            .is_empty()
+    );
+}
