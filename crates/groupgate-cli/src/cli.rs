@@ -67,6 +67,24 @@ pub(crate) enum SimCommand {
         #[arg(long, default_value_t = 0)]
         replication_lag_ms: i64,
     },
+    /// The ServiceNow Table API emulator, serving a data file until interrupted.
+    Servicenow {
+        /// The instance data: users, catalog items, RITMs with variables (YAML or JSON).
+        #[arg(long)]
+        data: PathBuf,
+        /// The port on 127.0.0.1 (0 picks a free one).
+        #[arg(long, default_value_t = 0)]
+        port: u16,
+        /// The integration user's password (Basic and the OAuth password grant).
+        #[arg(long, default_value = "emulator-password")]
+        password: String,
+        /// Answer no rows for query conditions it cannot read (default: ignore them, like an instance).
+        #[arg(long)]
+        strict_queries: bool,
+        /// Share of calls that fail at random (429, 503), from 0 to 1.
+        #[arg(long, default_value_t = 0.0)]
+        fault_rate: f64,
+    },
 }
 
 #[derive(Debug, Subcommand)]

@@ -58,6 +58,13 @@ pub(crate) fn run(cli: Cli) -> Result<Exit, CliError> {
             seed,
             replication_lag_ms,
         ),
+        Command::Sim(SimCommand::Servicenow {
+            data,
+            port,
+            password,
+            strict_queries,
+            fault_rate,
+        }) => sim::servicenow(&data, port, password, strict_queries, fault_rate),
         Command::Directory(DirectoryCommand::User { key, graph_config }) => {
             directory::user(&key, graph_config.as_deref())
         }

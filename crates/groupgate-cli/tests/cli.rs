@@ -424,3 +424,55 @@ fn the_graph_emulator_runs_standalone_and_directory_lookups_go_through_graph() {
     child.kill().unwrap();
     let _ = child.wait();
 }
+
+#[test]
+fn the_servicenow_emulator_runs_standalone() {
+    use std::io::{BufRead, BufReader};
+    let mut child = Command::new(env!("CARGO_BIN_EXE_groupgate"))
+        .args([
+            "sim",
+            "servicenow",
+            "--data",
+            "examples/servicenow.yaml",
+            "--port",
+            "0",
+            "--password",
+            "cli-pass",
+        ])
+        .current_dir(root())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut url = String::new();
+    for line in BufReader::new(child.stdout.take().unwrap()).lines() {
+        let line = line.unwrap();
+        if let Some(u) = line.strip_prefix("GROUPGATE_SNOW_INSTANCE_URL=") {
+            url = u.to_owned();
+        }
+        if line.starts_with("(the password") {
+            break;
+        }
+    }
+    let config = groupgate_servicenow::ServiceNowConfig::new(
+        url,
+        groupgate_servicenow::Auth::Basic {
+            user: "groupgate.integration".into(),
+            password: "cli-pass".into(),
+        },
+    );
+    let snow = groupgate_servicenow::ServiceNowClient::new(config).unwrap();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let request = rt
+        .block_on(groupgate_core::ports::TicketSystem::read_request(
+            &snow,
+            &"RITM0010002".into(),
+        ))
+        .unwrap();
+    assert_eq!(request.target, "carl.contractor@contoso.com");
+    assert_eq!(request.resource, "Add contractor to Team Alpha");
+    child.kill().unwrap();
+    let _ = child.wait();
+}

@@ -5,7 +5,9 @@ use crate::files;
 use chrono::TimeDelta;
 use groupgate_core::DirectorySnapshot;
 use groupgate_core::ports::SystemClock;
-use groupgate_sim::{GraphEmulator, GraphEmulatorOptions};
+use groupgate_sim::{
+    GraphEmulator, GraphEmulatorOptions, SnowData, SnowEmulator, SnowEmulatorOptions,
+};
 use std::path::Path;
 use std::sync::Arc;
 
@@ -58,6 +60,46 @@ pub(crate) fn graph(
         println!("GROUPGATE_GRAPH_TENANT_ID={}", options.tenant_id);
         println!("GROUPGATE_GRAPH_CLIENT_ID={}", options.client_id);
         println!("(the client secret is the one given with --client-secret; press Ctrl-C to stop)");
+        let _ = tokio::signal::ctrl_c().await;
+        Ok(Exit::Success)
+    })
+}
+
+pub(crate) fn servicenow(
+    data: &Path,
+    port: u16,
+    password: String,
+    strict_queries: bool,
+    fault_rate: f64,
+) -> Result<Exit, CliError> {
+    if !(0.0..=1.0).contains(&fault_rate) {
+        return Err(CliError::Argument(format!(
+            "--fault-rate `{fault_rate}` must be between 0 and 1"
+        )));
+    }
+    let data: SnowData = files::load_as(
+        data,
+        "ServiceNow emulator data (users, catalog_items, ritms)",
+    )?;
+    let options = SnowEmulatorOptions {
+        password,
+        strict_queries,
+        fault_rate,
+        ..SnowEmulatorOptions::default()
+    };
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| CliError::Argument(format!("cannot start the runtime: {e}")))?;
+    runtime.block_on(async move {
+        let emu = SnowEmulator::start(&format!("127.0.0.1:{port}"), data, options.clone(), Arc::new(SystemClock))
+            .await
+            .map_err(|e| CliError::Argument(format!("cannot listen on 127.0.0.1:{port}: {e}")))?;
+        println!("servicenow emulator listening on {}", emu.addr());
+        println!("GROUPGATE_SNOW_INSTANCE_URL={}", emu.instance_url());
+        println!("GROUPGATE_SNOW_USER={}", options.user);
+        println!("GROUPGATE_SNOW_CLIENT_ID={}", options.client_id);
+        println!("(the password is the one given with --password; the OAuth client secret is `{}`; press Ctrl-C to stop)", options.client_secret);
         let _ = tokio::signal::ctrl_c().await;
         Ok(Exit::Success)
     })
