@@ -249,9 +249,15 @@ impl TicketSystem for ServiceNowClient {
                 TicketState::ManualIntervention => &codes.manual_intervention,
             };
             fields["state"] = Value::String(code.clone());
-            if state == TicketState::ManualIntervention {
-                fields["stage"] = Value::String("manual_intervention".to_owned());
-            }
+            // The stage is informational in ServiceNow; set it so the ticket reads right.
+            let stage = match state {
+                TicketState::InProgress => "fulfillment",
+                TicketState::ApprovalRequired => "waiting_for_approval",
+                TicketState::ClosedComplete => "completed",
+                TicketState::ClosedIncomplete => "closed_incomplete",
+                TicketState::ManualIntervention => "manual_intervention",
+            };
+            fields["stage"] = Value::String(stage.to_owned());
         }
         self.note_once(&ritm, &update.idempotency_key, &update.work_note, fields)
             .await

@@ -80,8 +80,7 @@ struct Tenant {
     dir: DirectorySnapshot,
     tokens: HashMap<String, DateTime<Utc>>,
     scripted: VecDeque<(String, u16, Option<u64>)>,
-    /// Scripted slow answers: (matching, delay) and dropped connections: (matching, None).
-    disruptions: VecDeque<(String, Option<std::time::Duration>)>,
+
     rng: SmallRng,
     throttled_until: Option<DateTime<Utc>>,
     changes: Vec<Change>,
@@ -92,6 +91,7 @@ struct Tenant {
 
 struct Shared {
     tenant: Mutex<Tenant>,
+    disruptions: crate::disruption::Disruptions,
     options: GraphEmulatorOptions,
     clock: Arc<dyn Clock>,
 }
@@ -136,11 +136,12 @@ impl GraphEmulator {
         let listener = tokio::net::TcpListener::bind(bind).await?;
         let addr = listener.local_addr()?;
         let shared = Arc::new(Shared {
+            disruptions: crate::disruption::Disruptions::default(),
             tenant: Mutex::new(Tenant {
                 dir,
                 tokens: HashMap::new(),
                 scripted: VecDeque::new(),
-                disruptions: VecDeque::new(),
+
                 rng: SmallRng::seed_from_u64(options.seed),
                 throttled_until: None,
                 changes: Vec::new(),
@@ -192,17 +193,13 @@ impl GraphEmulator {
     /// The next call whose `METHOD path` contains `matching` is answered only
     /// after `delay` (real time; a client with a shorter timeout gives up).
     pub fn slow_next(&self, matching: &str, delay: std::time::Duration) {
-        lock(&self.shared)
-            .disruptions
-            .push_back((matching.to_owned(), Some(delay)));
+        self.shared.disruptions.slow_next(matching, delay);
     }
 
     /// The next call whose `METHOD path` contains `matching` has its
     /// connection dropped mid-answer.
     pub fn drop_next(&self, matching: &str) {
-        lock(&self.shared)
-            .disruptions
-            .push_back((matching.to_owned(), None));
+        self.shared.disruptions.drop_next(matching);
     }
 
     /// Every call served, as `METHOD path?query`.
@@ -356,25 +353,8 @@ async fn graph(
             .unwrap_or(uri.path())
     );
     // Disruptions first, without holding the lock across the wait.
-    let disruption = {
-        let mut t = lock(&shared);
-        let found = t
-            .disruptions
-            .iter()
-            .position(|(m, _)| line.contains(m.as_str()));
-        found.and_then(|i| t.disruptions.remove(i)).map(|(_, d)| d)
-    };
-    match disruption {
-        Some(Some(delay)) => tokio::time::sleep(delay).await,
-        Some(None) => {
-            // Promise more body than is sent: the client sees the connection close mid-answer.
-            let mut response = (StatusCode::OK, "{\"value\":").into_response();
-            response
-                .headers_mut()
-                .insert("content-length", HeaderValue::from_static("4096"));
-            return response;
-        }
-        None => {}
+    if let Some(dropped) = shared.disruptions.apply(&line).await {
+        return dropped;
     }
     let mut t = lock(&shared);
     t.counter += 1;

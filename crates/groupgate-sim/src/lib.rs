@@ -17,6 +17,7 @@
 mod approvals;
 mod clock;
 mod directory;
+mod disruption;
 mod faults;
 mod graph_emulator;
 mod snow_emulator;

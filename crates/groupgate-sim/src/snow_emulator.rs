@@ -126,6 +126,7 @@ struct Instance {
 
 struct Shared {
     instance: Mutex<Instance>,
+    disruptions: crate::disruption::Disruptions,
     options: SnowEmulatorOptions,
     clock: Arc<dyn Clock>,
     base: Mutex<String>,
@@ -219,6 +220,7 @@ impl SnowEmulator {
             }
         }
         let shared = Arc::new(Shared {
+            disruptions: crate::disruption::Disruptions::default(),
             instance: Mutex::new(Instance {
                 tables,
                 tokens: HashMap::new(),
@@ -262,6 +264,18 @@ impl SnowEmulator {
         lock(&self.shared)
             .scripted
             .push_back((matching.to_owned(), status, retry_after));
+    }
+
+    /// The next call whose `METHOD path` contains `matching` is answered only
+    /// after `delay` (real time).
+    pub fn slow_next(&self, matching: &str, delay: std::time::Duration) {
+        self.shared.disruptions.slow_next(matching, delay);
+    }
+
+    /// The next call whose `METHOD path` contains `matching` has its
+    /// connection dropped mid-answer.
+    pub fn drop_next(&self, matching: &str) {
+        self.shared.disruptions.drop_next(matching);
     }
 
     /// Every call served, as `METHOD path?query`.

@@ -247,6 +247,7 @@ async fn finance_bi_from_a_ritm_with_approvals_answered_in_servicenow() {
     );
     let ritm = emu.ritm("RITM0010001").unwrap();
     assert_eq!(ritm["state"], "-5", "pending approval");
+    assert_eq!(ritm["stage"], "waiting_for_approval");
     assert_eq!(ritm["approval"], "requested");
     let approvals = emu.approvals("RITM0010001");
     assert_eq!(approvals.len(), 1);
@@ -283,6 +284,7 @@ async fn finance_bi_from_a_ritm_with_approvals_answered_in_servicenow() {
     assert!(matches!(wf.phase, Phase::Active { .. }), "{:?}", wf.phase);
     let ritm = emu.ritm("RITM0010001").unwrap();
     assert_eq!(ritm["state"], "3", "closed complete");
+    assert_eq!(ritm["stage"], "completed");
     assert_eq!(ritm["approval"], "approved");
     let notes = emu
         .journal(ritm["sys_id"].as_str().unwrap(), "work_notes")
@@ -449,5 +451,55 @@ async fn the_poller_lists_new_ritms_of_configured_catalog_items() {
             .await
             .unwrap()
             .is_empty()
+    );
+}
+
+#[tokio::test]
+async fn dropped_connections_and_slow_answers_are_transient() {
+    let clock = clock();
+    let emu = emulator(SnowEmulatorOptions::default(), &clock).await;
+    let snow = client(&emu, false, "emulator-password");
+    emu.drop_next("GET /api/now/table/sc_req_item");
+    assert!(
+        snow.read_request(&TicketRef::new("RITM0010001"))
+            .await
+            .unwrap_err()
+            .class
+            .is_transient()
+    );
+    let o = emu.options();
+    let mut config = ServiceNowConfig::new(
+        emu.instance_url(),
+        Auth::Basic {
+            user: o.user.clone(),
+            password: "emulator-password".into(),
+        },
+    );
+    config.timeout = std::time::Duration::from_millis(300);
+    let impatient = ServiceNowClient::new(config).unwrap();
+    emu.slow_next(
+        "GET /api/now/table/sc_req_item",
+        std::time::Duration::from_millis(900),
+    );
+    let e = impatient
+        .read_request(&TicketRef::new("RITM0010001"))
+        .await
+        .unwrap_err();
+    assert!(
+        e.class.is_transient() && e.message.contains("timed out"),
+        "{e}"
+    );
+    emu.fail_next("GET /api/now/table/sc_req_item", 503, None);
+    assert!(
+        snow.read_request(&TicketRef::new("RITM0010001"))
+            .await
+            .unwrap_err()
+            .class
+            .is_transient()
+    );
+    assert!(
+        snow.read_request(&TicketRef::new("RITM0010001"))
+            .await
+            .is_ok()
     );
 }
