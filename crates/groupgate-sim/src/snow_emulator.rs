@@ -425,13 +425,17 @@ async fn table(
     body: Bytes,
 ) -> Response {
     let now = shared.clock.now();
-    let mut i = lock(&shared);
     let line = format!(
         "{method} {}",
         uri.path_and_query()
             .map(|p| p.as_str())
             .unwrap_or(uri.path())
     );
+    // Disruptions first, without holding the lock across the wait.
+    if let Some(dropped) = shared.disruptions.apply(&line).await {
+        return dropped;
+    }
+    let mut i = lock(&shared);
     i.log.push(line.clone());
     apply_acts(&mut i, now);
     if !authorized(&shared, &i, &headers, now) {
