@@ -130,3 +130,22 @@ pub(crate) fn parse_now(now: Option<&str>) -> Result<DateTime<Utc>, CliError> {
             }),
     }
 }
+
+/// A single-threaded async runtime for the commands that talk to services.
+pub(crate) fn runtime() -> Result<tokio::runtime::Runtime, CliError> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| CliError::Argument(format!("cannot start the async runtime: {e}")))
+}
+
+/// Checks a `--fault-rate` value.
+pub(crate) fn fault_rate(rate: f64) -> Result<f64, CliError> {
+    if (0.0..=1.0).contains(&rate) {
+        Ok(rate)
+    } else {
+        Err(CliError::Argument(format!(
+            "--fault-rate `{rate}` must be between 0 and 1"
+        )))
+    }
+}

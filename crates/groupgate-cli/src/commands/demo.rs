@@ -64,10 +64,7 @@ impl Printer {
 }
 
 pub(crate) fn run(json: bool, audit_out: Option<&Path>) -> Result<Exit, CliError> {
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| CliError::Argument(format!("cannot start the demo runtime: {e}")))?;
+    let runtime = super::runtime()?;
     runtime.block_on(scenarios(json, audit_out))
 }
 

@@ -17,10 +17,7 @@ fn client(config_file: Option<&Path>) -> Result<GraphClient, CliError> {
 fn run<T: serde::Serialize>(
     lookup: impl std::future::Future<Output = Result<Option<T>, groupgate_core::ports::PortError>>,
 ) -> Result<Exit, CliError> {
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| CliError::Argument(format!("cannot start the runtime: {e}")))?;
+    let runtime = super::runtime()?;
     match runtime.block_on(lookup) {
         Ok(Some(found)) => {
             println!(

@@ -26,11 +26,7 @@ pub(crate) fn graph(
     seed: u64,
     lag_ms: i64,
 ) -> Result<Exit, CliError> {
-    if !(0.0..=1.0).contains(&fault_rate) {
-        return Err(CliError::Argument(format!(
-            "--fault-rate `{fault_rate}` must be between 0 and 1"
-        )));
-    }
+    let fault_rate = super::fault_rate(fault_rate)?;
     let dir: DirectorySnapshot = files::load_as(tenant, "a directory snapshot (users, groups)")?;
     let options = GraphEmulatorOptions {
         tenant_id: creds.tenant_id,
@@ -41,10 +37,7 @@ pub(crate) fn graph(
         replication_lag: TimeDelta::milliseconds(lag_ms.max(0)),
         ..GraphEmulatorOptions::default()
     };
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| CliError::Argument(format!("cannot start the runtime: {e}")))?;
+    let runtime = super::runtime()?;
     runtime.block_on(async move {
         let emu = GraphEmulator::start(
             &format!("127.0.0.1:{port}"),
@@ -72,11 +65,7 @@ pub(crate) fn servicenow(
     strict_queries: bool,
     fault_rate: f64,
 ) -> Result<Exit, CliError> {
-    if !(0.0..=1.0).contains(&fault_rate) {
-        return Err(CliError::Argument(format!(
-            "--fault-rate `{fault_rate}` must be between 0 and 1"
-        )));
-    }
+    let fault_rate = super::fault_rate(fault_rate)?;
     let data: SnowData = files::load_as(
         data,
         "ServiceNow emulator data (users, catalog_items, ritms)",
@@ -87,10 +76,7 @@ pub(crate) fn servicenow(
         fault_rate,
         ..SnowEmulatorOptions::default()
     };
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| CliError::Argument(format!("cannot start the runtime: {e}")))?;
+    let runtime = super::runtime()?;
     runtime.block_on(async move {
         let emu = SnowEmulator::start(&format!("127.0.0.1:{port}"), data, options.clone(), Arc::new(SystemClock))
             .await
