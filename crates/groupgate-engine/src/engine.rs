@@ -401,7 +401,7 @@ impl Engine {
             Ok(a) => a,
             // The channel is down: try again at the next collection.
             Err(e) if matches!(e.class, ErrorClass::Transient { .. }) => return Ok(wf),
-            Err(e) => return Err(EngineError::Store(e)),
+            Err(e) => return Err(EngineError::Approvals(e)),
         };
         let seen: Vec<Event> = self
             .ports

@@ -18,6 +18,9 @@ pub enum EngineError {
         /// Why.
         error: PortError,
     },
+    /// The approval channel refused to list answers (not a passing failure).
+    #[error("the approval channel failed: {0}")]
+    Approvals(PortError),
     /// No workflow has this id.
     #[error("no workflow `{0}`")]
     UnknownWorkflow(WorkflowId),
