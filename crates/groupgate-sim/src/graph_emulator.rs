@@ -8,6 +8,7 @@
 //! `Retry-After`, and a retry before it has passed is throttled again; writes
 //! can become visible to reads only after a replication lag.
 
+use crate::disruption::{Script, ScriptedFailure};
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{Form, Path, Query, State};
@@ -79,19 +80,16 @@ struct Change {
 struct Tenant {
     dir: DirectorySnapshot,
     tokens: HashMap<String, DateTime<Utc>>,
-    scripted: VecDeque<(String, u16, Option<u64>)>,
-
     rng: SmallRng,
     throttled_until: Option<DateTime<Utc>>,
     changes: Vec<Change>,
     writes: VecDeque<DateTime<Utc>>,
-    log: Vec<String>,
     counter: u64,
 }
 
 struct Shared {
     tenant: Mutex<Tenant>,
-    disruptions: crate::disruption::Disruptions,
+    script: Script,
     options: GraphEmulatorOptions,
     clock: Arc<dyn Clock>,
 }
@@ -136,17 +134,15 @@ impl GraphEmulator {
         let listener = tokio::net::TcpListener::bind(bind).await?;
         let addr = listener.local_addr()?;
         let shared = Arc::new(Shared {
-            disruptions: crate::disruption::Disruptions::default(),
+            script: Script::default(),
             tenant: Mutex::new(Tenant {
                 dir,
                 tokens: HashMap::new(),
-                scripted: VecDeque::new(),
 
                 rng: SmallRng::seed_from_u64(options.seed),
                 throttled_until: None,
                 changes: Vec::new(),
                 writes: VecDeque::new(),
-                log: Vec::new(),
                 counter: 0,
             }),
             options,
@@ -185,26 +181,24 @@ impl GraphEmulator {
     /// The next call whose `METHOD path` contains `matching` answers `status`
     /// (with `Retry-After` when given) instead of being served.
     pub fn fail_next(&self, matching: &str, status: u16, retry_after: Option<u64>) {
-        lock(&self.shared)
-            .scripted
-            .push_back((matching.to_owned(), status, retry_after));
+        self.shared.script.fail_next(matching, status, retry_after);
     }
 
     /// The next call whose `METHOD path` contains `matching` is answered only
     /// after `delay` (real time; a client with a shorter timeout gives up).
     pub fn slow_next(&self, matching: &str, delay: std::time::Duration) {
-        self.shared.disruptions.slow_next(matching, delay);
+        self.shared.script.slow_next(matching, delay);
     }
 
     /// The next call whose `METHOD path` contains `matching` has its
     /// connection dropped mid-answer.
     pub fn drop_next(&self, matching: &str) {
-        self.shared.disruptions.drop_next(matching);
+        self.shared.script.drop_next(matching);
     }
 
     /// Every call served, as `METHOD path?query`.
     pub fn requests(&self) -> Vec<String> {
-        lock(&self.shared).log.clone()
+        self.shared.script.requests()
     }
 
     /// Adds to this group never become visible to reads.
@@ -346,20 +340,13 @@ async fn graph(
         .get("client-request-id")
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned);
-    let line = format!(
-        "{method} {}",
-        uri.path_and_query()
-            .map(|p| p.as_str())
-            .unwrap_or(uri.path())
-    );
-    // Disruptions first, without holding the lock across the wait.
-    if let Some(dropped) = shared.disruptions.apply(&line).await {
-        return dropped;
-    }
+    let line = match shared.script.admit(&method, &uri).await {
+        Ok(line) => line,
+        Err(dropped) => return dropped,
+    };
     let mut t = lock(&shared);
     t.counter += 1;
     let request_id = format!("emu-{:06}", t.counter);
-    t.log.push(line.clone());
     let reply = |status: u16, body: Option<Value>| {
         answer(
             status,
@@ -426,11 +413,10 @@ async fn graph(
     if t.throttled_until.is_some_and(|until| now < until) {
         return throttle(&mut t);
     }
-    if let Some(i) = t
-        .scripted
-        .iter()
-        .position(|(m, _, _)| line.contains(m.as_str()))
-        && let Some((_, status, retry_after)) = t.scripted.remove(i)
+    if let Some(ScriptedFailure {
+        status,
+        retry_after,
+    }) = shared.script.take_failure(&line)
     {
         if status == 429 {
             if let Some(s) = retry_after {

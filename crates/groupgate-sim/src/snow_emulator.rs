@@ -10,6 +10,7 @@
 //! emulator. By default, like an instance, it ignores query conditions it
 //! cannot read (`strict_queries` turns that off).
 
+use crate::disruption::{Script, ScriptedFailure};
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{Form, Query, State};
@@ -22,7 +23,7 @@ use rand::rngs::SmallRng;
 use rand::{Rng, SeedableRng};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
-use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::collections::{BTreeMap, HashMap};
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 
@@ -117,16 +118,14 @@ type Row = Map<String, Value>;
 struct Instance {
     tables: BTreeMap<String, Vec<Row>>,
     tokens: HashMap<String, DateTime<Utc>>,
-    scripted: VecDeque<(String, u16, Option<u64>)>,
     acts: Vec<(String, String, String, DateTime<Utc>)>,
     rng: SmallRng,
-    log: Vec<String>,
     counter: u64,
 }
 
 struct Shared {
     instance: Mutex<Instance>,
-    disruptions: crate::disruption::Disruptions,
+    script: Script,
     options: SnowEmulatorOptions,
     clock: Arc<dyn Clock>,
     base: Mutex<String>,
@@ -220,14 +219,12 @@ impl SnowEmulator {
             }
         }
         let shared = Arc::new(Shared {
-            disruptions: crate::disruption::Disruptions::default(),
+            script: Script::default(),
             instance: Mutex::new(Instance {
                 tables,
                 tokens: HashMap::new(),
-                scripted: VecDeque::new(),
                 acts: Vec::new(),
                 rng: SmallRng::seed_from_u64(options.seed),
-                log: Vec::new(),
                 counter: counter + 1000,
             }),
             options,
@@ -261,26 +258,24 @@ impl SnowEmulator {
 
     /// The next call whose `METHOD path` contains `matching` answers `status`.
     pub fn fail_next(&self, matching: &str, status: u16, retry_after: Option<u64>) {
-        lock(&self.shared)
-            .scripted
-            .push_back((matching.to_owned(), status, retry_after));
+        self.shared.script.fail_next(matching, status, retry_after);
     }
 
     /// The next call whose `METHOD path` contains `matching` is answered only
     /// after `delay` (real time).
     pub fn slow_next(&self, matching: &str, delay: std::time::Duration) {
-        self.shared.disruptions.slow_next(matching, delay);
+        self.shared.script.slow_next(matching, delay);
     }
 
     /// The next call whose `METHOD path` contains `matching` has its
     /// connection dropped mid-answer.
     pub fn drop_next(&self, matching: &str) {
-        self.shared.disruptions.drop_next(matching);
+        self.shared.script.drop_next(matching);
     }
 
     /// Every call served, as `METHOD path?query`.
     pub fn requests(&self) -> Vec<String> {
-        lock(&self.shared).log.clone()
+        self.shared.script.requests()
     }
 
     /// The approver (by e-mail) acts on their open approval record of the RITM
@@ -425,18 +420,11 @@ async fn table(
     body: Bytes,
 ) -> Response {
     let now = shared.clock.now();
-    let line = format!(
-        "{method} {}",
-        uri.path_and_query()
-            .map(|p| p.as_str())
-            .unwrap_or(uri.path())
-    );
-    // Disruptions first, without holding the lock across the wait.
-    if let Some(dropped) = shared.disruptions.apply(&line).await {
-        return dropped;
-    }
+    let line = match shared.script.admit(&method, &uri).await {
+        Ok(line) => line,
+        Err(dropped) => return dropped,
+    };
     let mut i = lock(&shared);
-    i.log.push(line.clone());
     apply_acts(&mut i, now);
     if !authorized(&shared, &i, &headers, now) {
         return envelope_error(
@@ -445,11 +433,10 @@ async fn table(
             "Required to provide Auth information",
         );
     }
-    if let Some(k) = i
-        .scripted
-        .iter()
-        .position(|(m, _, _)| line.contains(m.as_str()))
-        && let Some((_, status, retry_after)) = i.scripted.remove(k)
+    if let Some(ScriptedFailure {
+        status,
+        retry_after,
+    }) = shared.script.take_failure(&line)
     {
         return limited(status, retry_after, now);
     }
