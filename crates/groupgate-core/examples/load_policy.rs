@@ -24,10 +24,13 @@ fn main() {
         let ok = groupgate_core::CompiledPolicy::from_document(doc).is_ok();
         let compiled = t.elapsed();
         let t = Instant::now();
+        let ok_full = groupgate_core::CompiledPolicy::from_yaml_str(&text, "s.yaml").is_ok();
+        let full = t.elapsed();
+        let t = Instant::now();
         let ok_json = groupgate_core::CompiledPolicy::from_json_str(&json, "s.json").is_ok();
         let json_total = t.elapsed();
         println!(
-            "n={n} yaml={}B parse={parsed:?} compile={compiled:?} json_load={json_total:?} {ok} {ok_json}",
+            "n={n} yaml={}B parse={parsed:?} compile={compiled:?} yaml_load={full:?} json_load={json_total:?} {ok} {ok_full} {ok_json}",
             text.len()
         );
     }
