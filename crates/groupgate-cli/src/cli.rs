@@ -36,6 +36,23 @@ pub(crate) enum Command {
     /// Look things up in the directory through Microsoft Graph.
     #[command(subcommand)]
     Directory(DirectoryCommand),
+    /// Read tickets from ServiceNow.
+    #[command(subcommand)]
+    Ticket(TicketCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum TicketCommand {
+    /// Read a requested item (RITM) into the request groupgate would act on,
+    /// with the configured variable mapping, and print it as JSON.
+    Show {
+        /// The RITM number, e.g. `RITM0010001`.
+        number: String,
+        /// A ServiceNow settings file (YAML); `GROUPGATE_SNOW_*` variables
+        /// override it, and passwords and secrets come only from them.
+        #[arg(long)]
+        servicenow_config: Option<PathBuf>,
+    },
 }
 
 #[derive(Debug, Subcommand)]

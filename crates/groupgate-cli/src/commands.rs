@@ -8,8 +8,11 @@ mod directory;
 mod lint;
 mod sim;
 mod test;
+mod ticket;
 
-use crate::cli::{AuditCommand, Cli, Command, DirectoryCommand, PolicyCommand, SimCommand};
+use crate::cli::{
+    AuditCommand, Cli, Command, DirectoryCommand, PolicyCommand, SimCommand, TicketCommand,
+};
 use crate::error::{CliError, Exit};
 use crate::files;
 use chrono::{DateTime, Utc};
@@ -71,6 +74,10 @@ pub(crate) fn run(cli: Cli) -> Result<Exit, CliError> {
         Command::Directory(DirectoryCommand::Group { id, graph_config }) => {
             directory::group(&id, graph_config.as_deref())
         }
+        Command::Ticket(TicketCommand::Show {
+            number,
+            servicenow_config,
+        }) => ticket::show(&number, servicenow_config.as_deref()),
         Command::Policy(PolicyCommand::Schema) => {
             print!("{}", groupgate_core::policy_json_schema());
             Ok(Exit::Success)

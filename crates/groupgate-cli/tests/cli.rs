@@ -425,36 +425,84 @@ fn the_graph_emulator_runs_standalone_and_directory_lookups_go_through_graph() {
     let _ = child.wait();
 }
 
+/// `groupgate sim servicenow` on an ephemeral port with the example data;
+/// killed when dropped.
+struct SnowSim {
+    child: std::process::Child,
+    url: String,
+}
+
+impl SnowSim {
+    fn start(password: &str) -> Self {
+        use std::io::{BufRead, BufReader};
+        let mut child = Command::new(env!("CARGO_BIN_EXE_groupgate"))
+            .args([
+                "sim",
+                "servicenow",
+                "--data",
+                "examples/servicenow.yaml",
+                "--port",
+                "0",
+                "--password",
+                password,
+            ])
+            .current_dir(root())
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut url = String::new();
+        for line in BufReader::new(child.stdout.take().unwrap()).lines() {
+            let line = line.unwrap();
+            if let Some(u) = line.strip_prefix("GROUPGATE_SNOW_INSTANCE_URL=") {
+                url = u.to_owned();
+            }
+            if line.starts_with("(the password") {
+                break;
+            }
+        }
+        assert!(url.starts_with("http://127.0.0.1:"), "{url}");
+        Self { child, url }
+    }
+
+    /// `groupgate ticket show` against this emulator, credentials from the
+    /// environment and the rest from `settings` (written to a file) when given.
+    fn ticket_show(&self, number: &str, password: &str, settings: Option<&str>) -> Output {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_groupgate"));
+        cmd.args(["ticket", "show", number])
+            .current_dir(root())
+            .env("GROUPGATE_SNOW_INSTANCE_URL", &self.url)
+            .env("GROUPGATE_SNOW_USER", "groupgate.integration")
+            .env("GROUPGATE_SNOW_PASSWORD", password)
+            .env_remove("GROUPGATE_SNOW_CLIENT_ID")
+            .env_remove("GROUPGATE_SNOW_CLIENT_SECRET");
+        let dir = std::env::temp_dir().join(format!(
+            "groupgate-cli-snow-{}-{number}",
+            std::process::id()
+        ));
+        if let Some(settings) = settings {
+            std::fs::create_dir_all(&dir).unwrap();
+            let file = dir.join("servicenow.settings.yaml");
+            std::fs::write(&file, settings).unwrap();
+            cmd.arg("--servicenow-config").arg(file);
+        }
+        let out = cmd.output().expect("the binary runs");
+        let _ = std::fs::remove_dir_all(&dir);
+        out
+    }
+}
+
+impl Drop for SnowSim {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
 #[test]
 fn the_servicenow_emulator_runs_standalone() {
-    use std::io::{BufRead, BufReader};
-    let mut child = Command::new(env!("CARGO_BIN_EXE_groupgate"))
-        .args([
-            "sim",
-            "servicenow",
-            "--data",
-            "examples/servicenow.yaml",
-            "--port",
-            "0",
-            "--password",
-            "cli-pass",
-        ])
-        .current_dir(root())
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut url = String::new();
-    for line in BufReader::new(child.stdout.take().unwrap()).lines() {
-        let line = line.unwrap();
-        if let Some(u) = line.strip_prefix("GROUPGATE_SNOW_INSTANCE_URL=") {
-            url = u.to_owned();
-        }
-        if line.starts_with("(the password") {
-            break;
-        }
-    }
+    let sim = SnowSim::start("cli-pass");
     let config = groupgate_servicenow::ServiceNowConfig::new(
-        url,
+        sim.url.clone(),
         groupgate_servicenow::Auth::Basic {
             user: "groupgate.integration".into(),
             password: "cli-pass".into(),
@@ -473,6 +521,73 @@ fn the_servicenow_emulator_runs_standalone() {
         .unwrap();
     assert_eq!(request.target, "carl.contractor@contoso.com");
     assert_eq!(request.resource, "Add contractor to Team Alpha");
-    child.kill().unwrap();
-    let _ = child.wait();
+}
+
+#[test]
+fn ticket_show_prints_the_request_groupgate_would_act_on() {
+    let sim = SnowSim::start("show-pass");
+    let out = sim.ticket_show("RITM0010002", "show-pass", None);
+    let (stdout, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{stdout}{stderr}");
+    let request: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(request["ticket"], "RITM0010002");
+    assert_eq!(request["target"], "carl.contractor@contoso.com");
+    assert_eq!(request["resource"], "Add contractor to Team Alpha");
+    assert_eq!(request["justification"], "Alpha data pipeline");
+    assert!(!stdout.contains("show-pass") && !stderr.contains("show-pass"));
+}
+
+#[test]
+fn ticket_show_follows_the_settings_file_mapping() {
+    let sim = SnowSim::start("map-pass");
+    // The justification read from another variable: the resource is still there.
+    let remapped =
+        "catalog:\n  Request access to application:\n    justification: requested_resource\n";
+    let out = sim.ticket_show("RITM0010001", "map-pass", Some(remapped));
+    let (stdout, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{stdout}{stderr}");
+    let request: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(request["justification"], "Access to Finance BI");
+
+    // A mapping to a variable the item does not have: refused, naming it.
+    let missing = "default_mapping:\n  resource: app_name\n";
+    let out = sim.ticket_show("RITM0010001", "map-pass", Some(missing));
+    let (stdout, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(2), "{stdout}{stderr}");
+    assert!(
+        stderr.contains("RITM0010001") && stderr.contains("app_name"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn ticket_show_refuses_bad_numbers_settings_and_unknown_tickets() {
+    let sim = SnowSim::start("bad-pass");
+    let out = sim.ticket_show("RITM0010001^ORnumber!=x", "bad-pass", None);
+    let (_, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("RITM"), "{stderr}");
+
+    let out = sim.ticket_show("RITM0010001", "bad-pass", Some("password: hunter2\n"));
+    let (_, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("GROUPGATE_SNOW_PASSWORD") && !stderr.contains("hunter2"),
+        "{stderr}"
+    );
+
+    let out = sim.ticket_show("RITM0010001", "bad-pass", Some("aprovals: create\n"));
+    let (_, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("unknown field `aprovals`"), "{stderr}");
+
+    let out = sim.ticket_show("RITM0099999", "bad-pass", None);
+    let (stdout, _) = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    assert!(stdout.contains("not found"), "{stdout}");
+
+    let out = sim.ticket_show("RITM0010001", "wrong-pass", None);
+    let (_, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("credentials"), "{stderr}");
 }

@@ -1,6 +1,7 @@
 //! ServiceNow settings: instance, credentials, catalog variable mapping.
 
 use groupgate_core::Secret;
+use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::time::Duration;
 
@@ -34,8 +35,10 @@ pub enum Auth {
     },
 }
 
-/// Which catalog variables (or RITM fields) carry what.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// Which catalog variables (or RITM fields) carry what. In a settings file,
+/// fields left out keep their defaults.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct VariableMapping {
     /// The variable naming the app, team or site asked for.
     pub resource: String,
@@ -62,8 +65,10 @@ impl Default for VariableMapping {
     }
 }
 
-/// `sc_req_item.state` codes groupgate sets (the out-of-box choices by default).
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// `sc_req_item.state` codes groupgate sets (the out-of-box choices by
+/// default). In a settings file, codes left out keep their defaults.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct StateCodes {
     /// Work in progress (`2`).
     pub in_progress: String,
@@ -90,8 +95,10 @@ impl Default for StateCodes {
     }
 }
 
-/// Whether groupgate creates approval records or reads the ones a flow created.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// Whether groupgate creates approval records or reads the ones a flow
+/// created (`create` / `read_flow_created` in a settings file).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum ApprovalMode {
     /// groupgate creates `sysapproval_approver` records for each stage.
     Create,
@@ -127,6 +134,9 @@ pub enum ConfigError {
     /// The instance URL is not a URL.
     #[error("`GROUPGATE_SNOW_INSTANCE_URL` is not a valid URL: `{0}`")]
     BadUrl(String),
+    /// The settings file is not valid.
+    #[error("the ServiceNow settings file is not valid: {0}")]
+    File(String),
 }
 
 impl ServiceNowConfig {
@@ -191,11 +201,221 @@ impl ServiceNowConfig {
         Ok(Self::new(url, auth))
     }
 
+    /// Settings from a YAML settings file (the instance, the integration
+    /// user's name, the OAuth client id, the timeout, the approval mode, state
+    /// codes and the catalog mapping), with the `GROUPGATE_SNOW_*` variables
+    /// of [`from_vars`](Self::from_vars) taking precedence. Passwords and
+    /// client secrets are never read from the file: they come from
+    /// `GROUPGATE_SNOW_PASSWORD` and `GROUPGATE_SNOW_CLIENT_SECRET` only.
+    ///
+    /// ```
+    /// use groupgate_servicenow::{ApprovalMode, ServiceNowConfig};
+    /// let file = "\
+    /// instance_url: https://contoso.service-now.com
+    /// user: groupgate.integration
+    /// approvals: read_flow_created
+    /// catalog:
+    ///   Request access to application:
+    ///     resource: app_name
+    /// ";
+    /// let env = |k: &str| (k == "GROUPGATE_SNOW_PASSWORD").then(|| "p4ss".to_owned());
+    /// let c = ServiceNowConfig::from_file_and_vars(Some(file), env).unwrap();
+    /// assert_eq!(c.approvals, ApprovalMode::ReadFlowCreated);
+    /// let mapping = c.mapping("any-sys-id", "Request access to application");
+    /// assert_eq!(mapping.resource, "app_name");
+    /// assert_eq!(mapping.end_date, "end_date"); // left out: the default
+    /// ```
+    pub fn from_file_and_vars(
+        file: Option<&str>,
+        var: impl Fn(&str) -> Option<String>,
+    ) -> Result<Self, ConfigError> {
+        let settings = match file {
+            Some(text) => SettingsFile::parse(text)?,
+            None => SettingsFile::default(),
+        };
+        let merged = |name: &str| {
+            var(name)
+                .filter(|v| !v.trim().is_empty())
+                .or_else(|| match name {
+                    "GROUPGATE_SNOW_INSTANCE_URL" => settings.instance_url.clone(),
+                    "GROUPGATE_SNOW_USER" => settings.user.clone(),
+                    "GROUPGATE_SNOW_CLIENT_ID" => settings.client_id.clone(),
+                    _ => None,
+                })
+        };
+        let mut config = Self::from_vars(merged)?;
+        if let Some(seconds) = settings.timeout_seconds {
+            config.timeout = Duration::from_secs(seconds);
+        }
+        if let Some(mode) = settings.approvals {
+            config.approvals = mode;
+        }
+        config.states = settings.states;
+        config.default_mapping = settings.default_mapping;
+        config.catalog = settings.catalog;
+        Ok(config)
+    }
+
     /// The mapping for a catalog item (by sys_id or name).
     pub fn mapping(&self, cat_item_id: &str, cat_item_name: &str) -> &VariableMapping {
         self.catalog
             .get(cat_item_id)
             .or_else(|| self.catalog.get(cat_item_name))
             .unwrap_or(&self.default_mapping)
+    }
+}
+
+/// The settings file's shape (see `docs/adapters/servicenow.md`).
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+struct SettingsFile {
+    instance_url: Option<String>,
+    user: Option<String>,
+    client_id: Option<String>,
+    timeout_seconds: Option<u64>,
+    approvals: Option<ApprovalMode>,
+    states: StateCodes,
+    default_mapping: VariableMapping,
+    catalog: BTreeMap<String, VariableMapping>,
+}
+
+impl SettingsFile {
+    fn parse(text: &str) -> Result<Self, ConfigError> {
+        for secret in ["password", "client_secret"] {
+            if text
+                .lines()
+                .any(|l| l.trim_start().starts_with(&format!("{secret}:")))
+            {
+                return Err(ConfigError::File(format!(
+                    "`{secret}` is a secret and is not read from the file; set `GROUPGATE_SNOW_{}` instead",
+                    secret.to_ascii_uppercase()
+                )));
+            }
+        }
+        if text.trim().is_empty() {
+            return Ok(Self::default());
+        }
+        let de = serde_yaml_ng::Deserializer::from_str(text);
+        serde_path_to_error::deserialize(de).map_err(|e| {
+            let path = e.path().to_string();
+            let inner = e.inner();
+            let at = inner
+                .location()
+                .map(|l| format!("line {}, column {}: ", l.line(), l.column()))
+                .unwrap_or_default();
+            let message = inner.to_string();
+            let message = message
+                .rfind(" at line ")
+                .map_or(message.as_str(), |cut| &message[..cut]);
+            // The backend prefixes nested errors with the enclosing path.
+            let message = match message.split_once(": ") {
+                Some((head, rest)) if path.starts_with(head) => rest,
+                _ => message,
+            };
+            let field = if path == "." {
+                String::new()
+            } else {
+                format!("`{path}`: ")
+            };
+            ConfigError::File(format!(
+                "{at}{field}{message} (see docs/adapters/servicenow.md for the settings)"
+            ))
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(k: &str) -> Option<String> {
+        match k {
+            "GROUPGATE_SNOW_PASSWORD" => Some("p4ss".to_owned()),
+            _ => None,
+        }
+    }
+
+    const FILE: &str = "\
+instance_url: https://contoso.service-now.com/
+user: groupgate.integration
+timeout_seconds: 10
+states:
+  approval_required: '-6'
+default_mapping:
+  justification: business_reason
+catalog:
+  c0000000000000000000000000000001:
+    resource: app_name
+    target: access_for
+";
+
+    #[test]
+    fn a_file_sets_everything_but_secrets() {
+        let c = ServiceNowConfig::from_file_and_vars(Some(FILE), env).unwrap();
+        assert_eq!(c.instance_url, "https://contoso.service-now.com");
+        assert!(matches!(&c.auth, Auth::Basic { user, .. } if user == "groupgate.integration"));
+        assert_eq!(c.timeout, Duration::from_secs(10));
+        assert_eq!(c.states.approval_required, "-6");
+        assert_eq!(c.states.closed_complete, "3");
+        assert_eq!(c.approvals, ApprovalMode::Create);
+        let item = c.mapping("c0000000000000000000000000000001", "");
+        assert_eq!(
+            (item.resource.as_str(), item.target.as_str()),
+            ("app_name", "access_for")
+        );
+        assert_eq!(item.justification, "justification");
+        assert_eq!(c.mapping("other", "Other").justification, "business_reason");
+    }
+
+    #[test]
+    fn the_example_settings_file_is_valid() {
+        let text = include_str!("../../../examples/servicenow.settings.yaml");
+        let c = ServiceNowConfig::from_file_and_vars(Some(text), env).unwrap();
+        assert_eq!(c.instance_url, "https://contoso.service-now.com");
+        assert_eq!(c.approvals, ApprovalMode::Create);
+        assert_eq!(c.states, StateCodes::default());
+        assert_eq!(
+            c.mapping("", "Request access to application"),
+            &VariableMapping::default()
+        );
+    }
+
+    #[test]
+    fn variables_take_precedence_over_the_file() {
+        let vars = |k: &str| match k {
+            "GROUPGATE_SNOW_INSTANCE_URL" => Some("http://127.0.0.1:9".to_owned()),
+            other => env(other),
+        };
+        let c = ServiceNowConfig::from_file_and_vars(Some(FILE), vars).unwrap();
+        assert_eq!(c.instance_url, "http://127.0.0.1:9");
+    }
+
+    #[test]
+    fn secrets_in_the_file_are_refused() {
+        let file = "instance_url: https://x.service-now.com\nuser: u\npassword: hunter2\n";
+        let err = ServiceNowConfig::from_file_and_vars(Some(file), env).unwrap_err();
+        let text = err.to_string();
+        assert!(text.contains("GROUPGATE_SNOW_PASSWORD"), "{text}");
+        assert!(!text.contains("hunter2"), "{text}");
+    }
+
+    #[test]
+    fn a_misspelt_setting_is_located() {
+        let file = "instance_url: https://x.service-now.com\ncatalog:\n  Item:\n    resorce: app\n";
+        let text = ServiceNowConfig::from_file_and_vars(Some(file), env)
+            .unwrap_err()
+            .to_string();
+        assert!(text.contains("line 4"), "{text}");
+        assert!(text.contains("catalog.Item"), "{text}");
+        assert!(text.contains("unknown field `resorce`"), "{text}");
+    }
+
+    #[test]
+    fn a_bad_approval_mode_names_the_choices() {
+        let file = "approvals: sometimes\n";
+        let text = ServiceNowConfig::from_file_and_vars(Some(file), env)
+            .unwrap_err()
+            .to_string();
+        assert!(text.contains("read_flow_created"), "{text}");
     }
 }

@@ -45,12 +45,14 @@ pub(crate) fn classify(
         400 | 405 | 406 | 415 => ErrorClass::Invalid,
         _ => ErrorClass::Permanent,
     };
-    let text = if class == ErrorClass::Forbidden {
-        format!(
+    let text = match status {
+        401 => format!(
+            "{text} (the instance did not accept the credentials: check GROUPGATE_SNOW_USER and GROUPGATE_SNOW_PASSWORD, or the OAuth client; see docs/adapters/servicenow.md)"
+        ),
+        403 => format!(
             "{text} (the integration user probably lacks a role or an ACL on this table; see docs/adapters/servicenow.md)"
-        )
-    } else {
-        text
+        ),
+        _ => text,
     };
     PortError::new(class, text)
 }
@@ -76,6 +78,14 @@ mod tests {
             }
         );
         assert_eq!(classify(403, None, "{}", "x").class, ErrorClass::Forbidden);
+        assert!(classify(403, None, "{}", "x").message.contains("role"));
+        let unauthenticated = classify(401, None, "{}", "x");
+        assert_eq!(unauthenticated.class, ErrorClass::Forbidden);
+        assert!(
+            unauthenticated.message.contains("credentials"),
+            "{}",
+            unauthenticated.message
+        );
         assert!(
             classify(500, None, "<html>", "x")
                 .message
