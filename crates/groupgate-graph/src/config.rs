@@ -110,8 +110,10 @@ impl GraphConfig {
 
     /// Settings from a YAML (or JSON) file, overridden by the environment
     /// variables of [`GraphConfig::from_vars`]. The file may hold
-    /// `tenant_id`, `client_id`, `client_secret` (better: leave it to the
-    /// environment), `base_url`, `authority_url` and `timeout_seconds`.
+    /// `tenant_id`, `client_id`, `base_url`, `authority_url` and
+    /// `timeout_seconds`. The client secret is never read from the file (a
+    /// `client_secret` key is refused): it comes from
+    /// `GROUPGATE_GRAPH_CLIENT_SECRET` only.
     ///
     /// ```
     /// use groupgate_graph::GraphConfig;
@@ -137,11 +139,15 @@ impl GraphConfig {
             Some(serde_json::Value::Number(n)) => Some(n.to_string()),
             _ => None,
         };
+        if parsed.contains_key("client_secret") {
+            return Err(ConfigError::File(
+                "`client_secret` is a secret and is not read from the file; set `GROUPGATE_GRAPH_CLIENT_SECRET` instead".to_owned(),
+            ));
+        }
         for key in parsed.keys() {
             if ![
                 "tenant_id",
                 "client_id",
-                "client_secret",
                 "base_url",
                 "authority_url",
                 "timeout_seconds",
@@ -172,5 +178,46 @@ impl GraphConfig {
             Ok(url) => format!("{}/.default", url.origin().ascii_serialization()),
             Err(_) => "https://graph.microsoft.com/.default".to_owned(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn secret_only(k: &str) -> Option<String> {
+        (k == "GROUPGATE_GRAPH_CLIENT_SECRET").then(|| "s3cret".to_owned())
+    }
+
+    #[test]
+    fn a_secret_in_the_file_is_refused_without_echoing_it() {
+        let file = "tenant_id: t\nclient_id: c\nclient_secret: hunter2\n";
+        let text = GraphConfig::from_file_and_vars(Some(file), secret_only)
+            .unwrap_err()
+            .to_string();
+        assert!(text.contains("GROUPGATE_GRAPH_CLIENT_SECRET"), "{text}");
+        assert!(!text.contains("hunter2"), "{text}");
+    }
+
+    #[test]
+    fn an_unknown_setting_is_named() {
+        let file = "tenant_id: t\nclient_id: c\ntimeout: 5\n";
+        let text = GraphConfig::from_file_and_vars(Some(file), secret_only)
+            .unwrap_err()
+            .to_string();
+        assert!(text.contains("unknown setting `timeout`"), "{text}");
+    }
+
+    #[test]
+    fn variables_take_precedence_over_the_file() {
+        let file = "tenant_id: from-file\nclient_id: c\ntimeout_seconds: 7\n";
+        let vars = |k: &str| match k {
+            "GROUPGATE_GRAPH_TENANT_ID" => Some("from-env".to_owned()),
+            other => secret_only(other),
+        };
+        let c = GraphConfig::from_file_and_vars(Some(file), vars).unwrap();
+        assert_eq!(c.tenant_id, "from-env");
+        assert_eq!(c.client_id, "c");
+        assert_eq!(c.timeout, Duration::from_secs(7));
     }
 }
