@@ -164,4 +164,27 @@ mod tests {
             e.message
         );
     }
+
+    proptest::proptest! {
+        #[test]
+        fn any_answer_is_classified_with_a_message(
+            status in 100u16..600,
+            retry_after in proptest::option::of("\\PC{0,8}"),
+            body in "\\PC{0,200}",
+        ) {
+            for op in [
+                Operation::ReadUser,
+                Operation::ReadGroup,
+                Operation::ReadMembership,
+                Operation::WriteMembership,
+                Operation::Token,
+            ] {
+                let e = classify(status, retry_after.as_deref(), &body, Some("req-1"), op);
+                proptest::prop_assert!(!e.message.is_empty());
+                if status == 429 {
+                    proptest::prop_assert!(e.class.is_transient());
+                }
+            }
+        }
+    }
 }

@@ -93,3 +93,33 @@ impl ServiceNowClient {
             .collect())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    proptest::proptest! {
+        #[test]
+        fn arbitrary_bodies_are_refused_with_a_reason(body in proptest::collection::vec(proptest::num::u8::ANY, 0..200)) {
+            if let Err(e) = parse_ritm_created(&body) {
+                proptest::prop_assert!(!e.to_string().is_empty());
+            }
+        }
+
+        #[test]
+        fn only_valid_numbers_and_sys_ids_get_through(
+            number in "(RITM[0-9]{1,8})|(\\PC{0,20})",
+            id in "([0-9a-f]{32})|(\\PC{0,40})",
+        ) {
+            let body = serde_json::json!({
+                "event": "sc_req_item.inserted",
+                "sys_id": id,
+                "number": number,
+                "sys_updated_on": "2026-11-25 10:00:00",
+            });
+            let parsed = parse_ritm_created(body.to_string().as_bytes());
+            let valid = ritm_number(&number).is_ok() && sys_id(&id).is_ok();
+            proptest::prop_assert_eq!(parsed.is_ok(), valid);
+        }
+    }
+}
