@@ -5,6 +5,7 @@ use crate::client::field;
 use crate::config::ApprovalMode;
 use crate::tickets::parse_when;
 use async_trait::async_trait;
+use chrono::{DateTime, Utc};
 use groupgate_core::TicketRef;
 use groupgate_core::ports::{
     ApprovalAsk, ApprovalChannel, AskReceipt, ErrorClass, Notice, NoticeKind, PortError, PortResult,
@@ -25,18 +26,34 @@ fn parse_marker(text: &str) -> Option<(Arc<str>, String)> {
     Some((Arc::from(stage), binding.to_owned()))
 }
 
+/// A stage asked of the instance's flow, as recorded in the RITM's work notes.
+#[derive(Debug, Clone)]
+struct FlowAsk {
+    at: DateTime<Utc>,
+    stage: Arc<str>,
+    binding: String,
+}
+
+/// The stage an answer given at `at` belongs to: the newest stage asked
+/// before it (the flow asks a stage's approvers after groupgate asks for the
+/// stage, and nobody answers a record before it exists). Times have
+/// one-second resolution: an ask in the same second as the answer is taken
+/// only when no earlier one exists, because the engine asks the next stage
+/// right after collecting the answer that completed the previous one.
+fn stage_at(asks: &[FlowAsk], at: DateTime<Utc>) -> Option<(Arc<str>, String)> {
+    let before = asks.iter().filter(|a| a.at < at).max_by_key(|a| a.at);
+    let same_second = || asks.iter().filter(|a| a.at == at).min_by_key(|a| a.at);
+    before
+        .or_else(same_second)
+        .map(|a| (Arc::clone(&a.stage), a.binding.clone()))
+}
+
 impl ServiceNowClient {
-    /// The stage and binding an approval record was created for.
-    async fn record_stage(
-        &self,
-        ticket: &TicketRef,
-        record: &str,
-    ) -> PortResult<Option<(Arc<str>, String)>> {
+    /// The stage and binding groupgate created an approval record for (from
+    /// memory, else from the marker in the record's comments).
+    async fn record_stage(&self, record: &str) -> PortResult<Option<(Arc<str>, String)>> {
         if let Some(known) = self.asked_records.lock().await.get(record) {
             return Ok(Some(known.clone()));
-        }
-        if self.config.approvals == ApprovalMode::ReadFlowCreated {
-            return Ok(self.open_asks.lock().await.get(ticket.as_str()).cloned());
         }
         let notes = self
             .query(
@@ -48,18 +65,46 @@ impl ServiceNowClient {
             .await?;
         Ok(notes.iter().find_map(|n| parse_marker(&field(n, "value"))))
     }
+
+    /// The stages asked of the instance's flow so far, oldest first, read from
+    /// the RITM's work notes: durable, so a restarted engine attributes
+    /// answers exactly as before.
+    async fn flow_asks(&self, ritm: &str) -> PortResult<Vec<FlowAsk>> {
+        let notes = self
+            .query(
+                "sys_journal_field",
+                &format!("element_id={ritm}^element=work_notes^ORDERBYsys_created_on"),
+                "value,sys_created_on",
+                1000,
+            )
+            .await?;
+        Ok(notes
+            .iter()
+            .filter_map(|n| {
+                let (stage, binding) = parse_marker(&field(n, "value"))?;
+                let at = parse_when(&field(n, "sys_created_on"))?;
+                Some(FlowAsk { at, stage, binding })
+            })
+            .collect())
+    }
 }
 
 #[async_trait]
 impl ApprovalChannel for ServiceNowClient {
     async fn ask(&self, ask: &ApprovalAsk) -> PortResult<AskReceipt> {
         let ritm = self.ritm_sys_id(&ask.ticket).await?;
-        self.open_asks.lock().await.insert(
-            ask.ticket.to_string(),
-            (Arc::clone(&ask.stage), ask.binding.clone()),
-        );
         let mut references = Vec::new();
         if self.config.approvals == ApprovalMode::ReadFlowCreated {
+            // The flow creates the records; the stage and binding go on the
+            // RITM, where answers are matched to them (see `flow_asks`).
+            let note = format!(
+                "Approval stage `{}` requested ({}); the catalog flow asks its approvers. {}",
+                ask.stage,
+                ask.summary,
+                marker(&ask.stage, &ask.binding)
+            );
+            self.note_once(&ritm, &ask.idempotency_key, &note, json!({}))
+                .await?;
             return Ok(AskReceipt { references });
         }
         for approver in &ask.approvers {
@@ -107,16 +152,26 @@ impl ApprovalChannel for ServiceNowClient {
                 500,
             )
             .await?;
+        let flow_asks = if self.config.approvals == ApprovalMode::ReadFlowCreated {
+            self.flow_asks(&ritm).await?
+        } else {
+            Vec::new()
+        };
         let mut out = Vec::new();
         for r in records {
             let id = field(&r, "sys_id");
-            let Some((stage, binding)) = self.record_stage(ticket, &id).await? else {
+            let Some(at) = parse_when(&field(&r, "sys_updated_on")) else {
+                continue;
+            };
+            let of = if self.config.approvals == ApprovalMode::ReadFlowCreated {
+                stage_at(&flow_asks, at)
+            } else {
+                self.record_stage(&id).await?
+            };
+            let Some((stage, binding)) = of else {
                 continue;
             };
             let Some(approver) = self.user_email(&field(&r, "approver")).await? else {
-                continue;
-            };
-            let Some(at) = parse_when(&field(&r, "sys_updated_on")) else {
                 continue;
             };
             out.push(ApprovalAnswer {
@@ -148,11 +203,13 @@ impl ApprovalChannel for ServiceNowClient {
             .await?;
         for r in open {
             let id = field(&r, "sys_id");
-            let of_stage = self
-                .record_stage(ticket, &id)
-                .await?
-                .is_some_and(|(s, _)| &*s == stage);
-            if of_stage || self.config.approvals == ApprovalMode::ReadFlowCreated {
+            // Flow-created records carry no stage: every open one is withdrawn.
+            let withdraw = self.config.approvals == ApprovalMode::ReadFlowCreated
+                || self
+                    .record_stage(&id)
+                    .await?
+                    .is_some_and(|(s, _)| &*s == stage);
+            if withdraw {
                 self.patch(
                     "sysapproval_approver",
                     &id,
@@ -193,5 +250,27 @@ mod tests {
             Some((Arc::from("data-owner"), "sha256:abc".to_owned()))
         );
         assert_eq!(parse_marker("nothing here"), None);
+    }
+
+    #[test]
+    fn a_flow_answer_belongs_to_the_newest_ask_before_it() {
+        let at = |s: &str| s.parse::<DateTime<Utc>>().unwrap();
+        let ask = |t: &str, stage: &str| FlowAsk {
+            at: at(t),
+            stage: Arc::from(stage),
+            binding: format!("sha256:{stage}"),
+        };
+        let asks = [
+            ask("2026-11-25T10:00:00Z", "manager"),
+            ask("2026-11-25T12:00:00Z", "data-owner"),
+        ];
+        let stage = |t: &str| stage_at(&asks, at(t)).map(|(s, _)| s.to_string());
+        assert_eq!(stage("2026-11-25T09:59:59Z"), None);
+        assert_eq!(stage("2026-11-25T10:00:00Z").as_deref(), Some("manager"));
+        assert_eq!(stage("2026-11-25T11:30:00Z").as_deref(), Some("manager"));
+        // The answer that completed the manager stage, collected in the same
+        // second as the data owner was asked, stays the manager's.
+        assert_eq!(stage("2026-11-25T12:00:00Z").as_deref(), Some("manager"));
+        assert_eq!(stage("2026-11-25T12:00:01Z").as_deref(), Some("data-owner"));
     }
 }

@@ -23,8 +23,6 @@ pub struct ServiceNowClient {
     token: Mutex<Option<(Secret, Instant)>>,
     /// RITM number → sys_id, learnt once.
     pub(crate) ritm_ids: Mutex<HashMap<String, String>>,
-    /// Per ticket, the stage and binding of the newest ask (flow-created approvals).
-    pub(crate) open_asks: Mutex<HashMap<String, (std::sync::Arc<str>, String)>>,
     /// Approval record sys_id → the stage and binding it was created for.
     pub(crate) asked_records: Mutex<HashMap<String, (std::sync::Arc<str>, String)>>,
 }
@@ -57,7 +55,6 @@ impl ServiceNowClient {
             config,
             token: Mutex::new(None),
             ritm_ids: Mutex::new(HashMap::new()),
-            open_asks: Mutex::new(HashMap::new()),
             asked_records: Mutex::new(HashMap::new()),
         })
     }

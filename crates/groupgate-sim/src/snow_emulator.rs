@@ -289,6 +289,46 @@ impl SnowEmulator {
         ));
     }
 
+    /// As the instance's own catalog flow would: creates a `requested` approval
+    /// record on the RITM for each approver (by e-mail), now, with no
+    /// groupgate marker. Approvers without a `sys_user` record are skipped.
+    pub fn flow_requests_approval(&self, ritm_number: &str, approver_emails: &[&str]) {
+        let now = self.shared.clock.now();
+        let mut i = lock(&self.shared);
+        let Some(ritm) = i
+            .tables
+            .get("sc_req_item")
+            .and_then(|rows| rows.iter().find(|r| text(r, "number") == ritm_number))
+            .map(|r| text(r, "sys_id"))
+        else {
+            return;
+        };
+        for email in approver_emails {
+            let Some(user) = i
+                .tables
+                .get("sys_user")
+                .and_then(|rows| {
+                    rows.iter()
+                        .find(|u| text(u, "email").eq_ignore_ascii_case(email))
+                })
+                .map(|u| text(u, "sys_id"))
+            else {
+                continue;
+            };
+            i.counter += 1;
+            let record = row(json!({
+                "sys_id": format!("{:032x}", i.counter),
+                "sysapproval": ritm, "document_id": ritm, "source_table": "sc_req_item",
+                "approver": user, "state": "requested",
+                "sys_created_on": stamp(now), "sys_updated_on": stamp(now),
+            }));
+            i.tables
+                .entry("sysapproval_approver".to_owned())
+                .or_default()
+                .push(record);
+        }
+    }
+
     /// A record's fields, by table and sys_id.
     pub fn record(&self, table: &str, sys_id: &str) -> Option<Map<String, Value>> {
         lock(&self.shared)
@@ -630,7 +670,7 @@ fn apply_acts(i: &mut Instance, now: DateTime<Utc>) {
     let due: Vec<(String, String, String, DateTime<Utc>)> =
         i.acts.iter().filter(|a| a.3 <= now).cloned().collect();
     i.acts.retain(|a| a.3 > now);
-    for (number, email, state, _) in due {
+    for (number, email, state, acted) in due {
         let ritm = i
             .tables
             .get("sc_req_item")
@@ -656,7 +696,8 @@ fn apply_acts(i: &mut Instance, now: DateTime<Utc>) {
         });
         if let Some(record) = record {
             record.insert("state".into(), Value::String(state.clone()));
-            record.insert("sys_updated_on".into(), Value::String(stamp(now)));
+            // Stamped when the approver acted, as the instance would.
+            record.insert("sys_updated_on".into(), Value::String(stamp(acted)));
             let snapshot = record.clone();
             roll_up(i, "sysapproval_approver", &snapshot, now);
         }

@@ -6,7 +6,9 @@ use chrono::{DateTime, TimeDelta, Utc};
 use groupgate_core::ports::{ErrorClass, TicketSystem};
 use groupgate_core::workflow::Phase;
 use groupgate_core::{CompiledPolicy, DirectorySnapshot, TicketRef};
-use groupgate_servicenow::{Auth, ServiceNowClient, ServiceNowConfig, parse_ritm_created};
+use groupgate_servicenow::{
+    ApprovalMode, Auth, ServiceNowClient, ServiceNowConfig, parse_ritm_created,
+};
 use groupgate_sim::{
     EXAMPLE_DIRECTORY, EXAMPLE_POLICY, SimClock, SnowData, SnowEmulator, SnowEmulatorOptions,
     SnowRitm, SnowUser, World,
@@ -502,4 +504,116 @@ async fn dropped_connections_and_slow_answers_are_transient() {
             .await
             .is_ok()
     );
+}
+
+/// A client whose approval records are created by the instance's own flow.
+fn flow_client(emu: &SnowEmulator) -> Arc<ServiceNowClient> {
+    let o = emu.options();
+    let mut config = ServiceNowConfig::new(
+        emu.instance_url(),
+        Auth::Basic {
+            user: o.user.clone(),
+            password: "emulator-password".into(),
+        },
+    );
+    config.approvals = ApprovalMode::ReadFlowCreated;
+    Arc::new(ServiceNowClient::new(config).unwrap())
+}
+
+#[tokio::test]
+async fn flow_created_approvals_are_read_and_survive_a_restart() {
+    let clock = clock();
+    let emu = emulator(SnowEmulatorOptions::default(), &clock).await;
+    let snow = flow_client(&emu);
+    let policy = CompiledPolicy::from_yaml_str(EXAMPLE_POLICY, "examples/policy.yaml").unwrap();
+    let world = World::with_ticketing(
+        policy.clone(),
+        directory(),
+        clock.clone(),
+        4,
+        snow.clone(),
+        snow,
+    );
+    let ticket = TicketRef::new("RITM0010001");
+    let wf = world.engine.intake(&ticket).await.unwrap();
+    assert!(matches!(wf.phase, Phase::AwaitingApproval { stage: 0, .. }));
+    // groupgate created no approval record: the flow does.
+    assert!(emu.approvals("RITM0010001").is_empty());
+    let ritm_id = emu.ritm("RITM0010001").unwrap()["sys_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let notes = emu.journal(&ritm_id, "work_notes").join("\n");
+    assert!(
+        notes.contains("Approval stage `manager` requested"),
+        "{notes}"
+    );
+
+    // The flow asks the manager, who approves a minute later.
+    emu.flow_requests_approval("RITM0010001", &["grace.hopper@contoso.com"]);
+    emu.act_at(
+        "RITM0010001",
+        "grace.hopper@contoso.com",
+        "approved",
+        world.now() + TimeDelta::minutes(1),
+    );
+    clock.advance(TimeDelta::minutes(2));
+    let wf = world.engine.collect_answers(&wf.id).await.unwrap();
+    assert!(
+        matches!(wf.phase, Phase::AwaitingApproval { stage: 1, .. }),
+        "{:?}",
+        wf.phase
+    );
+    let notes = emu.journal(&ritm_id, "work_notes").join("\n");
+    assert!(
+        notes.contains("Approval stage `data-owner` requested"),
+        "{notes}"
+    );
+
+    // The engine restarts: a new client (nothing in memory) over the same trail.
+    clock.advance(TimeDelta::minutes(5));
+    let restarted = flow_client(&emu);
+    // Answers are matched to the stage asked before them, from the RITM's notes.
+    let answers = groupgate_core::ports::ApprovalChannel::answers(&*restarted, &ticket)
+        .await
+        .unwrap();
+    assert_eq!(answers.len(), 1);
+    assert_eq!(&*answers[0].stage, "manager");
+    assert_eq!(&*answers[0].approver, "grace.hopper@contoso.com");
+    let engine = groupgate_engine::Engine::new(
+        policy,
+        groupgate_engine::Ports {
+            identity: world.directory.clone(),
+            tickets: restarted.clone(),
+            approvals: restarted,
+            store: world.store.clone(),
+            clock: Arc::new(clock.clone()),
+        },
+    )
+    .with_seed(4);
+    // The manager's earlier approval is not counted again for the data owner's
+    // stage; the flow asks the data owner, who approves.
+    let wf = engine.collect_answers(&wf.id).await.unwrap();
+    assert!(
+        matches!(wf.phase, Phase::AwaitingApproval { stage: 1, .. }),
+        "{:?}",
+        wf.phase
+    );
+    emu.flow_requests_approval("RITM0010001", &["dora.data@contoso.com"]);
+    emu.act_at(
+        "RITM0010001",
+        "dora.data@contoso.com",
+        "approved",
+        world.now() + TimeDelta::minutes(1),
+    );
+    clock.advance(TimeDelta::minutes(2));
+    let wf = engine.collect_answers(&wf.id).await.unwrap();
+    assert!(matches!(wf.phase, Phase::Active { .. }), "{:?}", wf.phase);
+    let notes = emu.journal(&ritm_id, "work_notes").join("\n");
+    assert!(
+        notes.contains("`dora.data@contoso.com` approved stage `data-owner` via servicenow"),
+        "{notes}"
+    );
+    assert_eq!(emu.ritm("RITM0010001").unwrap()["state"], "3");
+    assert!(engine.audit_trail().await.is_ok());
 }
