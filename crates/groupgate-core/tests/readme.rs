@@ -51,5 +51,8 @@ fn the_readme_shows_exactly_this_example() {
         .map(|l| l.strip_prefix("    ").unwrap_or(l))
         .map(|l| format!("{l}\n"))
         .collect();
-    assert_eq!(shown, tested, "README.md's library example differs from tests/readme.rs");
+    assert_eq!(
+        shown, tested,
+        "README.md's library example differs from tests/readme.rs"
+    );
 }
