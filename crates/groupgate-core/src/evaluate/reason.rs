@@ -212,9 +212,19 @@ impl From<i64> for DetailValue {
 }
 
 /// Machine-readable details of a reason: a small map from key to value,
-/// serialised as a JSON object with sorted keys.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+/// serialised as a JSON object with sorted keys. Two details are equal when
+/// they hold the same keys with the same values, in whatever order they were
+/// added (so details read back from JSON equal the originals).
+#[derive(Debug, Clone, Default)]
 pub struct Details(Vec<(Cow<'static, str>, DetailValue)>);
+
+impl PartialEq for Details {
+    fn eq(&self, other: &Self) -> bool {
+        self.0.len() == other.0.len() && self.iter().eq(other.iter())
+    }
+}
+
+impl Eq for Details {}
 
 impl Details {
     /// The value of `key`, if present.
@@ -605,5 +615,28 @@ mod tests {
                     .all(|c| c.is_ascii_uppercase() || c == '_')
             );
         }
+    }
+
+    #[test]
+    fn details_read_back_from_json_equal_the_originals() {
+        let mut original = Details::default();
+        original
+            .0
+            .push((Cow::Borrowed("stage"), DetailValue::from("manager")));
+        original
+            .0
+            .push((Cow::Borrowed("required"), DetailValue::from(2)));
+        let json = serde_json::to_string(&original).unwrap();
+        assert_eq!(json, r#"{"required":"2","stage":"manager"}"#);
+        let back: Details = serde_json::from_str(&json).unwrap();
+        assert_eq!(back, original);
+        let mut other = Details::default();
+        other
+            .0
+            .push((Cow::Borrowed("stage"), DetailValue::from("data-owner")));
+        other
+            .0
+            .push((Cow::Borrowed("required"), DetailValue::from(2)));
+        assert_ne!(other, original);
     }
 }
