@@ -15,12 +15,21 @@ use tokio::sync::Mutex;
 /// Rows read per page.
 const PAGE: usize = 100;
 
+/// An OAuth access token, the refresh token that came with it, and until
+/// when the access token is used without asking again.
+#[derive(Debug)]
+struct CachedToken {
+    access: Secret,
+    refresh: Option<Secret>,
+    fresh_until: Instant,
+}
+
 /// ServiceNow as groupgate's ticket system and approval channel.
 #[derive(Debug)]
 pub struct ServiceNowClient {
     http: reqwest::Client,
     pub(crate) config: ServiceNowConfig,
-    token: Mutex<Option<(Secret, Instant)>>,
+    token: Mutex<Option<CachedToken>>,
     /// RITM number → sys_id, learnt once.
     pub(crate) ritm_ids: Mutex<HashMap<String, String>>,
     /// Approval record sys_id → the stage and binding it was created for.
@@ -59,42 +68,92 @@ impl ServiceNowClient {
         })
     }
 
-    async fn bearer(&self, force: bool) -> PortResult<Option<Secret>> {
-        let form: Vec<(&str, String)> = match &self.config.auth {
-            Auth::Basic { .. } => return Ok(None),
+    /// The OAuth grant the settings describe (`None` for Basic).
+    fn grant(&self) -> Option<Vec<(&'static str, String)>> {
+        match &self.config.auth {
+            Auth::Basic { .. } => None,
             Auth::OAuthPassword {
                 client_id,
                 client_secret,
                 user,
                 password,
-            } => vec![
+            } => Some(vec![
                 ("grant_type", "password".to_owned()),
                 ("client_id", client_id.clone()),
                 ("client_secret", client_secret.expose().to_owned()),
                 ("username", user.clone()),
                 ("password", password.expose().to_owned()),
-            ],
+            ]),
             Auth::OAuthClientCredentials {
                 client_id,
                 client_secret,
-            } => vec![
+            } => Some(vec![
                 ("grant_type", "client_credentials".to_owned()),
                 ("client_id", client_id.clone()),
                 ("client_secret", client_secret.expose().to_owned()),
-            ],
+            ]),
+        }
+    }
+
+    /// The `refresh_token` grant for a refresh token the instance issued.
+    fn refresh_grant(&self, refresh: &Secret) -> Option<Vec<(&'static str, String)>> {
+        let (client_id, client_secret) = match &self.config.auth {
+            Auth::Basic { .. } => return None,
+            Auth::OAuthPassword {
+                client_id,
+                client_secret,
+                ..
+            }
+            | Auth::OAuthClientCredentials {
+                client_id,
+                client_secret,
+            } => (client_id, client_secret),
+        };
+        Some(vec![
+            ("grant_type", "refresh_token".to_owned()),
+            ("client_id", client_id.clone()),
+            ("client_secret", client_secret.expose().to_owned()),
+            ("refresh_token", refresh.expose().to_owned()),
+        ])
+    }
+
+    /// A bearer token: the cached one while it is fresh (and not `force`d
+    /// out by a 401), else one from the refresh token the instance issued
+    /// (so the password is not sent again), else from the full grant.
+    async fn bearer(&self, force: bool) -> PortResult<Option<Secret>> {
+        let Some(grant) = self.grant() else {
+            return Ok(None);
         };
         let mut cached = self.token.lock().await;
-        if let Some((token, until)) = cached
+        if let Some(token) = cached
             .as_ref()
-            .filter(|(_, until)| !force && Instant::now() < *until)
+            .filter(|t| !force && Instant::now() < t.fresh_until)
         {
-            let _ = until;
-            return Ok(Some(token.clone()));
+            return Ok(Some(token.access.clone()));
         }
+        let refreshed = match cached
+            .as_ref()
+            .and_then(|t| t.refresh.as_ref())
+            .and_then(|r| self.refresh_grant(r))
+        {
+            // A refused refresh token (expired, revoked) falls back to the grant.
+            Some(form) => self.request_token(&form).await.ok(),
+            None => None,
+        };
+        let token = match refreshed {
+            Some(token) => token,
+            None => self.request_token(&grant).await?,
+        };
+        let access = token.access.clone();
+        *cached = Some(token);
+        Ok(Some(access))
+    }
+
+    async fn request_token(&self, form: &[(&'static str, String)]) -> PortResult<CachedToken> {
         let answer = self
             .http
             .post(format!("{}/oauth_token.do", self.config.instance_url))
-            .form(&form)
+            .form(form)
             .send()
             .await
             .map_err(|e| network("oauth_token.do", &e))?;
@@ -117,12 +176,16 @@ impl ServiceNowClient {
                 PortError::permanent("oauth_token.do answered without an access_token")
             })?;
         let lifetime = v.get("expires_in").and_then(Value::as_u64).unwrap_or(1800);
-        let secret = Secret::new(token);
-        *cached = Some((
-            secret.clone(),
-            Instant::now() + Duration::from_secs(lifetime.saturating_sub(60).max(lifetime / 2)),
-        ));
-        Ok(Some(secret))
+        Ok(CachedToken {
+            access: Secret::new(token),
+            refresh: v
+                .get("refresh_token")
+                .and_then(Value::as_str)
+                .filter(|r| !r.is_empty())
+                .map(Secret::new),
+            fresh_until: Instant::now()
+                + Duration::from_secs(lifetime.saturating_sub(60).max(lifetime / 2)),
+        })
     }
 
     /// One call; with OAuth, a 401 refreshes the token once and retries.

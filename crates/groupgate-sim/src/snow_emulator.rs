@@ -118,6 +118,10 @@ type Row = Map<String, Value>;
 struct Instance {
     tables: BTreeMap<String, Vec<Row>>,
     tokens: HashMap<String, DateTime<Utc>>,
+    /// Refresh tokens issued and not revoked.
+    refresh_tokens: std::collections::HashSet<String>,
+    /// The grant type of every token request, granted or not.
+    grants: Vec<String>,
     acts: Vec<(String, String, String, DateTime<Utc>)>,
     rng: SmallRng,
     counter: u64,
@@ -223,6 +227,8 @@ impl SnowEmulator {
             instance: Mutex::new(Instance {
                 tables,
                 tokens: HashMap::new(),
+                refresh_tokens: Default::default(),
+                grants: Vec::new(),
                 acts: Vec::new(),
                 rng: SmallRng::seed_from_u64(options.seed),
                 counter: counter + 1000,
@@ -329,6 +335,18 @@ impl SnowEmulator {
         }
     }
 
+    /// The `grant_type` of every request to `oauth_token.do`, in order,
+    /// whether granted or not.
+    pub fn token_grants(&self) -> Vec<String> {
+        lock(&self.shared).grants.clone()
+    }
+
+    /// Revokes every refresh token issued so far (as an administrator
+    /// would); a client must then use its full grant again.
+    pub fn revoke_refresh_tokens(&self) {
+        lock(&self.shared).refresh_tokens.clear();
+    }
+
     /// A record's fields, by table and sys_id.
     pub fn record(&self, table: &str, sys_id: &str) -> Option<Map<String, Value>> {
         lock(&self.shared)
@@ -406,10 +424,12 @@ async fn token(
     let now = shared.clock.now();
     let f = |k: &str| form.get(k).map(String::as_str).unwrap_or_default();
     let client_ok = f("client_id") == o.client_id && f("client_secret") == o.client_secret;
+    let mut i = lock(&shared);
+    i.grants.push(f("grant_type").to_owned());
     let granted = match f("grant_type") {
         "password" => client_ok && f("username") == o.user && f("password") == o.password,
         "client_credentials" => client_ok,
-        "refresh_token" => client_ok && f("refresh_token").starts_with("refresh-"),
+        "refresh_token" => client_ok && i.refresh_tokens.contains(f("refresh_token")),
         _ => false,
     };
     if !granted {
@@ -419,14 +439,15 @@ async fn token(
         )
             .into_response();
     }
-    let mut i = lock(&shared);
     i.counter += 1;
     let token = format!("snow-token-{:06}", i.counter);
     i.tokens.insert(
         token.clone(),
         now + chrono::TimeDelta::seconds(o.token_lifetime_seconds),
     );
-    axum::Json(json!({"access_token": token, "refresh_token": format!("refresh-{}", i.counter), "scope": "useraccount", "token_type": "Bearer", "expires_in": o.token_lifetime_seconds})).into_response()
+    let refresh = format!("refresh-{:06}", i.counter);
+    i.refresh_tokens.insert(refresh.clone());
+    axum::Json(json!({"access_token": token, "refresh_token": refresh, "scope": "useraccount", "token_type": "Bearer", "expires_in": o.token_lifetime_seconds})).into_response()
 }
 
 fn authorized(shared: &Shared, i: &Instance, headers: &HeaderMap, now: DateTime<Utc>) -> bool {

@@ -617,3 +617,38 @@ async fn flow_created_approvals_are_read_and_survive_a_restart() {
     assert_eq!(emu.ritm("RITM0010001").unwrap()["state"], "3");
     assert!(engine.audit_trail().await.is_ok());
 }
+
+#[tokio::test]
+async fn oauth_tokens_are_renewed_with_the_refresh_token_then_the_grant() {
+    let clock = clock();
+    // Tokens so short-lived that the client renews before every call.
+    let options = SnowEmulatorOptions {
+        token_lifetime_seconds: 1,
+        ..SnowEmulatorOptions::default()
+    };
+    let emu = emulator(options, &clock).await;
+    let snow = client(&emu, true, "emulator-password");
+    let ticket = TicketRef::new("RITM0010001");
+    snow.read_request(&ticket).await.unwrap();
+    assert_eq!(
+        emu.token_grants().first().map(String::as_str),
+        Some("password")
+    );
+    snow.read_request(&ticket).await.unwrap();
+    let grants = emu.token_grants();
+    assert!(grants.len() >= 2, "{grants:?}");
+    assert!(
+        grants[1..].iter().all(|g| g == "refresh_token"),
+        "the password is sent once: {grants:?}"
+    );
+    // Refresh tokens revoked: the next renewal falls back to the grant.
+    emu.revoke_refresh_tokens();
+    let before = emu.token_grants().len();
+    snow.read_request(&ticket).await.unwrap();
+    let grants = emu.token_grants();
+    assert_eq!(
+        grants[before..before + 2],
+        ["refresh_token".to_owned(), "password".to_owned()],
+        "{grants:?}"
+    );
+}
