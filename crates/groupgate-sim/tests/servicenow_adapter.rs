@@ -520,6 +520,12 @@ fn flow_client(emu: &SnowEmulator) -> Arc<ServiceNowClient> {
     Arc::new(ServiceNowClient::new(config).unwrap())
 }
 
+/// The instance's flow asks `approver` on RITM0010001, who approves at `at`.
+fn flow_asks_and_approves(emu: &SnowEmulator, approver: &str, at: DateTime<Utc>) {
+    emu.flow_requests_approval("RITM0010001", &[approver]);
+    emu.act_at("RITM0010001", approver, "approved", at);
+}
+
 #[tokio::test]
 async fn flow_created_approvals_are_read_and_survive_a_restart() {
     let clock = clock();
@@ -550,11 +556,9 @@ async fn flow_created_approvals_are_read_and_survive_a_restart() {
     );
 
     // The flow asks the manager, who approves a minute later.
-    emu.flow_requests_approval("RITM0010001", &["grace.hopper@contoso.com"]);
-    emu.act_at(
-        "RITM0010001",
+    flow_asks_and_approves(
+        &emu,
         "grace.hopper@contoso.com",
-        "approved",
         world.now() + TimeDelta::minutes(1),
     );
     clock.advance(TimeDelta::minutes(2));
@@ -599,11 +603,9 @@ async fn flow_created_approvals_are_read_and_survive_a_restart() {
         "{:?}",
         wf.phase
     );
-    emu.flow_requests_approval("RITM0010001", &["dora.data@contoso.com"]);
-    emu.act_at(
-        "RITM0010001",
+    flow_asks_and_approves(
+        &emu,
         "dora.data@contoso.com",
-        "approved",
         world.now() + TimeDelta::minutes(1),
     );
     clock.advance(TimeDelta::minutes(2));
