@@ -146,6 +146,37 @@ pub(crate) fn runtime() -> Result<tokio::runtime::Runtime, CliError> {
         .map_err(|e| CliError::Argument(format!("cannot start the async runtime: {e}")))
 }
 
+/// Reads an optional settings file for a service client.
+pub(crate) fn settings_text(path: Option<&Path>) -> Result<Option<String>, CliError> {
+    path.map(files::read_text).transpose()
+}
+
+/// Runs one look-up against a service and prints what it found as JSON:
+/// exit 0 found, 1 not found (with the service's words), 2 on other errors.
+pub(crate) fn print_lookup<T: serde::Serialize>(
+    service: &str,
+    lookup: impl std::future::Future<Output = Result<Option<T>, groupgate_core::ports::PortError>>,
+) -> Result<Exit, CliError> {
+    match runtime()?.block_on(lookup) {
+        Ok(Some(found)) => {
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&found).unwrap_or_default()
+            );
+            Ok(Exit::Success)
+        }
+        Ok(None) => {
+            println!("not found");
+            Ok(Exit::Findings)
+        }
+        Err(e) if e.class == groupgate_core::ports::ErrorClass::NotFound => {
+            println!("not found: {e}");
+            Ok(Exit::Findings)
+        }
+        Err(e) => Err(CliError::Argument(format!("{service}: {e}"))),
+    }
+}
+
 /// Checks a `--fault-rate` value.
 pub(crate) fn fault_rate(rate: f64) -> Result<f64, CliError> {
     if (0.0..=1.0).contains(&rate) {

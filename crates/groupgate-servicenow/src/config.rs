@@ -277,26 +277,19 @@ struct SettingsFile {
     states: StateCodes,
     default_mapping: VariableMapping,
     catalog: BTreeMap<String, VariableMapping>,
+    /// Accepted only to be refused by name (secrets come from the environment).
+    password: Option<serde::de::IgnoredAny>,
+    /// Accepted only to be refused by name.
+    client_secret: Option<serde::de::IgnoredAny>,
 }
 
 impl SettingsFile {
     fn parse(text: &str) -> Result<Self, ConfigError> {
-        for secret in ["password", "client_secret"] {
-            if text
-                .lines()
-                .any(|l| l.trim_start().starts_with(&format!("{secret}:")))
-            {
-                return Err(ConfigError::File(format!(
-                    "`{secret}` is a secret and is not read from the file; set `GROUPGATE_SNOW_{}` instead",
-                    secret.to_ascii_uppercase()
-                )));
-            }
-        }
         if text.trim().is_empty() {
             return Ok(Self::default());
         }
         let de = serde_yaml_ng::Deserializer::from_str(text);
-        serde_path_to_error::deserialize(de).map_err(|e| {
+        let settings: Self = serde_path_to_error::deserialize(de).map_err(|e| {
             let path = e.path().to_string();
             let inner = e.inner();
             let at = inner
@@ -320,7 +313,20 @@ impl SettingsFile {
             ConfigError::File(format!(
                 "{at}{field}{message} (see docs/adapters/servicenow.md for the settings)"
             ))
-        })
+        })?;
+        let secret = [
+            ("password", settings.password.is_some()),
+            ("client_secret", settings.client_secret.is_some()),
+        ]
+        .into_iter()
+        .find_map(|(key, present)| present.then_some(key));
+        match secret {
+            Some(key) => Err(ConfigError::File(format!(
+                "`{key}` is a secret and is not read from the file; set `GROUPGATE_SNOW_{}` instead",
+                key.to_ascii_uppercase()
+            ))),
+            None => Ok(settings),
+        }
     }
 }
 
@@ -397,6 +403,12 @@ catalog:
         let text = err.to_string();
         assert!(text.contains("GROUPGATE_SNOW_PASSWORD"), "{text}");
         assert!(!text.contains("hunter2"), "{text}");
+        let file = "client_secret: {value: hunter3}\n";
+        let text = ServiceNowConfig::from_file_and_vars(Some(file), env)
+            .unwrap_err()
+            .to_string();
+        assert!(text.contains("GROUPGATE_SNOW_CLIENT_SECRET"), "{text}");
+        assert!(!text.contains("hunter3"), "{text}");
     }
 
     #[test]

@@ -92,15 +92,25 @@ impl ServiceNowClient {
         if user.is_empty() {
             return Ok(None);
         }
+        if let Some(known) = self.user_emails.lock().await.get(user) {
+            return Ok(Some(known.clone()));
+        }
         let row = self.get("sys_user", user, "sys_id,email,user_name").await?;
-        Ok(row.map(|r| {
+        let email = row.map(|r| {
             let email = field(&r, "email");
             if email.is_empty() {
                 field(&r, "user_name")
             } else {
                 email
             }
-        }))
+        });
+        if let Some(email) = &email {
+            self.user_emails
+                .lock()
+                .await
+                .insert(user.to_owned(), email.clone());
+        }
+        Ok(email)
     }
 
     /// A user's sys_id from an e-mail address or user name.

@@ -223,6 +223,34 @@ impl GraphEmulator {
     }
 }
 
+/// A handler's answer: status and JSON body.
+type Reply = (u16, Option<Value>);
+
+/// An answer with Graph's error envelope.
+fn graph_error(status: u16, code: &str, message: impl Into<String>) -> Reply {
+    let message: String = message.into();
+    (
+        status,
+        Some(json!({"error": {"code": code, "message": message}})),
+    )
+}
+
+/// Graph's 404 for a missing object (or reference).
+fn not_found(id: &str) -> Reply {
+    graph_error(
+        404,
+        "Request_ResourceNotFound",
+        format!(
+            "Resource '{id}' does not exist or one of its queried reference-property objects are not present."
+        ),
+    )
+}
+
+/// Graph's 400 for a request it cannot serve.
+fn bad(message: &str) -> Reply {
+    graph_error(400, "Request_BadRequest", message)
+}
+
 fn error_body(code: &str, message: &str, request_id: &str, now: DateTime<Utc>) -> Value {
     json!({"error": {"code": code, "message": message, "innerError": {
         "date": now.format("%Y-%m-%dT%H:%M:%S").to_string(), "request-id": request_id, "client-request-id": request_id }}})
@@ -541,21 +569,7 @@ fn serve(
     body: &Value,
     eventual: bool,
     now: DateTime<Utc>,
-) -> (u16, Option<Value>) {
-    let not_found = |id: &str| {
-        (
-            404,
-            Some(
-                json!({"error": {"code": "Request_ResourceNotFound", "message": format!("Resource '{id}' does not exist or one of its queried reference-property objects are not present.")}}),
-            ),
-        )
-    };
-    let bad = |message: &str| {
-        (
-            400,
-            Some(json!({"error": {"code": "Request_BadRequest", "message": message}})),
-        )
-    };
+) -> Reply {
     let user_key = |s: &str| -> String {
         s.strip_prefix("('")
             .and_then(|x| x.strip_suffix("')"))
@@ -690,19 +704,15 @@ fn serve(
         ("DELETE", ["groups", id, "members", member, "$ref"]) => {
             remove_member(shared, t, id, member, now)
         }
-        ("DELETE", ["groups", _, "members", _]) => (
-            400,
-            Some(
-                json!({"error": {"code": "Request_BadRequest", "message": "groupgate emulator refuses DELETE /groups/{g}/members/{m} without /$ref: with write permission on users it would delete the user object itself."}}),
-            ),
+        ("DELETE", ["groups", _, "members", _]) => bad(
+            "groupgate emulator refuses DELETE /groups/{g}/members/{m} without /$ref: with write permission on users it would delete the user object itself.",
         ),
         ("POST", ["$batch"]) => batch(shared, t, body, now),
-        _ => (
-            400,
-            Some(
-                json!({"error": {"code": "Request_BadRequest", "message": format!("the emulator does not serve {} /{}", method, segs.join("/"))}}),
-            ),
-        ),
+        _ => bad(&format!(
+            "the emulator does not serve {} /{}",
+            method,
+            segs.join("/")
+        )),
     }
 }
 
@@ -731,13 +741,7 @@ fn add_member(
     group: &str,
     member: &str,
     now: DateTime<Utc>,
-) -> (u16, Option<Value>) {
-    let err = |status: u16, code: &str, message: String| {
-        (
-            status,
-            Some(json!({"error": {"code": code, "message": message}})),
-        )
-    };
+) -> Reply {
     let Some(g) = t
         .dir
         .groups
@@ -745,13 +749,7 @@ fn add_member(
         .find(|g| g.id.eq_ignore_ascii_case(group))
         .cloned()
     else {
-        return err(
-            404,
-            "Request_ResourceNotFound",
-            format!(
-                "Resource '{group}' does not exist or one of its queried reference-property objects are not present."
-            ),
-        );
+        return not_found(group);
     };
     let Some(user) = t
         .dir
@@ -760,40 +758,30 @@ fn add_member(
         .find(|u| u.id.eq_ignore_ascii_case(member))
         .cloned()
     else {
-        return err(
-            404,
-            "Request_ResourceNotFound",
-            format!(
-                "Resource '{member}' does not exist or one of its queried reference-property objects are not present."
-            ),
-        );
+        return not_found(member);
     };
     if g.role_assignable || g.dynamic_membership {
-        return err(
+        return graph_error(
             403,
             "Authorization_RequestDenied",
-            "Insufficient privileges to complete the operation.".to_owned(),
+            "Insufficient privileges to complete the operation.",
         );
     }
     if g.on_premises_synced {
-        return err(400, "Request_BadRequest", "Unable to update the specified properties for objects that have originated within an external service.".to_owned());
+        return bad(
+            "Unable to update the specified properties for objects that have originated within an external service.",
+        );
     }
     if g.mail_enabled && !g.unified {
-        return err(
-            400,
-            "Request_BadRequest",
-            "Cannot Update a mail-enabled security groups and or distribution list.".to_owned(),
-        );
+        return bad("Cannot Update a mail-enabled security groups and or distribution list.");
     }
     if t.dir.membership(&user.id, group) == MembershipState::Direct {
-        return err(400, "Request_BadRequest", "One or more added object references already exist for the following modified properties: 'members'.".to_owned());
+        return bad(
+            "One or more added object references already exist for the following modified properties: 'members'.",
+        );
     }
     if !write_allowed(shared, t, now) {
-        return err(
-            429,
-            "TooManyRequests",
-            "Please retry again later.".to_owned(),
-        );
+        return graph_error(429, "TooManyRequests", "Please retry again later.");
     }
     if let Some(target) = t
         .dir
@@ -818,26 +806,14 @@ fn remove_member(
     group: &str,
     member: &str,
     now: DateTime<Utc>,
-) -> (u16, Option<Value>) {
-    let err = |status: u16, code: &str, message: String| {
-        (
-            status,
-            Some(json!({"error": {"code": code, "message": message}})),
-        )
-    };
+) -> Reply {
     if !t
         .dir
         .groups
         .iter()
         .any(|g| g.id.eq_ignore_ascii_case(group))
     {
-        return err(
-            404,
-            "Request_ResourceNotFound",
-            format!(
-                "Resource '{group}' does not exist or one of its queried reference-property objects are not present."
-            ),
-        );
+        return not_found(group);
     }
     let upn = t
         .dir
@@ -847,20 +823,10 @@ fn remove_member(
         .map(|u| u.upn.clone())
         .unwrap_or_default();
     if t.dir.membership(member, group) != MembershipState::Direct {
-        return err(
-            404,
-            "Request_ResourceNotFound",
-            format!(
-                "Resource '{member}' does not exist or one of its queried reference-property objects are not present."
-            ),
-        );
+        return not_found(member);
     }
     if !write_allowed(shared, t, now) {
-        return err(
-            429,
-            "TooManyRequests",
-            "Please retry again later.".to_owned(),
-        );
+        return graph_error(429, "TooManyRequests", "Please retry again later.");
     }
     if let Some(g) = t
         .dir
@@ -885,23 +851,17 @@ fn remove_member(
 /// `$batch`: at most 20 requests, answered in reverse order (Graph answers in
 /// any order), each with its own status; a throttled item carries its own
 /// `Retry-After`.
-fn batch(
-    shared: &Shared,
-    t: &mut Tenant,
-    body: &Value,
-    now: DateTime<Utc>,
-) -> (u16, Option<Value>) {
+fn batch(shared: &Shared, t: &mut Tenant, body: &Value, now: DateTime<Utc>) -> Reply {
     let requests = body
         .get("requests")
         .and_then(Value::as_array)
         .cloned()
         .unwrap_or_default();
     if requests.is_empty() || requests.len() > 20 {
-        return (
+        return graph_error(
             400,
-            Some(
-                json!({"error": {"code": "BadRequest", "message": "A batch holds between 1 and 20 requests."}}),
-            ),
+            "BadRequest",
+            "A batch holds between 1 and 20 requests.",
         );
     }
     let mut responses = Vec::new();

@@ -300,6 +300,18 @@ async fn finance_bi_from_a_ritm_with_approvals_answered_in_servicenow() {
     );
     assert!(notes.contains("executed at"), "{notes}");
     assert!(notes.contains("to `GRP-FINANCE-BI-READ`"), "{notes}");
+    // Each approver's e-mail is read once, however often answers are polled.
+    let grace_reads = emu
+        .requests()
+        .iter()
+        .filter(|r| {
+            r.contains(&format!(
+                "/sys_user/{}",
+                user_id("grace.hopper@contoso.com")
+            ))
+        })
+        .count();
+    assert_eq!(grace_reads, 1, "{:#?}", emu.requests());
     // Each note once, even though the engine collected several times.
     let lines: Vec<&str> = notes.lines().collect();
     let mut unique = lines.clone();

@@ -249,20 +249,6 @@ impl Details {
     }
 }
 
-impl std::ops::Index<&str> for Details {
-    type Output = DetailValue;
-
-    /// The value of `key`. Panics when absent, like `BTreeMap`'s index; use
-    /// [`Details::get`] when a key may be missing.
-    #[allow(clippy::panic)]
-    fn index(&self, key: &str) -> &DetailValue {
-        match self.get(key) {
-            Some(v) => v,
-            None => panic!("no detail `{key}`"),
-        }
-    }
-}
-
 impl Serialize for Details {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         let mut map = serializer.serialize_map(Some(self.0.len()))?;
