@@ -18,6 +18,20 @@ fn engine_error(e: EngineError) -> CliError {
     CliError::Argument(format!("the demo's engine failed: {e}"))
 }
 
+/// `approver` approves the ticket's current stage through `channel`.
+async fn approve(
+    world: &World,
+    ticket: &str,
+    approver: &str,
+    channel: &str,
+) -> Result<(), CliError> {
+    world
+        .answer(ticket, approver, Verdict::Approve, channel)
+        .await
+        .map(|_| ())
+        .map_err(engine_error)
+}
+
 fn request(
     ticket: &str,
     requester: &str,
@@ -91,33 +105,9 @@ async fn scenarios(json: bool, audit_out: Option<&Path>) -> Result<Exit, CliErro
         )?)
         .await
         .map_err(e)?;
-    world
-        .answer(
-            "RITM0010001",
-            "ada.lovelace@contoso.com",
-            Verdict::Approve,
-            "teams",
-        )
-        .await
-        .map_err(e)?;
-    world
-        .answer(
-            "RITM0010001",
-            "grace.hopper@contoso.com",
-            Verdict::Approve,
-            "teams",
-        )
-        .await
-        .map_err(e)?;
-    world
-        .answer(
-            "RITM0010001",
-            "dora.data@contoso.com",
-            Verdict::Approve,
-            "slack",
-        )
-        .await
-        .map_err(e)?;
+    approve(&world, "RITM0010001", "ada.lovelace@contoso.com", "teams").await?;
+    approve(&world, "RITM0010001", "grace.hopper@contoso.com", "teams").await?;
+    approve(&world, "RITM0010001", "dora.data@contoso.com", "slack").await?;
     out.section(
         &world,
         "1. Finance BI: the manager and the data owner approve in chat; added and verified",
@@ -136,15 +126,13 @@ async fn scenarios(json: bool, audit_out: Option<&Path>) -> Result<Exit, CliErro
         )?)
         .await
         .map_err(e)?;
-    world
-        .answer(
-            "RITM0010002",
-            "mia.manager@contoso.com",
-            Verdict::Approve,
-            "servicenow",
-        )
-        .await
-        .map_err(e)?;
+    approve(
+        &world,
+        "RITM0010002",
+        "mia.manager@contoso.com",
+        "servicenow",
+    )
+    .await?;
     out.section(
         &world,
         "2. A contractor joins Team Alpha until 2027-01-31; the manager approves",
@@ -185,24 +173,8 @@ async fn scenarios(json: bool, audit_out: Option<&Path>) -> Result<Exit, CliErro
         )?)
         .await
         .map_err(e)?;
-    world
-        .answer(
-            "RITM0010004",
-            "mia.manager@contoso.com",
-            Verdict::Approve,
-            "teams",
-        )
-        .await
-        .map_err(e)?;
-    world
-        .answer(
-            "RITM0010004",
-            "hanna.hr@contoso.com",
-            Verdict::Approve,
-            "teams",
-        )
-        .await
-        .map_err(e)?;
+    approve(&world, "RITM0010004", "mia.manager@contoso.com", "teams").await?;
+    approve(&world, "RITM0010004", "hanna.hr@contoso.com", "teams").await?;
     world
         .run_until(world.now() + TimeDelta::minutes(1))
         .await
@@ -228,24 +200,8 @@ async fn scenarios(json: bool, audit_out: Option<&Path>) -> Result<Exit, CliErro
         )?)
         .await
         .map_err(e)?;
-    world
-        .answer(
-            "RITM0010005",
-            "grace.hopper@contoso.com",
-            Verdict::Approve,
-            "teams",
-        )
-        .await
-        .map_err(e)?;
-    world
-        .answer(
-            "RITM0010005",
-            "dora.data@contoso.com",
-            Verdict::Approve,
-            "teams",
-        )
-        .await
-        .map_err(e)?;
+    approve(&world, "RITM0010005", "grace.hopper@contoso.com", "teams").await?;
+    approve(&world, "RITM0010005", "dora.data@contoso.com", "teams").await?;
     world
         .run_until(world.now() + TimeDelta::minutes(10))
         .await
@@ -268,15 +224,13 @@ async fn scenarios(json: bool, audit_out: Option<&Path>) -> Result<Exit, CliErro
         )?)
         .await
         .map_err(e)?;
-    world
-        .answer(
-            "RITM0010006",
-            "mia.manager@contoso.com",
-            Verdict::Approve,
-            "servicenow",
-        )
-        .await
-        .map_err(e)?;
+    approve(
+        &world,
+        "RITM0010006",
+        "mia.manager@contoso.com",
+        "servicenow",
+    )
+    .await?;
     world
         .run_until(at("2026-12-10T09:00:00Z")?)
         .await
