@@ -1,27 +1,18 @@
 //! A stateful fake directory: users, groups, memberships, and the eventual
 //! consistency of a real one (reads after a write may lag).
 
+use crate::replication::Replication;
 use crate::{Faults, SimClock};
 use async_trait::async_trait;
-use chrono::{DateTime, TimeDelta, Utc};
+use chrono::TimeDelta;
 use groupgate_core::ports::{Clock, IdentityProvider, PortError, PortResult, WriteReceipt};
 use groupgate_core::{DirectorySnapshot, Group, GroupId, MembershipState, User, UserId};
 use std::sync::Mutex;
 
 #[derive(Debug)]
-struct Change {
-    group: String,
-    user: String,
-    added: bool,
-    visible_at: DateTime<Utc>,
-}
-
-#[derive(Debug)]
 struct State {
     snapshot: DirectorySnapshot,
-    changes: Vec<Change>,
-    lag: TimeDelta,
-    never_visible: Vec<String>,
+    replication: Replication,
     requests: u64,
     writes: Vec<String>,
 }
@@ -44,9 +35,7 @@ impl FakeDirectory {
         Self {
             state: Mutex::new(State {
                 snapshot,
-                changes: Vec::new(),
-                lag: TimeDelta::zero(),
-                never_visible: Vec::new(),
+                replication: Replication::default(),
                 requests: 0,
                 writes: Vec::new(),
             }),
@@ -64,14 +53,14 @@ impl FakeDirectory {
     /// Membership writes become visible to reads only after `lag`.
     pub fn set_replication_lag(&self, lag: TimeDelta) {
         if let Ok(mut s) = self.state.lock() {
-            s.lag = lag;
+            s.replication.set_lag(lag);
         }
     }
 
-    /// Adds to this group never become visible to reads.
+    /// Adds to this group made from now on never become visible to reads.
     pub fn never_visible(&self, group: &str) {
         if let Ok(mut s) = self.state.lock() {
-            s.never_visible.push(group.to_ascii_lowercase());
+            s.replication.never_visible(group);
         }
     }
 
@@ -149,17 +138,7 @@ impl IdentityProvider for FakeDirectory {
         let now = self.clock.now();
         let s = self.state.lock().map_err(|_| lock_error())?;
         let truth = s.snapshot.membership(user, group);
-        // The newest change not yet visible decides what a read still shows.
-        let stale = s.changes.iter().rev().find(|c| {
-            c.group.eq_ignore_ascii_case(group)
-                && c.user.eq_ignore_ascii_case(user)
-                && c.visible_at > now
-        });
-        Ok(match stale {
-            Some(c) if c.added => MembershipState::NotMember,
-            Some(_) => MembershipState::Direct,
-            None => truth,
-        })
+        Ok(s.replication.visible(truth, group, user, now))
     }
 
     async fn member_of(&self, user: &UserId, groups: &[GroupId]) -> PortResult<Vec<GroupId>> {
@@ -189,11 +168,6 @@ impl IdentityProvider for FakeDirectory {
                 request_ids: vec![request_id],
             });
         }
-        let lag = s.lag;
-        let never = s
-            .never_visible
-            .iter()
-            .any(|g| g.eq_ignore_ascii_case(group));
         let Some(g) = s
             .snapshot
             .groups
@@ -206,16 +180,7 @@ impl IdentityProvider for FakeDirectory {
             );
         };
         g.members.push(user.to_string());
-        s.changes.push(Change {
-            group: group.to_string(),
-            user: user.to_string(),
-            added: true,
-            visible_at: if never {
-                DateTime::<Utc>::MAX_UTC
-            } else {
-                now + lag
-            },
-        });
+        s.replication.added(group, user, now);
         s.writes.push(format!("add {group} {user}"));
         Ok(WriteReceipt {
             already: false,
@@ -229,7 +194,6 @@ impl IdentityProvider for FakeDirectory {
         let mut s = self.state.lock().map_err(|_| lock_error())?;
         let request_id = Self::request_id(&mut s);
         let upn = s.snapshot.user(user).map(|u| u.upn).unwrap_or_default();
-        let lag = s.lag;
         let Some(g) = s
             .snapshot
             .groups
@@ -250,16 +214,7 @@ impl IdentityProvider for FakeDirectory {
                 request_ids: vec![request_id],
             });
         }
-        // A removal drops any pending add's invisibility: what is gone is gone.
-        s.changes.retain(|c| {
-            !(c.group.eq_ignore_ascii_case(group) && c.user.eq_ignore_ascii_case(user))
-        });
-        s.changes.push(Change {
-            group: group.to_string(),
-            user: user.to_string(),
-            added: false,
-            visible_at: now + lag,
-        });
+        s.replication.removed(group, user, now);
         s.writes.push(format!("remove {group} {user}"));
         Ok(WriteReceipt {
             already: false,

@@ -9,6 +9,7 @@
 //! can become visible to reads only after a replication lag.
 
 use crate::disruption::{Script, ScriptedFailure};
+use crate::replication::Replication;
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{Form, Path, Query, State};
@@ -67,14 +68,6 @@ impl Default for GraphEmulatorOptions {
     }
 }
 
-#[derive(Debug)]
-struct Change {
-    group: String,
-    user: String,
-    added: bool,
-    visible_at: DateTime<Utc>,
-}
-
 /// The emulator's tenant and bookkeeping.
 #[derive(Debug)]
 struct Tenant {
@@ -82,7 +75,7 @@ struct Tenant {
     tokens: HashMap<String, DateTime<Utc>>,
     rng: SmallRng,
     throttled_until: Option<DateTime<Utc>>,
-    changes: Vec<Change>,
+    replication: Replication,
     writes: VecDeque<DateTime<Utc>>,
     counter: u64,
 }
@@ -133,15 +126,16 @@ impl GraphEmulator {
     ) -> std::io::Result<Self> {
         let listener = tokio::net::TcpListener::bind(bind).await?;
         let addr = listener.local_addr()?;
+        let mut replication = Replication::default();
+        replication.set_lag(options.replication_lag);
         let shared = Arc::new(Shared {
             script: Script::default(),
             tenant: Mutex::new(Tenant {
                 dir,
                 tokens: HashMap::new(),
-
                 rng: SmallRng::seed_from_u64(options.seed),
                 throttled_until: None,
-                changes: Vec::new(),
+                replication,
                 writes: VecDeque::new(),
                 counter: 0,
             }),
@@ -201,15 +195,9 @@ impl GraphEmulator {
         self.shared.script.requests()
     }
 
-    /// Adds to this group never become visible to reads.
+    /// Adds to this group made from now on never become visible to reads.
     pub fn set_replication_lag_forever(&self, group: &str) {
-        let mut t = lock(&self.shared);
-        t.changes.push(Change {
-            group: group.to_owned(),
-            user: "*".to_owned(),
-            added: true,
-            visible_at: DateTime::<Utc>::MAX_UTC,
-        });
+        lock(&self.shared).replication.never_visible(group);
     }
 
     /// The true direct membership, ignoring replication lag.
@@ -544,19 +532,7 @@ fn user_json(dir: &DirectorySnapshot, key: &str, select: Option<&String>) -> Opt
 
 fn visible(t: &Tenant, group: &str, user: &str, now: DateTime<Utc>) -> MembershipState {
     let truth = t.dir.membership(user, group);
-    let pending = t.changes.iter().rev().find(|c| {
-        c.group.eq_ignore_ascii_case(group)
-            && (c.user == "*" || c.user.eq_ignore_ascii_case(user))
-            && c.visible_at > now
-    });
-    match pending {
-        Some(c) if c.added && c.user == "*" && truth == MembershipState::Direct => {
-            MembershipState::NotMember
-        }
-        Some(c) if c.added && c.user != "*" => MembershipState::NotMember,
-        Some(c) if !c.added => MembershipState::Direct,
-        _ => truth,
-    }
+    t.replication.visible(truth, group, user, now)
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -791,12 +767,7 @@ fn add_member(
     {
         target.members.push(user.id.clone());
     }
-    t.changes.push(Change {
-        group: group.to_owned(),
-        user: user.id.clone(),
-        added: true,
-        visible_at: now + shared.options.replication_lag,
-    });
+    t.replication.added(group, &user.id, now);
     (204, None)
 }
 
@@ -837,14 +808,7 @@ fn remove_member(
         g.members
             .retain(|m| !m.eq_ignore_ascii_case(member) && !m.eq_ignore_ascii_case(&upn));
     }
-    t.changes
-        .retain(|c| !(c.group.eq_ignore_ascii_case(group) && c.user.eq_ignore_ascii_case(member)));
-    t.changes.push(Change {
-        group: group.to_owned(),
-        user: member.to_owned(),
-        added: false,
-        visible_at: now + shared.options.replication_lag,
-    });
+    t.replication.removed(group, member, now);
     (204, None)
 }
 

@@ -20,6 +20,7 @@ mod directory;
 mod disruption;
 mod faults;
 mod graph_emulator;
+mod replication;
 mod snow_emulator;
 mod store;
 mod tickets;

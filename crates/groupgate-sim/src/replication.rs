@@ -1,0 +1,126 @@
+//! Eventual consistency shared by the fake directory and the Graph emulator:
+//! a membership write reaches reads only after a lag, and adds to some groups
+//! can be made never to show.
+
+use chrono::{DateTime, TimeDelta, Utc};
+use groupgate_core::MembershipState;
+
+/// One membership write and when reads start to show it.
+#[derive(Debug)]
+struct Change {
+    group: String,
+    user: String,
+    added: bool,
+    visible_at: DateTime<Utc>,
+}
+
+/// Writes not yet visible to reads.
+#[derive(Debug, Default)]
+pub(crate) struct Replication {
+    lag: TimeDelta,
+    never_visible: Vec<String>,
+    changes: Vec<Change>,
+}
+
+impl Replication {
+    /// Writes made from now on show after `lag`.
+    pub(crate) fn set_lag(&mut self, lag: TimeDelta) {
+        self.lag = lag;
+    }
+
+    /// Adds to `group` made from now on never show.
+    pub(crate) fn never_visible(&mut self, group: &str) {
+        self.never_visible.push(group.to_ascii_lowercase());
+    }
+
+    /// Records an add made at `now`.
+    pub(crate) fn added(&mut self, group: &str, user: &str, now: DateTime<Utc>) {
+        let never = self
+            .never_visible
+            .iter()
+            .any(|g| g.eq_ignore_ascii_case(group));
+        let visible_at = if never {
+            DateTime::<Utc>::MAX_UTC
+        } else {
+            now + self.lag
+        };
+        self.changes.push(Change {
+            group: group.to_owned(),
+            user: user.to_owned(),
+            added: true,
+            visible_at,
+        });
+    }
+
+    /// Records a removal made at `now`; it drops any pending add's
+    /// invisibility (what is gone is gone).
+    pub(crate) fn removed(&mut self, group: &str, user: &str, now: DateTime<Utc>) {
+        self.changes.retain(|c| {
+            !(c.group.eq_ignore_ascii_case(group) && c.user.eq_ignore_ascii_case(user))
+        });
+        self.changes.push(Change {
+            group: group.to_owned(),
+            user: user.to_owned(),
+            added: false,
+            visible_at: now + self.lag,
+        });
+    }
+
+    /// What a read at `now` shows, given the true membership: the newest
+    /// write not yet visible decides.
+    pub(crate) fn visible(
+        &self,
+        truth: MembershipState,
+        group: &str,
+        user: &str,
+        now: DateTime<Utc>,
+    ) -> MembershipState {
+        let stale = self.changes.iter().rev().find(|c| {
+            c.group.eq_ignore_ascii_case(group)
+                && c.user.eq_ignore_ascii_case(user)
+                && c.visible_at > now
+        });
+        match stale {
+            Some(c) if c.added => MembershipState::NotMember,
+            Some(_) => MembershipState::Direct,
+            None => truth,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn writes_show_after_the_lag_and_never_visible_adds_never_do() {
+        let t0: DateTime<Utc> = "2026-11-25T10:00:00Z".parse().unwrap();
+        let mut r = Replication::default();
+        r.set_lag(TimeDelta::seconds(30));
+        r.added("G1", "u1", t0);
+        let direct = MembershipState::Direct;
+        assert_eq!(
+            r.visible(direct, "g1", "U1", t0),
+            MembershipState::NotMember
+        );
+        assert_eq!(
+            r.visible(direct, "G1", "u1", t0 + TimeDelta::seconds(30)),
+            direct
+        );
+        r.never_visible("G2");
+        r.added("G2", "u1", t0);
+        let later = t0 + TimeDelta::days(365);
+        assert_eq!(
+            r.visible(direct, "G2", "u1", later),
+            MembershipState::NotMember
+        );
+        // A removal ends the invisibility and is itself lagged.
+        r.removed("G2", "u1", later);
+        let gone = MembershipState::NotMember;
+        assert_eq!(r.visible(gone, "G2", "u1", later), direct);
+        assert_eq!(
+            r.visible(gone, "G2", "u1", later + TimeDelta::seconds(30)),
+            gone
+        );
+    }
+}
