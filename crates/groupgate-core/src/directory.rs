@@ -109,7 +109,8 @@ impl DirectorySnapshot {
         self.find_user(key).map(to_user)
     }
 
-    fn find_user(&self, key: &str) -> Option<&DirectoryUser> {
+    /// The stored entry of the user with this object id or UPN (case-insensitive).
+    pub fn find_user(&self, key: &str) -> Option<&DirectoryUser> {
         self.users
             .iter()
             .find(|u| u.id.eq_ignore_ascii_case(key) || u.upn.eq_ignore_ascii_case(key))
@@ -120,8 +121,17 @@ impl DirectorySnapshot {
         self.find_group(id).map(to_group)
     }
 
-    fn find_group(&self, id: &str) -> Option<&DirectoryGroup> {
+    /// The stored entry of the group with this object id (case-insensitive).
+    pub fn find_group(&self, id: &str) -> Option<&DirectoryGroup> {
         self.groups.iter().find(|g| g.id.eq_ignore_ascii_case(id))
+    }
+
+    /// The stored entry of the group with this object id, to change it (for
+    /// fakes and emulators that keep a snapshot as their state).
+    pub fn find_group_mut(&mut self, id: &str) -> Option<&mut DirectoryGroup> {
+        self.groups
+            .iter_mut()
+            .find(|g| g.id.eq_ignore_ascii_case(id))
     }
 
     /// The user's membership in the group: direct, through nesting, or none.

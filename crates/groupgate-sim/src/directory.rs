@@ -168,12 +168,7 @@ impl IdentityProvider for FakeDirectory {
                 request_ids: vec![request_id],
             });
         }
-        let Some(g) = s
-            .snapshot
-            .groups
-            .iter_mut()
-            .find(|g| g.id.eq_ignore_ascii_case(group))
-        else {
+        let Some(g) = s.snapshot.find_group_mut(group) else {
             return Err(
                 PortError::not_found(format!("Resource '{group}' does not exist"))
                     .with_correlation(request_id),
@@ -194,12 +189,7 @@ impl IdentityProvider for FakeDirectory {
         let mut s = self.state.lock().map_err(|_| lock_error())?;
         let request_id = Self::request_id(&mut s);
         let upn = s.snapshot.user(user).map(|u| u.upn).unwrap_or_default();
-        let Some(g) = s
-            .snapshot
-            .groups
-            .iter_mut()
-            .find(|g| g.id.eq_ignore_ascii_case(group))
-        else {
+        let Some(g) = s.snapshot.find_group_mut(group) else {
             return Err(
                 PortError::not_found(format!("Resource '{group}' does not exist"))
                     .with_correlation(request_id),

@@ -505,10 +505,7 @@ fn percent_decode(s: &str) -> String {
 }
 
 fn user_json(dir: &DirectorySnapshot, key: &str, select: Option<&String>) -> Option<Value> {
-    let u = dir
-        .users
-        .iter()
-        .find(|u| u.id.eq_ignore_ascii_case(key) || u.upn.eq_ignore_ascii_case(key))?;
+    let u = dir.find_user(key)?;
     let full = json!({
         "@odata.type": "#microsoft.graph.user",
         "id": u.id, "userPrincipalName": u.upn, "displayName": u.display_name, "mail": u.upn,
@@ -559,12 +556,7 @@ fn serve(
         },
         ("GET", ["users", key, "manager"]) => {
             let key = user_key(key);
-            let Some(u) = t
-                .dir
-                .users
-                .iter()
-                .find(|u| u.id.eq_ignore_ascii_case(&key) || u.upn.eq_ignore_ascii_case(&key))
-            else {
+            let Some(u) = t.dir.find_user(&key) else {
                 return not_found(&key);
             };
             match u
@@ -576,32 +568,30 @@ fn serve(
                 None => not_found("manager"),
             }
         }
-        ("GET", ["groups", id]) => {
-            match t.dir.groups.iter().find(|g| g.id.eq_ignore_ascii_case(id)) {
-                Some(g) => {
-                    let mut types = Vec::new();
-                    if g.unified {
-                        types.push("Unified");
-                    }
-                    if g.dynamic_membership {
-                        types.push("DynamicMembership");
-                    }
-                    (
-                        200,
-                        Some(
-                            json!({"id": g.id, "displayName": g.display_name, "groupTypes": types,
+        ("GET", ["groups", id]) => match t.dir.find_group(id) {
+            Some(g) => {
+                let mut types = Vec::new();
+                if g.unified {
+                    types.push("Unified");
+                }
+                if g.dynamic_membership {
+                    types.push("DynamicMembership");
+                }
+                (
+                    200,
+                    Some(
+                        json!({"id": g.id, "displayName": g.display_name, "groupTypes": types,
                     "securityEnabled": g.security_enabled, "mailEnabled": g.mail_enabled,
                     "membershipRule": if g.dynamic_membership { Some("user.department -eq \"Sales\"") } else { None },
                     "onPremisesSyncEnabled": if g.on_premises_synced { Some(true) } else { None },
                     "isAssignableToRole": g.role_assignable}),
-                        ),
-                    )
-                }
-                None => not_found(id),
+                    ),
+                )
             }
-        }
+            None => not_found(id),
+        },
         ("GET", ["groups", id, "members"]) => {
-            let Some(g) = t.dir.groups.iter().find(|g| g.id.eq_ignore_ascii_case(id)) else {
+            let Some(g) = t.dir.find_group(id) else {
                 return not_found(id);
             };
             let filter = query.get("$filter");
@@ -638,13 +628,7 @@ fn serve(
         }
         ("POST", ["users", key, "checkMemberGroups"]) => {
             let key = user_key(key);
-            let Some(u) = t
-                .dir
-                .users
-                .iter()
-                .find(|u| u.id.eq_ignore_ascii_case(&key) || u.upn.eq_ignore_ascii_case(&key))
-                .cloned()
-            else {
+            let Some(u) = t.dir.find_user(&key).cloned() else {
                 return not_found(&key);
             };
             let ids: Vec<String> = body
@@ -718,13 +702,7 @@ fn add_member(
     member: &str,
     now: DateTime<Utc>,
 ) -> Reply {
-    let Some(g) = t
-        .dir
-        .groups
-        .iter()
-        .find(|g| g.id.eq_ignore_ascii_case(group))
-        .cloned()
-    else {
+    let Some(g) = t.dir.find_group(group).cloned() else {
         return not_found(group);
     };
     let Some(user) = t
@@ -759,12 +737,7 @@ fn add_member(
     if !write_allowed(shared, t, now) {
         return graph_error(429, "TooManyRequests", "Please retry again later.");
     }
-    if let Some(target) = t
-        .dir
-        .groups
-        .iter_mut()
-        .find(|x| x.id.eq_ignore_ascii_case(group))
-    {
+    if let Some(target) = t.dir.find_group_mut(group) {
         target.members.push(user.id.clone());
     }
     t.replication.added(group, &user.id, now);
@@ -778,12 +751,7 @@ fn remove_member(
     member: &str,
     now: DateTime<Utc>,
 ) -> Reply {
-    if !t
-        .dir
-        .groups
-        .iter()
-        .any(|g| g.id.eq_ignore_ascii_case(group))
-    {
+    if t.dir.find_group(group).is_none() {
         return not_found(group);
     }
     let upn = t
@@ -799,12 +767,7 @@ fn remove_member(
     if !write_allowed(shared, t, now) {
         return graph_error(429, "TooManyRequests", "Please retry again later.");
     }
-    if let Some(g) = t
-        .dir
-        .groups
-        .iter_mut()
-        .find(|g| g.id.eq_ignore_ascii_case(group))
-    {
+    if let Some(g) = t.dir.find_group_mut(group) {
         g.members
             .retain(|m| !m.eq_ignore_ascii_case(member) && !m.eq_ignore_ascii_case(&upn));
     }
