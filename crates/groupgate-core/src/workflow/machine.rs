@@ -265,6 +265,12 @@ impl Next {
         self.push(Action::Notify { kind, text });
     }
 
+    /// The same words on the ticket and in the chat notice.
+    fn report(&mut self, state: Option<TicketState>, kind: NoticeKind, note: String) {
+        self.ticket(state, note.clone());
+        self.notify(kind, note);
+    }
+
     fn wake(&mut self, at: DateTime<Utc>, purpose: Wake) {
         self.push(Action::WakeAt { at, purpose });
     }
@@ -928,8 +934,7 @@ impl Workflow {
             }
             None => next.phase(Phase::Completed),
         }
-        next.ticket(Some(TicketState::ClosedComplete), note.clone());
-        next.notify(NoticeKind::Success, note);
+        next.report(Some(TicketState::ClosedComplete), NoticeKind::Success, note);
         next.done()
     }
 
@@ -956,8 +961,7 @@ impl Workflow {
                         "removed at {} ({why}); confirmed in the directory; request ids: {ids}",
                         now.to_rfc3339()
                     );
-                    next.ticket(None, note.clone());
-                    next.notify(NoticeKind::Success, note);
+                    next.report(None, NoticeKind::Success, note);
                 }
                 None => {
                     next.phase(Phase::RolledBack);
@@ -965,8 +969,11 @@ impl Workflow {
                         "rolled back at {}: the membership was removed again; a person must follow up",
                         now.to_rfc3339()
                     );
-                    next.ticket(Some(TicketState::ManualIntervention), note.clone());
-                    next.notify(NoticeKind::Failure, note);
+                    next.report(
+                        Some(TicketState::ManualIntervention),
+                        NoticeKind::Failure,
+                        note,
+                    );
                 }
             }
             return next.done();
@@ -980,8 +987,11 @@ impl Workflow {
         next.phase(Phase::ManualIntervention);
         let note =
             "the membership is still present after removal; a person must remove it".to_owned();
-        next.ticket(Some(TicketState::ManualIntervention), note.clone());
-        next.notify(NoticeKind::Failure, note);
+        next.report(
+            Some(TicketState::ManualIntervention),
+            NoticeKind::Failure,
+            note,
+        );
         next.done()
     }
 
@@ -1081,8 +1091,11 @@ impl Workflow {
             }
             _ => {
                 next.phase(Phase::ManualIntervention);
-                next.ticket(Some(TicketState::ManualIntervention), what.clone());
-                next.notify(NoticeKind::Failure, what);
+                next.report(
+                    Some(TicketState::ManualIntervention),
+                    NoticeKind::Failure,
+                    what,
+                );
                 next.done()
             }
         }
