@@ -149,14 +149,15 @@ impl Engine {
     /// has a workflow returns that workflow unchanged.
     pub async fn submit(&self, request: Request) -> Result<Workflow, EngineError> {
         let id = WorkflowId::new(request.ticket.as_str());
-        if self
+        // One workflow's records, not the list of every workflow.
+        let started = !self
             .ports
             .store
-            .workflows()
+            .records(&id)
             .await
             .map_err(EngineError::Store)?
-            .contains(&id)
-        {
+            .is_empty();
+        if started {
             return self.workflow(&id).await;
         }
         let actor = Actor::Requester(request.requester.clone());

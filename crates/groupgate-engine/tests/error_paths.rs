@@ -49,7 +49,7 @@ fn engine(
 #[tokio::test]
 async fn a_store_that_refuses_writes_stops_the_engine_before_any_effect() {
     let mut store = MockStore::new();
-    store.expect_workflows().returning(|| Ok(Vec::new()));
+    store.expect_records().returning(|_| Ok(Vec::new()));
     store.expect_last().returning(|| Ok(None));
     store.expect_append().returning(|_| {
         Err(PortError::new(
