@@ -195,19 +195,24 @@ impl Engine {
             .records(id)
             .await
             .map_err(EngineError::Store)?;
+        self.rebuild(id, &records)
+    }
+
+    /// Replays a workflow's records.
+    fn rebuild(&self, id: &WorkflowId, records: &[AuditRecord]) -> Result<Workflow, EngineError> {
         let corrupt = |reason: String| EngineError::Corrupt {
             workflow: id.clone(),
             reason,
         };
         let mut wf: Option<Workflow> = None;
         for record in records {
-            match (&mut wf, record.entry) {
+            match (&mut wf, &record.entry) {
                 (None, Entry::Started { request }) => {
-                    wf = Some(Workflow::start(id.clone(), request).0)
+                    wf = Some(Workflow::start(id.clone(), request.clone()).0)
                 }
                 (Some(current), Entry::Applied { event, .. }) => {
                     let (next, _) = current
-                        .handle(&event, record.at, &self.settings)
+                        .handle(event, record.at, &self.settings)
                         .map_err(|e| corrupt(e.to_string()))?;
                     *current = next;
                 }
@@ -394,33 +399,35 @@ impl Engine {
 
     /// Feeds the approvers' new answers for a workflow.
     pub async fn collect_answers(&self, id: &WorkflowId) -> Result<Workflow, EngineError> {
-        let mut wf = self.workflow(id).await?;
+        let records = self
+            .ports
+            .store
+            .records(id)
+            .await
+            .map_err(EngineError::Store)?;
+        let mut wf = self.rebuild(id, &records)?;
         if !matches!(wf.phase, Phase::AwaitingApproval { .. }) {
             return Ok(wf);
         }
+        // The events already fed (accepted or refused), so an answer counts once.
+        let seen: Vec<&Event> = records
+            .iter()
+            .filter_map(|r| match &r.entry {
+                Entry::Applied { event, .. } | Entry::Refused { event, .. } => Some(&**event),
+                _ => None,
+            })
+            .collect();
         let answers = match self.ports.approvals.answers(&wf.request.ticket).await {
             Ok(a) => a,
             // The channel is down: try again at the next collection.
             Err(e) if matches!(e.class, ErrorClass::Transient { .. }) => return Ok(wf),
             Err(e) => return Err(EngineError::Approvals(e)),
         };
-        let seen: Vec<Event> = self
-            .ports
-            .store
-            .records(id)
-            .await
-            .map_err(EngineError::Store)?
-            .into_iter()
-            .filter_map(|r| match r.entry {
-                Entry::Applied { event, .. } | Entry::Refused { event, .. } => Some(*event),
-                _ => None,
-            })
-            .collect();
         for answer in answers {
             let event = Event::Answered {
                 answer: answer.clone(),
             };
-            if seen.contains(&event) {
+            if seen.contains(&&event) {
                 continue;
             }
             let actor = Actor::Approver(answer.approver.to_string());
