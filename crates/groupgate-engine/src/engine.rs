@@ -150,15 +150,14 @@ impl Engine {
     pub async fn submit(&self, request: Request) -> Result<Workflow, EngineError> {
         let id = WorkflowId::new(request.ticket.as_str());
         // One workflow's records, not the list of every workflow.
-        let started = !self
+        let existing = self
             .ports
             .store
             .records(&id)
             .await
-            .map_err(EngineError::Store)?
-            .is_empty();
-        if started {
-            return self.workflow(&id).await;
+            .map_err(EngineError::Store)?;
+        if !existing.is_empty() {
+            return self.rebuild(&id, &existing);
         }
         let actor = Actor::Requester(request.requester.clone());
         self.record(
