@@ -63,7 +63,15 @@ impl ServiceNowClient {
                 20,
             )
             .await?;
-        Ok(notes.iter().find_map(|n| parse_marker(&field(n, "value"))))
+        let found = notes.iter().find_map(|n| parse_marker(&field(n, "value")));
+        if let Some(known) = &found {
+            // Remembered, so later polls do not read the comments again.
+            self.asked_records
+                .lock()
+                .await
+                .insert(record.to_owned(), known.clone());
+        }
+        Ok(found)
     }
 
     /// The stages asked of the instance's flow so far, oldest first, read from

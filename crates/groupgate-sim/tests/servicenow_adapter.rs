@@ -312,6 +312,21 @@ async fn finance_bi_from_a_ritm_with_approvals_answered_in_servicenow() {
         })
         .count();
     assert_eq!(grace_reads, 1, "{:#?}", emu.requests());
+    // A restarted client reads each record's stage marker once, then remembers it.
+    let restarted = client(&emu, true, "emulator-password");
+    let ticket = TicketRef::new("RITM0010001");
+    let before = emu.requests().len();
+    for _ in 0..2 {
+        let answers = groupgate_core::ports::ApprovalChannel::answers(&restarted, &ticket)
+            .await
+            .unwrap();
+        assert_eq!(answers.len(), 2);
+    }
+    let marker_reads = emu.requests()[before..]
+        .iter()
+        .filter(|r| r.contains("sys_journal_field") && r.contains("element%3Dcomments"))
+        .count();
+    assert_eq!(marker_reads, 2, "{:#?}", &emu.requests()[before..]);
     // Each note once, even though the engine collected several times.
     let lines: Vec<&str> = notes.lines().collect();
     let mut unique = lines.clone();
