@@ -120,7 +120,7 @@ impl FactsSource {
     pub(crate) fn facts_for(&self, policy: &CompiledPolicy, request: &Request) -> Facts {
         match self {
             Self::Facts(f) => (**f).clone(),
-            Self::Directory(d) => d.facts_for(request, policy.resolve(request).object_id()),
+            Self::Directory(d) => d.facts_for(request, &policy.fact_needs(request)),
         }
     }
 }

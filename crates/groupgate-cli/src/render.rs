@@ -32,7 +32,7 @@ pub(crate) fn decision(request: &Request, d: &Decision) -> String {
             let who: Vec<String> = s
                 .approvers
                 .iter()
-                .map(|a| format!("{} [{}]", a.id, a.role))
+                .map(|a| format!("{} [{}]", a.name, a.role))
                 .collect();
             let _ = writeln!(
                 out,
@@ -44,7 +44,7 @@ pub(crate) fn decision(request: &Request, d: &Decision) -> String {
             );
             let _ = writeln!(out, "       from {}", s.source);
             if let Some(after) = s.escalate_after_seconds {
-                let alt: Vec<&str> = s.alternates.iter().map(|a| &*a.id).collect();
+                let alt: Vec<&str> = s.alternates.iter().map(|a| &*a.name).collect();
                 let _ = writeln!(
                     out,
                     "       escalates after {}h to {}",

@@ -5,6 +5,7 @@
 //! simulated world. The engine gathers the same facts from a live directory.
 
 use crate::model::{Facts, Group, GroupId, MembershipState, Request, User, UserId, UserType};
+use crate::policy::FactNeeds;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
@@ -88,7 +89,8 @@ fn member() -> UserType {
 /// }"#).unwrap();
 /// let request: Request = serde_json::from_str(r#"{"ticket":"T1","requester":"grace@contoso.com",
 ///     "target":"ada@contoso.com","resource":"Team Alpha"}"#).unwrap();
-/// let facts = dir.facts_for(&request, Some("g1"));
+/// let needs = groupgate_core::FactNeeds { group: Some("g1".into()), ..Default::default() };
+/// let facts = dir.facts_for(&request, &needs);
 /// assert_eq!(facts.membership, MembershipState::Direct);
 /// assert_eq!(facts.target_manager.unwrap().upn, "grace@contoso.com");
 /// ```
@@ -162,33 +164,43 @@ impl DirectorySnapshot {
         MembershipState::NotMember
     }
 
-    /// The facts for `request`, for the group with object id `group_id`
-    /// (from [`crate::CompiledPolicy::resolve`]; `None` when nothing resolved).
-    pub fn facts_for(&self, request: &Request, group_id: Option<&str>) -> Facts {
+    /// The facts for `request`: the people, the group and memberships that
+    /// `needs` names (from [`crate::CompiledPolicy::fact_needs`]), as the
+    /// engine gathers them from a live directory.
+    pub fn facts_for(&self, request: &Request, needs: &FactNeeds) -> Facts {
         let target = self.find_user(&request.target);
         let target_manager = target
             .and_then(|t| t.manager.as_deref())
             .and_then(|m| self.find_user(m))
             .map(to_user);
         let target_groups = match target {
-            Some(t) => self
-                .groups
+            Some(t) => needs
+                .separation_partners
                 .iter()
-                .filter(|g| self.membership(&t.id, &g.id) != MembershipState::NotMember)
-                .map(|g| GroupId::new(g.id.clone()))
+                .filter(|g| self.membership(&t.id, g) != MembershipState::NotMember)
+                .cloned()
                 .collect(),
             None => Vec::new(),
         };
+        let mut approvers: Vec<User> = Vec::new();
+        for key in &needs.approvers {
+            if let Some(u) = self.find_user(key)
+                && !approvers.iter().any(|a| a.id.as_str() == u.id)
+            {
+                approvers.push(to_user(u));
+            }
+        }
         Facts {
             requester: self.user(&request.requester),
             target: target.map(to_user),
             target_manager,
-            group: group_id.and_then(|g| self.group(g)),
-            membership: match group_id {
+            group: needs.group.as_deref().and_then(|g| self.group(g)),
+            membership: match &needs.group {
                 Some(g) => self.membership(&request.target, g),
                 None => MembershipState::NotMember,
             },
             target_groups,
+            approvers,
         }
     }
 }

@@ -85,7 +85,7 @@ impl Expectation {
                     .stages
                     .iter()
                     .find(|s| &*s.name == stage.as_str())
-                    .map(|s| s.approvers.iter().map(|a| &*a.id).collect())
+                    .map(|s| s.approvers.iter().map(|a| &*a.name).collect())
                     .unwrap_or_default();
                 let mut got_sorted = got.clone();
                 got_sorted.sort_unstable();

@@ -22,8 +22,8 @@ pub use model::{
     UserId, UserType, WorkflowId,
 };
 pub use policy::{
-    CompiledPolicy, Diagnostic, Location, MatchKind, PolicyDocument, PolicyDuration, PolicyError,
-    PolicyFormat, Resolution, Severity, normalize, policy_json_schema,
+    CompiledPolicy, Diagnostic, FactNeeds, Location, MatchKind, PolicyDocument, PolicyDuration,
+    PolicyError, PolicyFormat, Resolution, Severity, normalize, policy_json_schema,
 };
 pub use policy_check::{evaluate_with_snapshot, lint_policy_text};
 pub use secret::Secret;

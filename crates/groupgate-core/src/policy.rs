@@ -10,6 +10,7 @@ mod duration;
 mod fuzzy;
 mod lint;
 mod locate;
+mod needs;
 mod normalize;
 pub(crate) mod parse;
 mod schema;
@@ -24,6 +25,7 @@ pub use document::{
     StageSpec, StandardChange, TagRule, WeeklyHours,
 };
 pub use duration::{DurationParseError, PolicyDuration};
+pub use needs::FactNeeds;
 pub use normalize::normalize;
 pub use parse::PolicyFormat;
 pub use schema::policy_json_schema;

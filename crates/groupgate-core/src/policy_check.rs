@@ -36,7 +36,6 @@ pub fn evaluate_with_snapshot(
     directory: &DirectorySnapshot,
     now: DateTime<Utc>,
 ) -> Decision {
-    let resolution = policy.resolve(request);
-    let facts = directory.facts_for(request, resolution.object_id());
+    let facts = directory.facts_for(request, &policy.fact_needs(request));
     policy.evaluate(request, &facts, now)
 }

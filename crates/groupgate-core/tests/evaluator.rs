@@ -31,8 +31,13 @@ fn mini_example_1_finance_bi_needs_the_data_owner() {
             ("data-owner", "tag_rules[financial-data]")
         ]
     );
-    assert_eq!(&*d.stages[0].approvers[0].id, GRACE);
-    assert_eq!(&*d.stages[1].approvers[0].id, "dora.data@contoso.com");
+    assert_eq!(&*d.stages[0].approvers[0].name, GRACE);
+    assert_eq!(
+        d.stages[0].approvers[0].id,
+        id_of(GRACE),
+        "known by object id"
+    );
+    assert_eq!(&*d.stages[1].approvers[0].name, "dora.data@contoso.com");
     assert_eq!(&*d.stages[1].approvers[0].role, "data_owner");
     // The tag rule's 180 days beats the group's 365 days: the shortest cap wins.
     let e = d.expiry.as_ref().unwrap();
@@ -54,7 +59,7 @@ fn mini_example_2_contractor_until_end_date_with_manager_approval() {
     assert_eq!(d.outcome, Outcome::NeedsApproval, "{:?}", codes(&d));
     assert_eq!(&*d.group.as_ref().unwrap().key, "GRP-TEAM-ALPHA");
     assert_eq!(d.stages.len(), 1);
-    assert_eq!(&*d.stages[0].approvers[0].id, MIA);
+    assert_eq!(&*d.stages[0].approvers[0].name, MIA);
     assert!(d.has_reason(ReasonCode::ContractorRule));
     assert!(!d.has_reason(ReasonCode::ExpiryCapped));
     let e = d.expiry.as_ref().unwrap();
@@ -258,7 +263,7 @@ fn suggestion_for_unresolved_text_adds_a_triage_stage() {
     assert!(d.has_reason(ReasonCode::ResolvedBySuggestion));
     let names: Vec<_> = d.stages.iter().map(|s| &*s.name).collect();
     assert_eq!(names, ["manager", "data-owner", "triage"]);
-    let triage: Vec<_> = d.stages[2].approvers.iter().map(|a| &*a.id).collect();
+    let triage: Vec<_> = d.stages[2].approvers.iter().map(|a| &*a.name).collect();
     assert_eq!(triage, ["bianca.bi@contoso.com", "lea.lead@contoso.com"]);
 }
 
@@ -373,7 +378,7 @@ fn requester_and_target_never_approve() {
     let d = decide(&p, &request(GRACE, ADA, "Finance BI"));
     assert_eq!(d.outcome, Outcome::NeedsApproval, "{:?}", codes(&d));
     assert!(d.has_reason(ReasonCode::ApproverExcluded));
-    let manager: Vec<_> = d.stages[0].approvers.iter().map(|a| &*a.id).collect();
+    let manager: Vec<_> = d.stages[0].approvers.iter().map(|a| &*a.name).collect();
     assert_eq!(manager, ["lea.lead@contoso.com"]);
     // Dora (data owner) asking for herself: no other data owner, so the stage cannot be met.
     let d = decide(
@@ -554,4 +559,62 @@ fn the_digest_ignores_formatting_but_not_meaning() {
         CompiledPolicy::from_yaml_str(&POLICY.replace("expire_after: 7d", "expire_after: 5d"), "x")
             .unwrap();
     assert_ne!(p.digest(), changed.digest());
+}
+
+#[test]
+fn approvers_are_directory_users_known_by_object_id() {
+    let p = policy();
+    let r = request(ADA, ADA, "Access to Finance BI");
+    // The data owner is not in the directory facts: not eligible, the stage
+    // cannot be satisfied, and the request is denied.
+    let mut f = facts(&p, &r);
+    f.approvers.retain(|u| u.upn != "dora.data@contoso.com");
+    let d = p.evaluate(&r, &f, business_hours());
+    assert!(
+        d.has_reason(ReasonCode::ApproverNotInDirectory),
+        "{:?}",
+        codes(&d)
+    );
+    assert!(d.has_reason(ReasonCode::StageUnsatisfiable));
+    assert_eq!(d.outcome, Outcome::Deny);
+    // A disabled data owner is not eligible either.
+    let mut f = facts(&p, &r);
+    for u in &mut f.approvers {
+        if u.upn == "dora.data@contoso.com" {
+            u.enabled = false;
+        }
+    }
+    let d = p.evaluate(&r, &f, business_hours());
+    assert!(
+        d.has_reason(ReasonCode::ApproverDisabled),
+        "{:?}",
+        codes(&d)
+    );
+    assert_eq!(d.outcome, Outcome::Deny);
+    // The manager is the requester's own account named another way (object
+    // id instead of UPN): still excluded, by object id.
+    let mut r2 = request(GRACE, ADA, "Access to Finance BI");
+    r2.requester = id_of(GRACE).to_string();
+    let d = p.evaluate(&r2, &facts(&p, &r2), business_hours());
+    assert!(
+        d.stages
+            .iter()
+            .all(|s| s.approvers.iter().all(|a| !a.id.same(&id_of(GRACE)))),
+        "the requester never approves: {:?}",
+        d.stages
+    );
+}
+
+#[test]
+fn one_person_named_twice_is_one_approver() {
+    let text = common::POLICY.replace(
+        "members: [sam.sec@contoso.com, sol.sec@contoso.com]",
+        "members: [sam.sec@contoso.com, 11111111-0000-0000-0000-000000000013, sol.sec@contoso.com]",
+    );
+    let p = CompiledPolicy::from_yaml_str(&text, "p.yaml").unwrap();
+    let r = request(PAT, ADA, "AP Approvers");
+    let d = p.evaluate(&r, &facts(&p, &r), business_hours());
+    let security = d.stages.iter().find(|s| &*s.name == "security").unwrap();
+    assert_eq!(security.approvers.len(), 2, "{:?}", security.approvers);
+    assert_eq!(security.required, 2);
 }

@@ -153,6 +153,13 @@ prop_compose! {
             group: None,
             membership,
             target_groups: Vec::new(),
+            // Every person of the example directory, so the policy's
+            // approvers are known by object id.
+            approvers: directory()
+                .users
+                .iter()
+                .filter_map(|u| directory().user(&u.id))
+                .collect(),
         };
         let _ = group_known;
         (request, facts, now, flags)

@@ -1,21 +1,20 @@
-//! Driving workflows: start, feed events, execute commands, persist every step.
+//! The engine: configuration and the calls that start, read and list workflows.
 
 use crate::EngineError;
-use crate::execute::ExecError;
-use groupgate_core::audit::{Actor, AuditRecord, Entry};
-use groupgate_core::ports::PortError;
+use crate::cache::Cache;
+use crate::locks::Locks;
+use chrono::{DateTime, Utc};
+use groupgate_core::audit::{Actor, AuditRecord, ChainHead, CheckpointKey};
 use groupgate_core::ports::{
-    ApprovalChannel, Clock, ErrorClass, IdentityProvider, Store, TicketSystem,
+    ApprovalChannel, Clock, IdentityProvider, Store, TicketSystem, Timer, WorkflowFilter,
+    WorkflowSummary,
 };
-use groupgate_core::workflow::{Action, Command, Event, Phase, Wake, Workflow, WorkflowSettings};
-use groupgate_core::{CompiledPolicy, GroupId, Request, TicketRef, UserId, WorkflowId};
-
-/// Effects already executed (in bulk), by command key.
-type Precomputed = HashMap<String, Result<Option<Event>, PortError>>;
+use groupgate_core::workflow::{Workflow, WorkflowSettings};
+use groupgate_core::{CompiledPolicy, Request, TicketRef, WorkflowId};
 use rand::rngs::SmallRng;
 use rand::{Rng, SeedableRng};
-use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::fmt;
+use std::sync::atomic::AtomicU64;
 use std::sync::{Arc, Mutex};
 
 /// The ports the engine works through.
@@ -27,7 +26,7 @@ pub struct Ports {
     pub tickets: Arc<dyn TicketSystem>,
     /// Where approvals are asked and answered, and notices posted.
     pub approvals: Arc<dyn ApprovalChannel>,
-    /// The audit trail and timers.
+    /// The audit trail, workflow index and timers.
     pub store: Arc<dyn Store>,
     /// Time.
     pub clock: Arc<dyn Clock>,
@@ -39,10 +38,22 @@ impl fmt::Debug for Ports {
     }
 }
 
-/// The engine. Every step is recorded before the next. Calls are meant to be
-/// made one at a time (one worker); the store refuses an append that does not
-/// follow the trail's end, so concurrent writers fail loudly rather than fork
-/// the trail. (Many workers arrive with the Postgres store and row leases.)
+/// Signed checkpoints of the audit trail.
+#[derive(Debug)]
+pub(crate) struct Checkpoints {
+    pub(crate) key: CheckpointKey,
+    /// A checkpoint after at least this many records.
+    pub(crate) every: u64,
+    /// The sequence number the last checkpoint covered (`u64::MAX`: none yet).
+    pub(crate) last: AtomicU64,
+}
+
+/// The engine. Within one engine, one step at a time per workflow (a lock
+/// per workflow); across processes, the store's per-workflow versions make a
+/// stale writer fail with [`EngineError::Conflict`] instead of forking a
+/// workflow. An effect whose intent was committed and whose outcome was not
+/// (the process died, or the call was dropped) is resolved the next time the
+/// workflow is taken up, by asking the world.
 ///
 /// ```
 /// use std::sync::Arc;
@@ -75,8 +86,13 @@ impl fmt::Debug for Ports {
 pub struct Engine {
     pub(crate) policy: CompiledPolicy,
     pub(crate) ports: Ports,
-    settings: WorkflowSettings,
+    pub(crate) settings: WorkflowSettings,
     rng: Mutex<SmallRng>,
+    pub(crate) locks: Locks,
+    pub(crate) cache: Cache,
+    pub(crate) checkpoints: Option<Checkpoints>,
+    /// Workflows a pass failed on, so each incident is recorded once.
+    pub(crate) quarantined: Mutex<std::collections::HashSet<WorkflowId>>,
 }
 
 impl fmt::Debug for Engine {
@@ -84,6 +100,7 @@ impl fmt::Debug for Engine {
         f.debug_struct("Engine")
             .field("policy", &self.policy.digest())
             .field("settings", &self.settings)
+            .field("checkpoints", &self.checkpoints.is_some())
             .finish()
     }
 }
@@ -97,10 +114,15 @@ impl Engine {
             ports,
             settings: WorkflowSettings::default(),
             rng: Mutex::new(SmallRng::from_os_rng()),
+            locks: Locks::default(),
+            cache: Cache::new(4096),
+            checkpoints: None,
+            quarantined: Mutex::new(Default::default()),
         }
     }
 
-    /// Uses these state-machine settings (retries, verification timing).
+    /// Uses these state-machine settings for workflows started from now on
+    /// (each workflow keeps the settings it was started with).
     pub fn with_settings(mut self, settings: WorkflowSettings) -> Self {
         self.settings = settings;
         self
@@ -112,64 +134,69 @@ impl Engine {
         self
     }
 
+    /// Keeps up to `capacity` workflows in memory between calls (default
+    /// 4096; 0 turns the cache off).
+    pub fn with_cache_capacity(mut self, capacity: usize) -> Self {
+        self.cache = Cache::new(capacity);
+        self
+    }
+
+    /// Signs a checkpoint of the trail with `key` whenever at least `every`
+    /// records were appended since the last one.
+    pub fn with_checkpoints(mut self, key: CheckpointKey, every: u64) -> Self {
+        self.checkpoints = Some(Checkpoints {
+            key,
+            every: every.max(1),
+            last: AtomicU64::new(u64::MAX),
+        });
+        self
+    }
+
     /// The policy in force.
     pub fn policy(&self) -> &CompiledPolicy {
         &self.policy
     }
 
-    fn jitter(&self) -> f64 {
+    /// The settings new workflows start with.
+    pub fn settings(&self) -> &WorkflowSettings {
+        &self.settings
+    }
+
+    pub(crate) fn now(&self) -> DateTime<Utc> {
+        self.ports.clock.now()
+    }
+
+    pub(crate) fn jitter(&self) -> f64 {
         self.rng
             .lock()
             .map(|mut r| r.random::<f64>())
             .unwrap_or(0.5)
     }
 
-    /// Appends a record to the audit trail.
-    pub(crate) async fn record(
-        &self,
-        workflow: &WorkflowId,
-        actor: Actor,
-        entry: Entry,
-    ) -> Result<AuditRecord, EngineError> {
-        let store = &self.ports.store;
-        let last = store.last().await.map_err(EngineError::Store)?;
-        let record = AuditRecord::seal(
-            last.as_ref(),
-            self.ports.clock.now(),
-            workflow.clone(),
-            actor,
-            entry,
-        );
-        store.append(&record).await.map_err(EngineError::Store)?;
-        Ok(record)
-    }
-
     /// Starts a workflow for `request` and drives it until it waits (for
     /// approvers, a window, a timer) or ends. A request whose ticket already
-    /// has a workflow returns that workflow unchanged.
+    /// has a workflow returns that workflow: one workflow per ticket, also
+    /// when two callers submit at once (in this process by lock, across
+    /// processes by the store's version check).
     pub async fn submit(&self, request: Request) -> Result<Workflow, EngineError> {
         let id = WorkflowId::new(request.ticket.as_str());
-        // One workflow's records, not the list of every workflow.
-        let existing = self
-            .ports
-            .store
-            .records(&id)
-            .await
-            .map_err(EngineError::Store)?;
-        if !existing.is_empty() {
-            return self.rebuild(&id, &existing);
+        let _held = self.locks.hold(&id).await;
+        if let Some(mut existing) = self.load(&id).await? {
+            self.resume(&mut existing).await?;
+            return Ok(existing.wf);
         }
+        let now = self.now();
         let actor = Actor::Requester(request.requester.clone());
-        self.record(
-            &id,
-            actor,
-            Entry::Started {
-                request: request.clone(),
-            },
-        )
-        .await?;
-        let (wf, commands) = Workflow::start(id, request);
-        self.drive(wf, commands).await
+        let (wf, _) = Workflow::start(id.clone(), request, self.settings, now);
+        let Some(mut loaded) = self.commit_start(wf, actor, now).await? else {
+            // Another process started it first.
+            return self.workflow(&id).await;
+        };
+        match self.drive(&mut loaded).await {
+            Ok(()) => Ok(loaded.wf),
+            Err(EngineError::Conflict(_)) => self.workflow(&id).await,
+            Err(e) => Err(e),
+        }
     }
 
     /// Reads a ticket through the ticket system and submits it.
@@ -186,382 +213,50 @@ impl Engine {
         self.submit(request).await
     }
 
-    /// Rebuilds a workflow from its records.
+    /// A workflow as its records say (nothing is executed).
     pub async fn workflow(&self, id: &WorkflowId) -> Result<Workflow, EngineError> {
-        let records = self
-            .ports
-            .store
-            .records(id)
-            .await
-            .map_err(EngineError::Store)?;
-        self.rebuild(id, &records)
+        self.load(id)
+            .await?
+            .map(|l| l.wf)
+            .ok_or_else(|| EngineError::UnknownWorkflow(id.clone()))
     }
 
-    /// Replays a workflow's records.
-    fn rebuild(&self, id: &WorkflowId, records: &[AuditRecord]) -> Result<Workflow, EngineError> {
-        let corrupt = |reason: String| EngineError::Corrupt {
-            workflow: id.clone(),
-            reason,
-        };
-        let mut wf: Option<Workflow> = None;
-        for record in records {
-            match (&mut wf, &record.entry) {
-                (None, Entry::Started { request }) => {
-                    wf = Some(Workflow::start(id.clone(), request.clone()).0)
-                }
-                (Some(current), Entry::Applied { event, .. }) => {
-                    let (next, _) = current
-                        .handle(event, record.at, &self.settings)
-                        .map_err(|e| corrupt(e.to_string()))?;
-                    *current = next;
-                }
-                (None, _) => return Err(corrupt("a record precedes the start".to_owned())),
-                _ => {}
-            }
-        }
-        wf.ok_or_else(|| EngineError::UnknownWorkflow(id.clone()))
-    }
-
-    /// Every workflow, rebuilt, in the order they started.
-    pub async fn workflows(&self) -> Result<Vec<Workflow>, EngineError> {
-        let mut out = Vec::new();
-        for id in self
-            .ports
-            .store
-            .workflows()
-            .await
-            .map_err(EngineError::Store)?
-        {
-            out.push(self.workflow(&id).await?);
-        }
-        Ok(out)
-    }
-
-    /// The whole audit trail.
-    pub async fn audit_trail(&self) -> Result<Vec<AuditRecord>, EngineError> {
+    /// Index rows of the workflows matching `filter` (no history is replayed).
+    pub async fn summaries(
+        &self,
+        filter: &WorkflowFilter,
+    ) -> Result<Vec<WorkflowSummary>, EngineError> {
         self.ports
             .store
-            .all_records()
+            .find(filter)
             .await
             .map_err(EngineError::Store)
     }
 
-    /// Applies an event (recording it, or recording why it was refused).
-    async fn apply(
-        &self,
-        wf: &Workflow,
-        event: Event,
-        actor: Actor,
-    ) -> Result<Option<(Workflow, Vec<Command>)>, EngineError> {
-        match wf.handle(&event, self.ports.clock.now(), &self.settings) {
-            Ok((next, commands)) => {
-                let phase = next.phase.name().to_owned();
-                self.record(
-                    &wf.id,
-                    actor,
-                    Entry::Applied {
-                        event: Box::new(event),
-                        phase,
-                    },
-                )
-                .await?;
-                Ok(Some((next, commands)))
-            }
-            Err(e) => {
-                self.record(
-                    &wf.id,
-                    actor,
-                    Entry::Refused {
-                        event: Box::new(event),
-                        reason: e.to_string(),
-                    },
-                )
-                .await?;
-                Ok(None)
-            }
-        }
-    }
-
-    /// Records the intent, executes the command, records the outcome; the
-    /// event to feed back, if any.
-    async fn execute_recorded(
-        &self,
-        wf: &Workflow,
-        command: &Command,
-    ) -> Result<Option<Event>, EngineError> {
-        self.record(
-            &wf.id,
-            Actor::System,
-            Entry::Issued {
-                command: command.clone(),
-            },
-        )
-        .await?;
-        match self.execute(wf, command).await {
-            Ok(event) => {
-                self.record_outcome(&wf.id, &command.key, Ok(event.as_ref()))
-                    .await?;
-                Ok(event)
-            }
-            Err(ExecError::Store(e)) => Err(e),
-            Err(ExecError::Port(error)) => {
-                self.record_outcome(&wf.id, &command.key, Err(&error))
-                    .await?;
-                Ok(Some(Event::EffectFailed {
-                    command: command.clone(),
-                    error,
-                    jitter: self.jitter(),
-                }))
-            }
-        }
-    }
-
-    async fn record_outcome(
-        &self,
-        workflow: &WorkflowId,
-        key: &str,
-        outcome: Result<Option<&Event>, &PortError>,
-    ) -> Result<(), EngineError> {
-        let entry = match outcome {
-            Ok(event) => Entry::Executed {
-                key: key.to_owned(),
-                result: event.map(|e| serde_json::json!({ "event": e.name() })),
-                error: None,
-            },
-            Err(error) => Entry::Executed {
-                key: key.to_owned(),
-                result: None,
-                error: Some(error.clone()),
-            },
-        };
-        self.record(workflow, Actor::System, entry)
-            .await
-            .map(|_| ())
-    }
-
-    /// Executes commands in order, feeding their results back, depth first.
-    /// A failure that moves the workflow to another phase drops the rest of
-    /// its batch (the state machine has re-planned; the dropped commands stay
-    /// visible in the trail as issued-but-superseded only if they were issued).
-    async fn drive(&self, wf: Workflow, batch: Vec<Command>) -> Result<Workflow, EngineError> {
-        self.drive_with(wf, batch, &mut Precomputed::new()).await
-    }
-
-    /// [`Engine::drive`], where the effects of some commands (by key) were
-    /// already executed and recorded in bulk.
-    async fn drive_with(
-        &self,
-        mut wf: Workflow,
-        batch: Vec<Command>,
-        done: &mut Precomputed,
-    ) -> Result<Workflow, EngineError> {
-        let mut stack: Vec<VecDeque<Command>> = vec![batch.into()];
-        let mut steps = 0usize;
-        while let Some(top) = stack.last_mut() {
-            let Some(command) = top.pop_front() else {
-                stack.pop();
-                continue;
-            };
-            steps += 1;
-            if steps > 10_000 {
-                return Err(EngineError::Corrupt {
-                    workflow: wf.id.clone(),
-                    reason: "more than 10,000 steps without waiting".to_owned(),
-                });
-            }
-            let phase_before = wf.phase.name();
-            let event = match done.remove(&command.key) {
-                Some(Ok(event)) => event,
-                Some(Err(error)) => Some(Event::EffectFailed {
-                    command: command.clone(),
-                    error,
-                    jitter: self.jitter(),
-                }),
-                None => self.execute_recorded(&wf, &command).await?,
-            };
-            let Some(event) = event else { continue };
-            let failed = matches!(event, Event::EffectFailed { .. });
-            if let Some((next, commands)) = self.apply(&wf, event, Actor::System).await? {
-                let changed = next.phase.name() != phase_before;
-                wf = next;
-                if failed
-                    && changed
-                    && let Some(top) = stack.last_mut()
-                {
-                    top.clear();
-                }
-                stack.push(commands.into());
-            }
-        }
-        Ok(wf)
-    }
-
-    /// Feeds the approvers' new answers for a workflow.
-    pub async fn collect_answers(&self, id: &WorkflowId) -> Result<Workflow, EngineError> {
-        let records = self
-            .ports
-            .store
-            .records(id)
-            .await
-            .map_err(EngineError::Store)?;
-        let mut wf = self.rebuild(id, &records)?;
-        if !matches!(wf.phase, Phase::AwaitingApproval { .. }) {
-            return Ok(wf);
-        }
-        // The events already fed (accepted or refused), so an answer counts once.
-        let seen: Vec<&Event> = records
-            .iter()
-            .filter_map(|r| match &r.entry {
-                Entry::Applied { event, .. } | Entry::Refused { event, .. } => Some(&**event),
-                _ => None,
-            })
-            .collect();
-        let answers = match self.ports.approvals.answers(&wf.request.ticket).await {
-            Ok(a) => a,
-            // The channel is down: try again at the next collection.
-            Err(e) if matches!(e.class, ErrorClass::Transient { .. }) => return Ok(wf),
-            Err(e) => return Err(EngineError::Approvals(e)),
-        };
-        for answer in answers {
-            let event = Event::Answered {
-                answer: answer.clone(),
-            };
-            if seen.contains(&&event) {
-                continue;
-            }
-            let actor = Actor::Approver(answer.approver.to_string());
-            if let Some((next, commands)) = self.apply(&wf, event, actor).await? {
-                wf = self.drive(next, commands).await?;
-            }
-        }
-        Ok(wf)
-    }
-
-    /// Feeds new answers to every workflow waiting for approvals.
-    pub async fn collect_all_answers(&self) -> Result<(), EngineError> {
-        for id in self
-            .ports
-            .store
-            .workflows()
-            .await
-            .map_err(EngineError::Store)?
-        {
-            self.collect_answers(&id).await?;
-        }
-        Ok(())
-    }
-
-    /// Fires every timer due now. Returns how many fired.
-    pub async fn run_due_timers(&self) -> Result<usize, EngineError> {
-        let now = self.ports.clock.now();
-        let due = self
-            .ports
-            .store
-            .due_timers(now)
-            .await
-            .map_err(EngineError::Store)?;
-        let mut fired = 0;
-        for timer in due {
-            let purpose: Option<Wake> =
-                serde_json::from_value(serde_json::Value::String(timer.purpose.clone())).ok();
-            if let Some(purpose) = purpose {
-                let wf = self.workflow(&timer.workflow).await?;
-                if let Some((next, commands)) = self
-                    .apply(&wf, Event::Woke { purpose }, Actor::System)
-                    .await?
-                {
-                    self.drive(next, commands).await?;
-                }
-                fired += 1;
-            }
-            self.ports
+    /// The whole audit trail (paged from the store).
+    pub async fn audit_trail(&self) -> Result<Vec<AuditRecord>, EngineError> {
+        let mut out = Vec::new();
+        loop {
+            let page = self
+                .ports
                 .store
-                .complete_timer(&timer)
+                .trail(out.len() as u64, 10_000)
                 .await
                 .map_err(EngineError::Store)?;
+            if page.is_empty() {
+                return Ok(out);
+            }
+            out.extend(page);
         }
-        Ok(fired)
     }
 
-    /// Offboarding: removes every active governed membership of `user`
-    /// (object id or UPN) at once. Returns the workflows it ended.
-    pub async fn offboard(
-        &self,
-        user: &str,
-        operator: &str,
-    ) -> Result<Vec<WorkflowId>, EngineError> {
-        let mut planned: Vec<(Workflow, Vec<Command>)> = Vec::new();
-        for wf in self.workflows().await? {
-            let holds = matches!(wf.phase, Phase::Active { .. } | Phase::Completed);
-            let same = wf.request.target.eq_ignore_ascii_case(user)
-                || wf
-                    .target
-                    .as_ref()
-                    .is_some_and(|t| t.as_str().eq_ignore_ascii_case(user));
-            if holds
-                && same
-                && let Some(plan) = self
-                    .apply(&wf, Event::Offboard, Actor::Operator(operator.to_owned()))
-                    .await?
-            {
-                planned.push(plan);
-            }
-        }
-        // Every removal at once (one bulk call per user; Graph batches them).
-        let mut done = Precomputed::new();
-        let mut by_user: BTreeMap<UserId, Vec<(WorkflowId, Command, GroupId)>> = BTreeMap::new();
-        for (wf, commands) in &planned {
-            for command in commands {
-                if let Action::RemoveMember { group, user } = &command.action {
-                    by_user.entry(user.clone()).or_default().push((
-                        wf.id.clone(),
-                        command.clone(),
-                        group.clone(),
-                    ));
-                }
-            }
-        }
-        for (user, removals) in by_user {
-            for (workflow, command, _) in &removals {
-                self.record(
-                    workflow,
-                    Actor::System,
-                    Entry::Issued {
-                        command: command.clone(),
-                    },
-                )
-                .await?;
-            }
-            let groups: Vec<GroupId> = removals.iter().map(|r| r.2.clone()).collect();
-            let results = match self.ports.identity.remove_memberships(&user, &groups).await {
-                Ok(results) if results.len() == groups.len() => results,
-                Ok(_) => groups
-                    .iter()
-                    .map(|_| {
-                        Err(PortError::permanent(
-                            "the directory answered a different number of removals",
-                        ))
-                    })
-                    .collect(),
-                Err(e) => groups.iter().map(|_| Err(e.clone())).collect(),
-            };
-            for ((workflow, command, _), result) in removals.iter().zip(results) {
-                let outcome = result.map(|receipt| Some(Event::MemberRemoved { receipt }));
-                self.record_outcome(workflow, &command.key, outcome.as_ref().map(|e| e.as_ref()))
-                    .await?;
-                done.insert(command.key.clone(), outcome);
-            }
-        }
-        let mut ended = Vec::new();
-        for (wf, commands) in planned {
-            ended.push(wf.id.clone());
-            self.drive_with(wf, commands, &mut done).await?;
-        }
-        Ok(ended)
+    /// The end of the audit trail.
+    pub async fn head(&self) -> Result<Option<ChainHead>, EngineError> {
+        self.ports.store.head().await.map_err(EngineError::Store)
     }
 
     /// The pending timer that fires first, if any.
-    pub async fn next_timer(&self) -> Result<Option<groupgate_core::ports::Timer>, EngineError> {
+    pub async fn next_timer(&self) -> Result<Option<Timer>, EngineError> {
         self.ports
             .store
             .next_timer()

@@ -1,65 +1,94 @@
-//! Executing one command through the ports.
+//! Executing one command through the ports; the event its outcome feeds.
 
-use crate::engine::Engine;
-use groupgate_core::audit::{Actor, Entry};
-use groupgate_core::ports::{
-    ApprovalAsk, ApprovalDecision, Notice, PortError, PortResult, TicketUpdate, Timer,
-};
+use crate::{Engine, EngineError};
+use groupgate_core::ports::{ApprovalAsk, ApprovalDecision, Notice, PortError, TicketUpdate};
 use groupgate_core::workflow::{Action, Command, Event, Workflow};
-use groupgate_core::{Facts, GroupId, MembershipState};
+
+/// Why a command did not produce its event.
+pub(crate) enum ExecError {
+    /// The port failed: the workflow handles it.
+    Port(PortError),
+    /// The store failed: the engine stops.
+    Store(EngineError),
+}
+
+/// The marker an anchored work note ends with.
+pub fn anchor_marker(head: &groupgate_core::audit::ChainHead) -> String {
+    format!(
+        "[groupgate audit anchor seq={} hash={}]",
+        head.seq, head.hash
+    )
+}
 
 impl Engine {
-    /// Executes `command` for `wf`; the event it produces, if any.
+    /// Executes `command` for `wf`; the event its outcome feeds back.
     pub(crate) async fn execute(
         &self,
         wf: &Workflow,
         command: &Command,
-    ) -> Result<Option<Event>, ExecError> {
+    ) -> Result<Event, ExecError> {
         let ticket = &wf.request.ticket;
         let p = &self.ports;
+        let key = command.key.clone();
+        let done = |detail: Option<serde_json::Value>| Event::EffectDone {
+            key: key.clone(),
+            detail,
+        };
         match &command.action {
             Action::Evaluate { recheck } => {
                 let facts = self.gather_facts(wf).await.map_err(ExecError::Port)?;
-                let now = p.clock.now();
-                let decision = self.policy.evaluate(&wf.request, &facts, now);
-                let target = facts.target.as_ref().map(|t| t.id.clone());
-                self.record(
-                    &wf.id,
-                    Actor::System,
-                    Entry::Evaluation {
-                        request: wf.request.clone(),
-                        facts: Box::new(facts),
-                        now,
-                        decision: Box::new(decision.clone()),
-                        recheck: *recheck,
-                    },
-                )
-                .await
-                .map_err(ExecError::Store)?;
-                let decision = Box::new(decision);
-                Ok(Some(if *recheck {
-                    Event::Rechecked { decision, target }
+                let now = self.now();
+                let decision = Box::new(self.policy.evaluate(&wf.request, &facts, now));
+                let facts = Box::new(facts);
+                Ok(if *recheck {
+                    Event::Rechecked {
+                        key,
+                        facts,
+                        decision,
+                    }
                 } else {
-                    Event::Evaluated { decision, target }
-                }))
+                    Event::Evaluated {
+                        key,
+                        facts,
+                        decision,
+                    }
+                })
             }
-            Action::UpdateTicket { state, note } => {
+            Action::UpdateTicket {
+                state,
+                note,
+                anchor,
+            } => {
+                let mut work_note = note.clone();
+                let mut detail = None;
+                if *anchor
+                    && let Some(head) = p
+                        .store
+                        .head()
+                        .await
+                        .map_err(|e| ExecError::Store(EngineError::Store(e)))?
+                {
+                    work_note.push('\n');
+                    work_note.push_str(&anchor_marker(&head));
+                    detail = Some(serde_json::json!({ "anchor": head.to_string() }));
+                }
                 let update = TicketUpdate {
                     state: *state,
-                    work_note: note.clone(),
+                    work_note,
                     idempotency_key: command.key.clone(),
                 };
                 p.tickets
                     .update(ticket, &update)
                     .await
                     .map_err(ExecError::Port)?;
-                Ok(None)
+                Ok(done(detail))
             }
             Action::RequestApproval {
                 stage,
                 approvers,
                 binding,
                 escalation,
+                deadline,
             } => {
                 let group = wf
                     .decision
@@ -79,37 +108,46 @@ impl Engine {
                     approvers: approvers.clone(),
                     summary,
                     binding: binding.clone(),
+                    escalation: *escalation,
+                    deadline: *deadline,
                     idempotency_key: command.key.clone(),
                 };
-                p.approvals.ask(&ask).await.map_err(ExecError::Port)?;
-                Ok(None)
+                let receipt = p.approvals.ask(&ask).await.map_err(ExecError::Port)?;
+                let detail = (!receipt.references.is_empty())
+                    .then(|| serde_json::json!({ "references": receipt.references }));
+                Ok(done(detail))
             }
-            Action::CancelApprovals { stage } => {
+            Action::CancelApprovals { stage, reason } => {
                 p.approvals
-                    .cancel(ticket, stage)
+                    .cancel(ticket, stage, reason)
                     .await
                     .map_err(ExecError::Port)?;
-                Ok(None)
+                Ok(done(None))
             }
             Action::RecordApproval {
                 stage,
                 approver,
+                approver_id,
                 verdict,
                 channel,
+                at,
+                comment,
             } => {
                 let decision = ApprovalDecision {
                     stage: stage.clone(),
                     approver: approver.clone(),
+                    approver_id: approver_id.clone(),
                     verdict: *verdict,
                     channel: channel.clone(),
-                    at: p.clock.now(),
+                    at: at.unwrap_or_else(|| self.now()),
+                    comment: comment.clone(),
                     idempotency_key: command.key.clone(),
                 };
                 p.tickets
                     .record_approval(ticket, &decision)
                     .await
                     .map_err(ExecError::Port)?;
-                Ok(None)
+                Ok(done(None))
             }
             Action::AddMember { group, user } => {
                 let receipt = p
@@ -117,7 +155,7 @@ impl Engine {
                     .add_member(group, user)
                     .await
                     .map_err(ExecError::Port)?;
-                Ok(Some(Event::MemberAdded { receipt }))
+                Ok(Event::MemberAdded { key, receipt })
             }
             Action::CheckMembership { group, user } => {
                 let state = p
@@ -125,7 +163,7 @@ impl Engine {
                     .membership(group, user)
                     .await
                     .map_err(ExecError::Port)?;
-                Ok(Some(Event::MembershipObserved { state }))
+                Ok(Event::MembershipObserved { key, state })
             }
             Action::RemoveMember { group, user } => {
                 let receipt = p
@@ -133,7 +171,7 @@ impl Engine {
                     .remove_member(group, user)
                     .await
                     .map_err(ExecError::Port)?;
-                Ok(Some(Event::MemberRemoved { receipt }))
+                Ok(Event::MemberRemoved { key, receipt })
             }
             Action::Notify { kind, text } => {
                 let notice = Notice {
@@ -143,75 +181,8 @@ impl Engine {
                     idempotency_key: command.key.clone(),
                 };
                 p.approvals.notify(&notice).await.map_err(ExecError::Port)?;
-                Ok(None)
-            }
-            Action::CancelWake { purpose } => {
-                let purpose = serde_json::to_value(purpose)
-                    .ok()
-                    .and_then(|v| v.as_str().map(str::to_owned))
-                    .unwrap_or_default();
-                p.store
-                    .cancel_timer(&wf.id, &purpose)
-                    .await
-                    .map_err(ExecError::Port)?;
-                Ok(None)
-            }
-            Action::WakeAt { at, purpose } => {
-                let purpose = serde_json::to_value(purpose)
-                    .ok()
-                    .and_then(|v| v.as_str().map(str::to_owned))
-                    .unwrap_or_default();
-                let timer = Timer {
-                    workflow: wf.id.clone(),
-                    at: *at,
-                    purpose,
-                };
-                p.store.schedule(&timer).await.map_err(ExecError::Port)?;
-                Ok(None)
+                Ok(done(None))
             }
         }
     }
-
-    /// Reads everything the evaluator needs from the directory.
-    pub(crate) async fn gather_facts(&self, wf: &Workflow) -> PortResult<Facts> {
-        let identity = &self.ports.identity;
-        let request = &wf.request;
-        let resolution = self.policy.resolve(request);
-        let requester = identity.user(&request.requester).await?;
-        let target = identity.user(&request.target).await?;
-        let (target_manager, target_groups) = match &target {
-            Some(t) => (
-                identity.manager(&t.id).await?,
-                identity
-                    .member_of(&t.id, &self.policy.governed_group_ids())
-                    .await?,
-            ),
-            None => (None, Vec::new()),
-        };
-        let group_id = resolution.object_id().map(GroupId::new);
-        let group = match &group_id {
-            Some(g) => identity.group(g).await?,
-            None => None,
-        };
-        let membership = match (&group_id, &target) {
-            (Some(g), Some(t)) => identity.membership(g, &t.id).await?,
-            _ => MembershipState::NotMember,
-        };
-        Ok(Facts {
-            requester,
-            target,
-            target_manager,
-            group,
-            membership,
-            target_groups,
-        })
-    }
-}
-
-/// Why a command did not produce its event.
-pub(crate) enum ExecError {
-    /// The port failed: the workflow handles it.
-    Port(PortError),
-    /// The store failed: the engine stops.
-    Store(crate::EngineError),
 }

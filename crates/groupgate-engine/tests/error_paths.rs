@@ -49,14 +49,10 @@ fn engine(
 #[tokio::test]
 async fn a_store_that_refuses_writes_stops_the_engine_before_any_effect() {
     let mut store = MockStore::new();
-    store.expect_records().returning(|_| Ok(Vec::new()));
-    store.expect_last().returning(|| Ok(None));
-    store.expect_append().returning(|_| {
-        Err(PortError::new(
-            ErrorClass::Conflict,
-            "another writer appended first",
-        ))
-    });
+    store.expect_summary().returning(|_| Ok(None));
+    store
+        .expect_commit()
+        .returning(|_| Err(PortError::new(ErrorClass::Permanent, "disk I/O error")));
     // No port may be called: the mocks have no expectations and would panic.
     let engine = engine(
         MockIdentityProvider::new(),
@@ -65,7 +61,7 @@ async fn a_store_that_refuses_writes_stops_the_engine_before_any_effect() {
     );
     let err = engine.submit(request()).await.unwrap_err();
     assert!(matches!(err, EngineError::Store(_)), "{err}");
-    assert!(err.to_string().contains("another writer appended first"));
+    assert!(err.to_string().contains("disk I/O error"));
 }
 
 #[tokio::test]
@@ -125,7 +121,13 @@ async fn throttled_reads_are_retried_not_failed() {
     let engine = engine(identity, tickets, store.clone());
     let wf = engine.submit(request()).await.unwrap();
     assert_eq!(wf.phase, Phase::Received, "waits for the retry timer");
-    assert!(wf.pending.is_some());
+    let evaluate = wf
+        .outbox
+        .iter()
+        .find(|p| p.command.action.name() == "evaluate")
+        .unwrap();
+    assert_eq!(evaluate.attempts, 1);
     let timer = engine.next_timer().await.unwrap().unwrap();
-    assert_eq!(timer.purpose, "retry");
+    assert_eq!(timer.purpose, groupgate_core::workflow::Wake::Retry);
+    assert_eq!(timer.key, format!("retry:{}", evaluate.command.key));
 }

@@ -69,7 +69,11 @@ async fn finance_bi_is_approved_by_manager_and_data_owner_then_executed_and_veri
     let asks = world.approvals.asks();
     assert_eq!(asks.len(), 1);
     assert_eq!(
-        asks[0].approvers.iter().map(|a| &**a).collect::<Vec<_>>(),
+        asks[0]
+            .approvers
+            .iter()
+            .map(|a| &*a.name)
+            .collect::<Vec<_>>(),
         [GRACE]
     );
 
@@ -99,7 +103,7 @@ async fn finance_bi_is_approved_by_manager_and_data_owner_then_executed_and_veri
             .unwrap()
             .approvers
             .iter()
-            .map(|a| &**a)
+            .map(|a| &*a.name)
             .collect::<Vec<_>>(),
         [DORA]
     );
@@ -134,7 +138,10 @@ async fn finance_bi_is_approved_by_manager_and_data_owner_then_executed_and_veri
     let trail = world.engine.audit_trail().await.unwrap();
     let evaluations = trail
         .iter()
-        .filter(|r| matches!(r.entry, Entry::Evaluation { .. }))
+        .filter(|r| {
+            matches!(&r.entry, Entry::Applied { event, .. }
+                if matches!(**event, Event::Evaluated { .. } | Event::Rechecked { .. }))
+        })
         .count();
     assert_eq!(evaluations, 2);
     verified_trail(&world).await;
@@ -194,7 +201,11 @@ async fn offboarding_removes_every_governed_membership_at_once() {
     );
     world.clock.advance(TimeDelta::days(3));
     let ended = world.engine.offboard(CARL, "hr-offboarding").await.unwrap();
-    assert_eq!(ended.len(), 2);
+    assert_eq!(ended.removed.len(), 2, "{ended:?}");
+    assert!(
+        ended.drift.is_empty() && ended.failed.is_empty(),
+        "{ended:?}"
+    );
     for t in ["RITM3", "RITM4"] {
         assert_eq!(
             world.workflow(t).await.unwrap().phase,
@@ -232,9 +243,13 @@ async fn a_throttled_add_is_retried_after_retry_after() {
         .answer("RITM6", MIA, Verdict::Approve, "teams")
         .await
         .unwrap();
-    assert_eq!(wf.phase, Phase::Executing);
+    assert!(
+        matches!(wf.phase, Phase::AwaitingRetry { .. }),
+        "{:?}",
+        wf.phase
+    );
     let timer = world.engine.next_timer().await.unwrap().unwrap();
-    assert_eq!(timer.purpose, "retry");
+    assert_eq!(timer.purpose, groupgate_core::workflow::Wake::Retry);
     assert!(
         timer.at >= world.now() + TimeDelta::seconds(7),
         "Retry-After honoured"
@@ -245,9 +260,12 @@ async fn a_throttled_add_is_retried_after_retry_after() {
     assert!(world.directory.is_direct_member(TEAM_ALPHA, CARL_ID));
     // The failure and the retry are both in the trail.
     let trail = world.engine.audit_trail().await.unwrap();
-    assert!(trail.iter().any(
-        |r| matches!(&r.entry, Entry::Executed { error: Some(e), .. } if e.class.is_transient())
-    ));
+    assert!(
+        trail
+            .iter()
+            .any(|r| matches!(&r.entry, Entry::Applied { event, .. }
+        if matches!(&**event, Event::EffectFailed { error, .. } if error.class.is_transient())))
+    );
     verified_trail(&world).await;
 }
 
@@ -324,7 +342,7 @@ async fn a_rejection_ends_it_and_unanswered_approvals_escalate_then_expire() {
             .unwrap()
             .approvers
             .iter()
-            .map(|a| &**a)
+            .map(|a| &*a.name)
             .collect::<Vec<_>>(),
         ["lea.lead@contoso.com"]
     );
@@ -380,6 +398,7 @@ async fn an_answer_for_another_binding_and_stale_events_are_refused_and_audited(
     let mut answer = groupgate_core::workflow::ApprovalAnswer {
         stage: "manager".into(),
         approver: GRACE.into(),
+        approver_id: None,
         verdict: Verdict::Approve,
         comment: None,
         channel: "slack".into(),
@@ -409,9 +428,10 @@ async fn an_answer_for_another_binding_and_stale_events_are_refused_and_audited(
     let trail = world.engine.audit_trail().await.unwrap();
     let applied = trail.iter().filter(|r| matches!(&r.entry, Entry::Applied { event, .. } if matches!(**event, Event::Answered { .. }))).count();
     assert_eq!(applied, 1);
-    // An offboarding of someone without active access changes nothing.
-    assert!(world.engine.offboard(ADA, "hr").await.unwrap().is_empty());
-    answer.binding = world.workflow("RITM11").await.unwrap().binding.unwrap();
+    // An offboarding of someone without any governed access changes nothing.
+    let report = world.engine.offboard(MIA, "hr").await.unwrap();
+    assert!(report.removed.is_empty() && report.drift.is_empty() && report.cancelled.is_empty());
+    answer.binding = world.workflow("RITM11").await.unwrap().bindings[0].clone();
     world.approvals.push_answer("RITM11", answer);
     let wf = world
         .engine

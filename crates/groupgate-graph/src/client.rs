@@ -275,6 +275,53 @@ impl GraphClient {
             .collect())
     }
 
+    /// Reads a collection from `path` through every `@odata.nextLink`,
+    /// calling `each` per item. Links are followed exactly as given, but only
+    /// on this client's own base URL (the token is never sent elsewhere), and
+    /// at most `MAX_PAGES` of them.
+    pub(crate) async fn each_page(
+        &self,
+        path: &str,
+        op: Operation,
+        mut each: impl FnMut(&Value),
+    ) -> PortResult<()> {
+        const MAX_PAGES: usize = 1000;
+        let base = self.config.base_url.trim_end_matches('/').to_owned();
+        let mut next = Some(path.to_owned());
+        let mut pages = 0;
+        while let Some(path) = next.take() {
+            pages += 1;
+            if pages > MAX_PAGES {
+                return Err(PortError::permanent(format!(
+                    "Graph paged more than {MAX_PAGES} times through `{}`",
+                    path.split('?').next().unwrap_or_default()
+                )));
+            }
+            let answer = self.call(Method::GET, &path, None, false).await?;
+            if answer.status != 200 {
+                return Err(answer.fail(op));
+            }
+            let value = answer.json()?;
+            for item in value
+                .get("value")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+            {
+                each(item);
+            }
+            if let Some(link) = value.get("@odata.nextLink").and_then(Value::as_str) {
+                let rest = link.strip_prefix(&base).ok_or_else(|| {
+                    PortError::permanent(
+                        "Graph answered an @odata.nextLink outside its base URL; it is not followed",
+                    )
+                })?;
+                next = Some(rest.to_owned());
+            }
+        }
+        Ok(())
+    }
+
     fn user_from(value: &Value) -> PortResult<User> {
         let text = |k: &str| value.get(k).and_then(Value::as_str).map(str::to_owned);
         let id = text("id").ok_or_else(|| PortError::permanent("Graph user without an id"))?;
@@ -452,6 +499,22 @@ impl IdentityProvider for GraphClient {
 
     async fn member_of(&self, user: &UserId, groups: &[GroupId]) -> PortResult<Vec<GroupId>> {
         self.check_member_groups(user, groups).await
+    }
+
+    async fn direct_groups(&self, user: &UserId) -> PortResult<Vec<GroupId>> {
+        let first = format!("/users/{}/memberOf?$select=id&$top=999", user_segment(user));
+        let mut out = Vec::new();
+        self.each_page(&first, Operation::ReadMembership, |item| {
+            let is_group = item
+                .get("@odata.type")
+                .and_then(Value::as_str)
+                .is_none_or(|t| t.eq_ignore_ascii_case("#microsoft.graph.group"));
+            if is_group && let Some(id) = item.get("id").and_then(Value::as_str) {
+                out.push(GroupId::new(id));
+            }
+        })
+        .await?;
+        Ok(out)
     }
 
     async fn add_member(&self, group: &GroupId, user: &UserId) -> PortResult<WriteReceipt> {

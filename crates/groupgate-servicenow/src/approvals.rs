@@ -8,22 +8,43 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use groupgate_core::TicketRef;
 use groupgate_core::ports::{
-    ApprovalAsk, ApprovalChannel, AskReceipt, ErrorClass, Notice, NoticeKind, PortError, PortResult,
+    ApprovalAsk, ApprovalChannel, AskReceipt, Notice, NoticeKind, PortResult,
 };
 use groupgate_core::workflow::{ApprovalAnswer, Verdict};
 use serde_json::json;
 use std::sync::Arc;
 
-fn marker(stage: &str, binding: &str) -> String {
-    format!("[groupgate stage={stage} binding={binding}]")
+/// What an approval record (or, for flow-created records, the RITM) says it
+/// was asked for: the stage, the binding, and on records groupgate created
+/// the one `sys_user` allowed to answer it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Marker {
+    pub(crate) stage: Arc<str>,
+    pub(crate) binding: String,
+    pub(crate) approver: Option<String>,
 }
 
-fn parse_marker(text: &str) -> Option<(Arc<str>, String)> {
+fn marker(stage: &str, binding: &str, approver: Option<&str>) -> String {
+    match approver {
+        Some(a) => format!("[groupgate stage={stage} binding={binding} approver={a}]"),
+        None => format!("[groupgate stage={stage} binding={binding}]"),
+    }
+}
+
+fn parse_marker(text: &str) -> Option<Marker> {
     let start = text.find("[groupgate stage=")? + "[groupgate stage=".len();
     let rest = &text[start..];
     let (stage, rest) = rest.split_once(" binding=")?;
-    let (binding, _) = rest.split_once(']')?;
-    Some((Arc::from(stage), binding.to_owned()))
+    let (inner, _) = rest.split_once(']')?;
+    let (binding, approver) = match inner.split_once(" approver=") {
+        Some((b, a)) => (b, Some(a.to_owned())),
+        None => (inner, None),
+    };
+    Some(Marker {
+        stage: Arc::from(stage),
+        binding: binding.to_owned(),
+        approver,
+    })
 }
 
 /// A stage asked of the instance's flow, as recorded in the RITM's work notes.
@@ -49,16 +70,16 @@ fn stage_at(asks: &[FlowAsk], at: DateTime<Utc>) -> Option<(Arc<str>, String)> {
 }
 
 impl ServiceNowClient {
-    /// The stage and binding groupgate created an approval record for (from
-    /// memory, else from the marker in the record's comments).
-    async fn record_stage(&self, record: &str) -> PortResult<Option<(Arc<str>, String)>> {
+    /// The stage, binding and bound approver groupgate created an approval
+    /// record for (from memory, else from the marker in its comments).
+    async fn record_stage(&self, record: &str) -> PortResult<Option<Marker>> {
         if let Some(known) = self.asked_records.lock().await.get(record) {
             return Ok(Some(known.clone()));
         }
         let notes = self
             .query(
                 "sys_journal_field",
-                &format!("element_id={record}^element=comments"),
+                &format!("element_id={record}^element=comments^ORDERBYsys_created_on"),
                 "value",
                 20,
             )
@@ -89,9 +110,13 @@ impl ServiceNowClient {
         Ok(notes
             .iter()
             .filter_map(|n| {
-                let (stage, binding) = parse_marker(&field(n, "value"))?;
+                let m = parse_marker(&field(n, "value"))?;
                 let at = parse_when(&field(n, "sys_created_on"))?;
-                Some(FlowAsk { at, stage, binding })
+                Some(FlowAsk {
+                    at,
+                    stage: m.stage,
+                    binding: m.binding,
+                })
             })
             .collect())
     }
@@ -109,19 +134,19 @@ impl ApprovalChannel for ServiceNowClient {
                 "Approval stage `{}` requested ({}); the catalog flow asks its approvers. {}",
                 ask.stage,
                 ask.summary,
-                marker(&ask.stage, &ask.binding)
+                marker(&ask.stage, &ask.binding, None)
             );
             self.note_once(&ritm, &ask.idempotency_key, &note, json!({}))
                 .await?;
             return Ok(AskReceipt { references });
         }
         for approver in &ask.approvers {
-            let user = self.user_sys_id(approver).await?.ok_or_else(|| {
-                PortError::new(
-                    ErrorClass::Invalid,
-                    format!("approver `{approver}` has no sys_user record"),
-                )
-            })?;
+            // Refused (the ask fails, and the workflow records why) when the
+            // directory user matches no sys_user or several.
+            let user = self
+                .sys_user_of(Some(&approver.id), &approver.name)
+                .await?
+                .sys_id;
             let existing = self
                 .query(
                     "sysapproval_approver",
@@ -136,15 +161,19 @@ impl ApprovalChannel for ServiceNowClient {
                     let record = json!({
                         "sysapproval": ritm, "document_id": ritm, "source_table": "sc_req_item",
                         "approver": user, "state": "requested",
-                        "comments": format!("{} {}", ask.summary, marker(&ask.stage, &ask.binding)),
+                        "comments": format!("{} {}", ask.summary, marker(&ask.stage, &ask.binding, Some(&user))),
                     });
                     self.insert("sysapproval_approver", &record).await?
                 }
             };
-            self.asked_records
-                .lock()
-                .await
-                .insert(id.clone(), (Arc::clone(&ask.stage), ask.binding.clone()));
+            self.asked_records.lock().await.insert(
+                id.clone(),
+                Marker {
+                    stage: Arc::clone(&ask.stage),
+                    binding: ask.binding.clone(),
+                    approver: Some(user.clone()),
+                },
+            );
             references.push(id);
         }
         Ok(AskReceipt { references })
@@ -172,19 +201,35 @@ impl ApprovalChannel for ServiceNowClient {
                 continue;
             };
             let of = if self.config.approvals == ApprovalMode::ReadFlowCreated {
-                stage_at(&flow_asks, at)
+                stage_at(&flow_asks, at).map(|(stage, binding)| Marker {
+                    stage,
+                    binding,
+                    approver: None,
+                })
             } else {
                 self.record_stage(&id).await?
             };
-            let Some((stage, binding)) = of else {
+            let Some(m) = of else {
                 continue;
             };
-            let Some(approver) = self.user_email(&field(&r, "approver")).await? else {
-                continue;
+            let answered_by = field(&r, "approver");
+            let (approver, approver_id) = match &m.approver {
+                // Only the sys_user the record was created for may answer it:
+                // a record whose approver was changed afterwards answers as
+                // nobody, and the engine refuses (and records) it.
+                Some(bound) if *bound != answered_by => (
+                    format!("sys_user {answered_by} (the record was created for {bound})"),
+                    None,
+                ),
+                _ => match self.person(&answered_by).await? {
+                    Some(p) => (p.user_name.clone(), p.object_id.clone()),
+                    None => continue,
+                },
             };
             out.push(ApprovalAnswer {
-                stage,
+                stage: m.stage,
                 approver: Arc::from(approver),
+                approver_id,
                 verdict: if field(&r, "state") == "approved" {
                     Verdict::Approve
                 } else {
@@ -193,13 +238,13 @@ impl ApprovalChannel for ServiceNowClient {
                 comment: None,
                 channel: "servicenow".to_owned(),
                 at,
-                binding,
+                binding: m.binding,
             });
         }
         Ok(out)
     }
 
-    async fn cancel(&self, ticket: &TicketRef, stage: &str) -> PortResult<()> {
+    async fn cancel(&self, ticket: &TicketRef, stage: &str, _reason: &str) -> PortResult<()> {
         let ritm = self.ritm_sys_id(ticket).await?;
         let open = self
             .query(
@@ -216,7 +261,7 @@ impl ApprovalChannel for ServiceNowClient {
                 || self
                     .record_stage(&id)
                     .await?
-                    .is_some_and(|(s, _)| &*s == stage);
+                    .is_some_and(|m| &*m.stage == stage);
             if withdraw {
                 self.patch(
                     "sysapproval_approver",
@@ -231,10 +276,10 @@ impl ApprovalChannel for ServiceNowClient {
 
     async fn notify(&self, notice: &Notice) -> PortResult<()> {
         let ritm = self.ritm_sys_id(&notice.ticket).await?;
-        let kind = if notice.kind == NoticeKind::Success {
-            "success"
-        } else {
-            "FAILURE"
+        let kind = match notice.kind {
+            NoticeKind::Success => "success",
+            NoticeKind::Failure => "FAILURE",
+            NoticeKind::Info => "info",
         };
         self.note_once(
             &ritm,
@@ -252,11 +297,17 @@ mod tests {
 
     #[test]
     fn markers_round_trip() {
-        let m = marker("data-owner", "sha256:abc");
+        let m = marker("data-owner", "sha256:abc", Some("u1"));
         assert_eq!(
             parse_marker(&format!("Please approve {m}")),
-            Some((Arc::from("data-owner"), "sha256:abc".to_owned()))
+            Some(Marker {
+                stage: Arc::from("data-owner"),
+                binding: "sha256:abc".to_owned(),
+                approver: Some("u1".to_owned()),
+            })
         );
+        let flow = marker("manager", "sha256:def", None);
+        assert_eq!(parse_marker(&flow).and_then(|m| m.approver), None);
         assert_eq!(parse_marker("nothing here"), None);
     }
 

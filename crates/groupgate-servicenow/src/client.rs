@@ -32,11 +32,11 @@ pub struct ServiceNowClient {
     token: Mutex<Option<CachedToken>>,
     /// RITM number → sys_id, learnt once.
     pub(crate) ritm_ids: Mutex<HashMap<String, String>>,
-    /// `sys_user` sys_id → e-mail (or user name), learnt once: every poll of
-    /// the answers names the same approvers.
-    pub(crate) user_emails: Mutex<HashMap<String, String>>,
+    /// `sys_user` sys_id → the person's identity attributes, learnt once:
+    /// every poll of the answers names the same approvers.
+    pub(crate) people: Mutex<HashMap<String, crate::identity::Person>>,
     /// Approval record sys_id → the stage and binding it was created for.
-    pub(crate) asked_records: Mutex<HashMap<String, (std::sync::Arc<str>, String)>>,
+    pub(crate) asked_records: Mutex<HashMap<String, crate::approvals::Marker>>,
 }
 
 fn encode(value: &str) -> String {
@@ -67,7 +67,7 @@ impl ServiceNowClient {
             config,
             token: Mutex::new(None),
             ritm_ids: Mutex::new(HashMap::new()),
-            user_emails: Mutex::new(HashMap::new()),
+            people: Mutex::new(HashMap::new()),
             asked_records: Mutex::new(HashMap::new()),
         })
     }

@@ -106,6 +106,24 @@ pub enum ApprovalMode {
     ReadFlowCreated,
 }
 
+/// How a ServiceNow user (`sys_user`) is matched to a directory user. Only
+/// an attribute that is unique and that users cannot edit will do: e-mail is
+/// neither in ServiceNow (two users may carry the same address), so it is
+/// never used. In a settings file: `approver_identity: user_name`, or
+/// `approver_identity: {object_id_field: u_entra_object_id}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ApproverIdentity {
+    /// `sys_user.user_name` is the Entra ID user principal name (the default:
+    /// true where users are provisioned from Entra ID or sign in by SSO with
+    /// the UPN as user name). `user_name` is unique on every instance.
+    UserName,
+    /// This `sys_user` field holds the Entra ID object id (filled by the
+    /// provisioning, read-only to users through an ACL), e.g.
+    /// `u_entra_object_id`.
+    ObjectIdField(String),
+}
+
 /// How to reach a ServiceNow instance.
 #[derive(Debug, Clone)]
 pub struct ServiceNowConfig {
@@ -123,6 +141,8 @@ pub struct ServiceNowConfig {
     pub states: StateCodes,
     /// Approval records: created by groupgate or by the instance's flow.
     pub approvals: ApprovalMode,
+    /// How `sys_user` records are matched to directory users.
+    pub approver_identity: ApproverIdentity,
 }
 
 /// A missing or malformed setting.
@@ -150,6 +170,7 @@ impl ServiceNowConfig {
             default_mapping: VariableMapping::default(),
             states: StateCodes::default(),
             approvals: ApprovalMode::Create,
+            approver_identity: ApproverIdentity::UserName,
         }
     }
 
@@ -250,6 +271,16 @@ impl ServiceNowConfig {
         if let Some(mode) = settings.approvals {
             config.approvals = mode;
         }
+        if let Some(identity) = settings.approver_identity {
+            if let ApproverIdentity::ObjectIdField(field) = &identity
+                && !crate::query::is_field_name(field)
+            {
+                return Err(ConfigError::File(format!(
+                    "`approver_identity.object_id_field`: `{field}` is not a field name (letters, digits and `_`)"
+                )));
+            }
+            config.approver_identity = identity;
+        }
         config.states = settings.states;
         config.default_mapping = settings.default_mapping;
         config.catalog = settings.catalog;
@@ -274,6 +305,7 @@ struct SettingsFile {
     client_id: Option<String>,
     timeout_seconds: Option<u64>,
     approvals: Option<ApprovalMode>,
+    approver_identity: Option<ApproverIdentity>,
     states: StateCodes,
     default_mapping: VariableMapping,
     catalog: BTreeMap<String, VariableMapping>,

@@ -7,11 +7,15 @@ mod approvals;
 mod client;
 mod config;
 mod errors;
+mod identity;
 mod intake;
 mod query;
 mod tickets;
 
 pub use client::ServiceNowClient;
-pub use config::{ApprovalMode, Auth, ConfigError, ServiceNowConfig, StateCodes, VariableMapping};
+pub use config::{
+    ApprovalMode, ApproverIdentity, Auth, ConfigError, ServiceNowConfig, StateCodes,
+    VariableMapping,
+};
 pub use intake::{IntakeError, RitmCreated, parse_ritm_created};
 pub use query::{QueryError, ritm_number, sys_id};

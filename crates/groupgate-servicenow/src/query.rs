@@ -71,6 +71,33 @@ pub(crate) fn identifier(value: &str) -> Result<&str, QueryError> {
     }
 }
 
+/// A directory object id (a GUID).
+pub(crate) fn object_id(value: &str) -> Result<&str, QueryError> {
+    let parts: Vec<&str> = value.split('-').collect();
+    let ok = parts.len() == 5
+        && parts
+            .iter()
+            .zip([8, 4, 4, 4, 12])
+            .all(|(p, n)| p.len() == n && p.bytes().all(|b| b.is_ascii_hexdigit()));
+    if ok {
+        Ok(value)
+    } else {
+        Err(QueryError {
+            value: value.to_owned(),
+            what: "directory object id",
+        })
+    }
+}
+
+/// Whether `name` can be a table field's name.
+pub(crate) fn is_field_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 80
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+}
+
 /// A catalog item sys_id list for `cat_itemIN…`.
 pub(crate) fn sys_id_list(values: &[String]) -> Result<String, QueryError> {
     let checked: Result<Vec<&str>, QueryError> = values.iter().map(|v| sys_id(v)).collect();

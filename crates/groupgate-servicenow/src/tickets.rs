@@ -2,7 +2,7 @@
 
 use crate::ServiceNowClient;
 use crate::client::field;
-use crate::query::{identifier, ritm_number, sys_id};
+use crate::query::{ritm_number, sys_id};
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use groupgate_core::ports::{
@@ -87,50 +87,13 @@ impl ServiceNowClient {
         }
     }
 
-    /// A user's e-mail (or user name) from a `sys_user` sys_id.
-    pub(crate) async fn user_email(&self, user: &str) -> PortResult<Option<String>> {
+    /// The directory key (object id or UPN, see `approver_identity`) of a
+    /// `sys_user` sys_id.
+    async fn directory_key(&self, user: &str) -> PortResult<Option<String>> {
         if user.is_empty() {
             return Ok(None);
         }
-        if let Some(known) = self.user_emails.lock().await.get(user) {
-            return Ok(Some(known.clone()));
-        }
-        let row = self.get("sys_user", user, "sys_id,email,user_name").await?;
-        let email = row.map(|r| {
-            let email = field(&r, "email");
-            if email.is_empty() {
-                field(&r, "user_name")
-            } else {
-                email
-            }
-        });
-        if let Some(email) = &email {
-            self.user_emails
-                .lock()
-                .await
-                .insert(user.to_owned(), email.clone());
-        }
-        Ok(email)
-    }
-
-    /// A user's sys_id from an e-mail address or user name.
-    pub(crate) async fn user_sys_id(&self, key: &str) -> PortResult<Option<String>> {
-        let key = identifier(key).map_err(|e| invalid(e.to_string()))?;
-        let rows = self
-            .query(
-                "sys_user",
-                &format!("email={key}^ORuser_name={key}"),
-                "sys_id,email,user_name",
-                5,
-            )
-            .await?;
-        Ok(rows
-            .iter()
-            .find(|r| {
-                field(r, "email").eq_ignore_ascii_case(key)
-                    || field(r, "user_name").eq_ignore_ascii_case(key)
-            })
-            .map(|r| field(r, "sys_id")))
+        Ok(self.person(user).await?.map(|p| p.directory_key()))
     }
 
     /// Appends a work note once per idempotency key, optionally moving the state.
@@ -215,14 +178,14 @@ impl TicketSystem for ServiceNowClient {
             ))
         })?;
         let target_ref = var(&mapping.target).unwrap_or_else(|| field(&row, "requested_for"));
-        let target = self.user_email(&target_ref).await?.ok_or_else(|| {
+        let target = self.directory_key(&target_ref).await?.ok_or_else(|| {
             invalid(format!(
                 "{number}: the target user (`{}` or requested_for) is not set or not found",
                 mapping.target
             ))
         })?;
         let requester = self
-            .user_email(&field(&row, "opened_by"))
+            .directory_key(&field(&row, "opened_by"))
             .await?
             .ok_or_else(|| invalid(format!("{number}: opened_by is not set or not found")))?;
         let end_date = match var(&mapping.end_date) {
@@ -286,7 +249,11 @@ impl TicketSystem for ServiceNowClient {
         };
         if decision.channel != "servicenow" {
             // The decision came from chat: answer the approver's record, too.
-            if let Some(approver) = self.user_sys_id(&decision.approver).await? {
+            let approver = self
+                .sys_user_of(decision.approver_id.as_ref(), &decision.approver)
+                .await?
+                .sys_id;
+            {
                 let open = self
                     .query(
                         "sysapproval_approver",

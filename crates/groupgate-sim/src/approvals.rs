@@ -85,6 +85,7 @@ impl FakeApprovals {
             ApprovalAnswer {
                 stage: Arc::clone(&ask.stage),
                 approver: Arc::from(approver),
+                approver_id: None,
                 verdict,
                 comment: None,
                 channel: channel.to_owned(),
@@ -138,7 +139,7 @@ impl ApprovalChannel for FakeApprovals {
             .collect())
     }
 
-    async fn cancel(&self, ticket: &TicketRef, stage: &str) -> PortResult<()> {
+    async fn cancel(&self, ticket: &TicketRef, stage: &str, _reason: &str) -> PortResult<()> {
         self.faults.check("cancel")?;
         let mut s = self
             .state

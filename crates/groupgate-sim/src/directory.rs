@@ -151,6 +151,21 @@ impl IdentityProvider for FakeDirectory {
             .collect())
     }
 
+    async fn direct_groups(&self, user: &UserId) -> PortResult<Vec<GroupId>> {
+        self.faults.check("direct_groups")?;
+        let now = self.clock.now();
+        let s = self.state.lock().map_err(|_| lock_error())?;
+        Ok(s.snapshot
+            .groups
+            .iter()
+            .filter(|g| {
+                let truth = s.snapshot.membership(user, &g.id);
+                s.replication.visible(truth, &g.id, user, now) == MembershipState::Direct
+            })
+            .map(|g| GroupId::new(g.id.as_str()))
+            .collect())
+    }
+
     async fn add_member(&self, group: &GroupId, user: &UserId) -> PortResult<WriteReceipt> {
         self.faults.check("add_member")?;
         let now = self.clock.now();

@@ -82,6 +82,8 @@ struct Tenant {
 
 struct Shared {
     tenant: Mutex<Tenant>,
+    /// `http://127.0.0.1:<port>/v1.0`, for `@odata.nextLink`.
+    base_url: String,
     script: Script,
     options: GraphEmulatorOptions,
     clock: Arc<dyn Clock>,
@@ -129,6 +131,7 @@ impl GraphEmulator {
         let mut replication = Replication::default();
         replication.set_lag(options.replication_lag);
         let shared = Arc::new(Shared {
+            base_url: format!("http://{addr}/v1.0"),
             script: Script::default(),
             tenant: Mutex::new(Tenant {
                 dir,
@@ -626,6 +629,20 @@ fn serve(
                 Some(json!({"@odata.count": values.len(), "value": values})),
             )
         }
+        ("GET", ["users", key, "memberOf"]) => {
+            let key = user_key(key);
+            let Some(u) = t.dir.find_user(&key).cloned() else {
+                return not_found(&key);
+            };
+            let values: Vec<Value> = t
+                .dir
+                .groups
+                .iter()
+                .filter(|g| visible(t, &g.id, &u.id, now) == MembershipState::Direct)
+                .map(|g| json!({"@odata.type": "#microsoft.graph.group", "id": g.id}))
+                .collect();
+            paged(shared, &format!("/users/{}/memberOf", u.id), query, values)
+        }
         ("POST", ["users", key, "checkMemberGroups"]) => {
             let key = user_key(key);
             let Some(u) = t.dir.find_user(&key).cloned() else {
@@ -674,6 +691,45 @@ fn serve(
             segs.join("/")
         )),
     }
+}
+
+/// A collection answer, paged as Graph pages: `$top` items (100 by default,
+/// at most 999) and an absolute `@odata.nextLink` while more remain.
+fn paged(
+    shared: &Shared,
+    path: &str,
+    query: &HashMap<String, String>,
+    values: Vec<Value>,
+) -> Reply {
+    let top = query
+        .get("$top")
+        .and_then(|t| t.parse::<usize>().ok())
+        .unwrap_or(100)
+        .clamp(1, 999);
+    let skip = query
+        .get("$skiptoken")
+        .and_then(|t| t.strip_prefix("emu-"))
+        .and_then(|t| t.parse::<usize>().ok())
+        .unwrap_or(0);
+    let page: Vec<Value> = values.iter().skip(skip).take(top).cloned().collect();
+    let mut out = json!({ "value": page });
+    if skip + top < values.len() {
+        let mut params: Vec<String> = query
+            .iter()
+            .filter(|(k, _)| k.as_str() != "$skiptoken")
+            .map(|(k, v)| {
+                format!(
+                    "{k}={}",
+                    percent_encoding::utf8_percent_encode(v, percent_encoding::NON_ALPHANUMERIC)
+                )
+            })
+            .collect();
+        params.sort();
+        params.push(format!("$skiptoken=emu-{}", skip + top));
+        out["@odata.nextLink"] =
+            Value::String(format!("{}{path}?{}", shared.base_url, params.join("&")));
+    }
+    (200, Some(out))
 }
 
 fn write_allowed(shared: &Shared, t: &mut Tenant, now: DateTime<Utc>) -> bool {

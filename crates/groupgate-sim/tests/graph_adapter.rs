@@ -456,7 +456,11 @@ async fn a_throttled_add_succeeds_after_retry_after_and_an_invisible_one_is_roll
         )
         .await
         .unwrap();
-    assert_eq!(wf.phase, Phase::Executing);
+    assert!(
+        matches!(wf.phase, Phase::AwaitingRetry { .. }),
+        "{:?}",
+        wf.phase
+    );
     world
         .run_until(clock_now(&world) + TimeDelta::minutes(2))
         .await
@@ -662,7 +666,11 @@ async fn offboarding_from_30_groups_goes_through_batches() {
         .await
         .unwrap();
     let offboarding: Vec<String> = emu.requests()[before..].to_vec();
-    assert_eq!(ended.len(), n);
+    assert_eq!(ended.removed.len(), n, "{ended:?}");
+    assert!(
+        ended.drift.is_empty() && ended.failed.is_empty(),
+        "{ended:?}"
+    );
     assert!((0..n).all(|i| !emu.is_direct_member(&gid(i), "u-worker")));
     for i in 0..n {
         assert_eq!(
@@ -860,11 +868,18 @@ async fn offboarding_from_30_groups_survives_a_20_percent_fault_rate() {
             "T{i}"
         );
     }
-    world
+    // At this fault rate even the first look-up may fail: the caller (the
+    // worker) tries again, and offboarding is idempotent.
+    let mut tries = 0;
+    while world
         .engine
         .offboard("worker@contoso.com", "hr")
         .await
-        .unwrap();
+        .is_err()
+    {
+        tries += 1;
+        assert!(tries < 20, "the directory never answered");
+    }
     world
         .run_until(world.now() + TimeDelta::hours(2))
         .await

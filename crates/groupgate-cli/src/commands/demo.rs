@@ -266,15 +266,19 @@ async fn scenarios(json: bool, audit_out: Option<&Path>) -> Result<Exit, CliErro
     }
     match verify_jsonl(&trail) {
         Ok(n) if !json => {
-            let workflows = world.engine.workflows().await.map_err(e)?;
+            let rows = world
+                .engine
+                .summaries(&Default::default())
+                .await
+                .map_err(e)?;
             println!("\n== Summary");
-            for wf in &workflows {
-                let ticket = world.tickets.ticket(wf.request.ticket.as_str());
+            for row in &rows {
+                let ticket = world.tickets.ticket(row.ticket.as_str());
                 let state = ticket
                     .and_then(|t| t.state)
                     .map(|s| format!("{s:?}"))
                     .unwrap_or_default();
-                println!("{:<12} {:<22} ticket {}", wf.id, wf.phase.name(), state);
+                println!("{:<12} {:<22} ticket {}", row.id, row.phase, state);
             }
             println!("audit trail: {n} records, hash chain verified");
             Ok(Exit::Success)

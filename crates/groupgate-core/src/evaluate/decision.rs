@@ -1,7 +1,7 @@
 //! The decision the evaluator returns: a verdict with everything that led to it.
 
 use super::{Effect, Reason, ReasonCode};
-use crate::model::GroupId;
+use crate::model::{GroupId, UserId};
 use crate::policy::{MatchKind, RiskTier};
 use chrono::{DateTime, TimeDelta, Utc};
 use serde::{Deserialize, Serialize};
@@ -63,17 +63,20 @@ impl std::ops::Deref for ResolvedGroup {
     }
 }
 
-/// Someone who may approve a stage.
+/// Someone who may approve a stage, known by directory object id.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Approver {
-    /// UPN or object id.
-    pub id: Arc<str>,
+    /// The approver's directory object id: what answers are matched on.
+    pub id: UserId,
+    /// Their user principal name, for people and channels to address them.
+    pub name: Arc<str>,
     /// Why they may approve: `manager`, `app_owner`, `data_owner`,
     /// `group:<name>` or `user`.
     pub role: Arc<str>,
 }
 
-/// One approval stage with its eligible approvers (requester and target excluded).
+/// One approval stage with its eligible approvers: people the directory
+/// knows, enabled, neither the requester nor the target.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ApprovalStage {
     /// The stage's name.

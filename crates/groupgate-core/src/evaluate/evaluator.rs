@@ -3,8 +3,8 @@
 
 use super::stages::{StageInputs, plan_stages};
 use super::{
-    ApprovalStage, Approver, CatalogSuggestion, Decision, Effect, Expiry, Outcome, Reason,
-    ReasonCode, ResolvedGroup,
+    ApprovalStage, CatalogSuggestion, Decision, Effect, Expiry, Outcome, Reason, ReasonCode,
+    ResolvedGroup,
 };
 use crate::model::{Facts, GroupKind, MembershipState, Request, User, UserType};
 use crate::policy::catalog::Lookup;
@@ -95,10 +95,7 @@ pub(crate) fn evaluate(
                 group,
                 request,
                 facts,
-                manager: facts.target_manager.as_ref().map(|m| Approver {
-                    id: Arc::from(m.upn.as_str()),
-                    role: Arc::clone(&p.manager_role),
-                }),
+                manager_role: &p.manager_role,
             };
             let stages = plan_stages(compiled, &inputs, &mut reasons);
             if stages.is_empty() {

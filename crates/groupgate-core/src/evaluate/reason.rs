@@ -119,6 +119,10 @@ reason_codes! {
     StageRequired = "STAGE_REQUIRED" => Require,
     /// The requester or target was removed from a stage's approvers.
     ApproverExcluded = "APPROVER_EXCLUDED" => Info,
+    /// A person the policy names as an approver was not found in the directory.
+    ApproverNotInDirectory = "APPROVER_NOT_IN_DIRECTORY" => Info,
+    /// A person the policy names as an approver has a disabled account.
+    ApproverDisabled = "APPROVER_DISABLED" => Info,
     /// A pre-approved standard change applies: no approval stages.
     StandardChange = "STANDARD_CHANGE" => Info,
     /// A rule applies to contractors.
@@ -484,6 +488,16 @@ impl Reason {
                     d("stage")
                 ),
             },
+            ReasonCode::ApproverNotInDirectory => format!(
+                "`{}` may not approve stage `{}`: the directory has no such user",
+                d("approver"),
+                d("stage")
+            ),
+            ReasonCode::ApproverDisabled => format!(
+                "`{}` may not approve stage `{}`: their account is disabled",
+                d("approver"),
+                d("stage")
+            ),
             ReasonCode::StandardChange => format!(
                 "standard change `{}` pre-approves this request; no approval stages",
                 d("standard_change")

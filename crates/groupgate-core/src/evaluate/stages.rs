@@ -1,17 +1,26 @@
 //! Turning compiled stages into approval stages with eligible approvers.
+//!
+//! An approver is eligible only as a directory user: the policy's key (UPN or
+//! object id) must be found in the facts, the account enabled, and the person
+//! neither the requester nor the target (compared by object id as well as by
+//! the names the request uses). Eligible approvers are de-duplicated by
+//! object id, so one person named twice counts once.
 
 use super::{ApprovalStage, Approver, Reason, ReasonCode};
 use crate::model::{Facts, Request, User};
 use crate::policy::Require;
-use crate::policy::compile::{ApproverSource, CompiledGroup, CompiledStage, StageRef};
+use crate::policy::compile::{
+    ApproverSource, CompiledGroup, CompiledStage, PolicyApprover, StageRef,
+};
 use std::sync::Arc;
 
-/// Whether `id` names the requester or the target (by the request or the facts).
-fn is_party(id: &str, request: &Request, facts: &Facts) -> bool {
-    let named = |key: &str, user: &Option<User>| {
-        key.eq_ignore_ascii_case(id) || user.as_ref().is_some_and(|u| u.is_named_by(id))
+/// Whether `user` is the requester or the target (by object id, or by the
+/// names the request gives).
+fn is_party(user: &User, request: &Request, facts: &Facts) -> bool {
+    let same = |key: &str, known: &Option<User>| {
+        user.is_named_by(key) || known.as_ref().is_some_and(|k| k.id.same(&user.id))
     };
-    named(&request.requester, &facts.requester) || named(&request.target, &facts.target)
+    same(&request.requester, &facts.requester) || same(&request.target, &facts.target)
 }
 
 /// The context a stage's approvers are resolved in.
@@ -19,8 +28,8 @@ pub(crate) struct StageInputs<'a> {
     pub(crate) group: &'a CompiledGroup,
     pub(crate) request: &'a Request,
     pub(crate) facts: &'a Facts,
-    /// The manager as an approver, built once per decision.
-    pub(crate) manager: Option<Approver>,
+    /// The role name given to the target's manager.
+    pub(crate) manager_role: &'a Arc<str>,
 }
 
 /// Builds the decision's stages, merging stages of the same name (the first
@@ -97,8 +106,9 @@ pub(crate) fn plan_stages<'a>(
 }
 
 /// The eligible approvers of `sources`: roles resolved for this group and
-/// target, requester and target removed (each removal a reason when
-/// `reasons` is given), duplicates dropped.
+/// target, each person found in the directory facts, disabled accounts,
+/// requester and target removed (each a reason when `reasons` is given),
+/// duplicates (by object id) dropped.
 fn eligible(
     sources: &[ApproverSource],
     stage: &CompiledStage,
@@ -108,28 +118,65 @@ fn eligible(
 ) -> Vec<Approver> {
     let mut out: Vec<Approver> = Vec::with_capacity(2);
     for from in sources {
-        let people: &[Approver] = match from {
-            ApproverSource::Manager => inputs.manager.as_slice(),
+        let people: &[PolicyApprover] = match from {
+            ApproverSource::Manager => {
+                if let Some(manager) = &inputs.facts.target_manager {
+                    let why = consider(manager, inputs.manager_role, inputs, &mut out);
+                    note(reasons.as_deref_mut(), why, stage, source, &manager.upn);
+                }
+                continue;
+            }
             ApproverSource::AppOwners => &inputs.group.app_owners,
             ApproverSource::DataOwners => &inputs.group.data_owners,
             ApproverSource::Fixed(people) => people,
         };
         for person in people {
-            if is_party(&person.id, inputs.request, inputs.facts) {
-                if let Some(reasons) = reasons.as_deref_mut() {
-                    reasons.push(
-                        Reason::new(ReasonCode::ApproverExcluded)
-                            .rule(source)
-                            .detail("stage", &stage.name)
-                            .detail("approver", &person.id),
-                    );
-                }
-                continue;
-            }
-            if !out.iter().any(|a| a.id.eq_ignore_ascii_case(&person.id)) {
-                out.push(person.clone());
-            }
+            let why = match inputs.facts.approver(&person.key) {
+                Some(user) => consider(user, &person.role, inputs, &mut out),
+                None => Some(ReasonCode::ApproverNotInDirectory),
+            };
+            note(reasons.as_deref_mut(), why, stage, source, &person.key);
         }
     }
     out
+}
+
+/// Adds `user` to `out` if eligible; otherwise the reason they are not.
+fn consider(
+    user: &User,
+    role: &Arc<str>,
+    inputs: &StageInputs<'_>,
+    out: &mut Vec<Approver>,
+) -> Option<ReasonCode> {
+    if is_party(user, inputs.request, inputs.facts) {
+        return Some(ReasonCode::ApproverExcluded);
+    }
+    if !user.enabled {
+        return Some(ReasonCode::ApproverDisabled);
+    }
+    if !out.iter().any(|a| a.id.same(&user.id)) {
+        out.push(Approver {
+            id: user.id.clone(),
+            name: Arc::from(user.upn.as_str()),
+            role: Arc::clone(role),
+        });
+    }
+    None
+}
+
+fn note(
+    reasons: Option<&mut Vec<Reason>>,
+    why: Option<ReasonCode>,
+    stage: &CompiledStage,
+    source: &Arc<str>,
+    who: &str,
+) {
+    if let (Some(reasons), Some(code)) = (reasons, why) {
+        reasons.push(
+            Reason::new(code)
+                .rule(source)
+                .detail("stage", &stage.name)
+                .detail("approver", who),
+        );
+    }
 }

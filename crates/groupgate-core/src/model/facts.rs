@@ -40,7 +40,22 @@ pub struct Facts {
     /// The target's membership in the resolved group.
     #[serde(default)]
     pub membership: MembershipState,
-    /// Object ids of groups the target is in now (for separation of duties).
+    /// Object ids of groups the target is in now, among those separation of
+    /// duties checks (see [`crate::FactNeeds::separation_partners`]).
     #[serde(default)]
     pub target_groups: Vec<GroupId>,
+    /// The people the policy may name as approvers, as the directory knows
+    /// them (see [`crate::FactNeeds::approvers`]). A person the policy names
+    /// who is missing here is not an eligible approver: approvers are known
+    /// by directory object id, never by the name the policy writes.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub approvers: Vec<User>,
+}
+
+impl Facts {
+    /// The directory user the policy's approver `key` (UPN or object id)
+    /// names, if the facts hold them.
+    pub fn approver(&self, key: &str) -> Option<&User> {
+        self.approvers.iter().find(|u| u.is_named_by(key))
+    }
 }

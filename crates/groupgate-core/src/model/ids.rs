@@ -24,6 +24,12 @@ macro_rules! string_id {
             pub fn as_str(&self) -> &str {
                 &self.0
             }
+
+            /// Whether both name the same object: directory ids (GUIDs) compare
+            /// without regard to ASCII case.
+            pub fn same(&self, other: &Self) -> bool {
+                self.0.eq_ignore_ascii_case(&other.0)
+            }
         }
 
         impl fmt::Display for $name {

@@ -8,8 +8,8 @@ use super::{
     CompiledWindow, Diagnostic, MatchKind, PolicyDocument, PolicyDuration, PolicyError,
     PolicyFormat, Require, Resolution, RiskTier, Severity, StageSpec, normalize,
 };
+use crate::evaluate::GroupInfo;
 use crate::evaluate::{self, Decision};
-use crate::evaluate::{Approver, GroupInfo};
 use crate::model::{Facts, GroupId, Request, UserType};
 use chrono::{DateTime, Utc};
 use regex::RegexSet;
@@ -21,6 +21,17 @@ const BUILT_IN_ROLES: [&str; 3] = ["manager", "app_owner", "data_owner"];
 /// The reserved name of the window that is always open.
 pub(crate) const ALWAYS: &str = "always";
 
+/// A person the policy names as an approver (an owner, an approver group's
+/// member, or `user:<upn>`), by the key the policy writes: a UPN or an object
+/// id. Only a directory look-up (the facts) turns the key into an identity.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct PolicyApprover {
+    /// UPN or object id as written in the policy.
+    pub(crate) key: Arc<str>,
+    /// Why they may approve: `app_owner`, `data_owner`, `group:<name>` or `user`.
+    pub(crate) role: Arc<str>,
+}
+
 /// Where a stage's approvers come from once compiled.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum ApproverSource {
@@ -31,7 +42,7 @@ pub(crate) enum ApproverSource {
     /// The data owners of the group being decided.
     DataOwners,
     /// Fixed people (an approver group or named users).
-    Fixed(Arc<[Approver]>),
+    Fixed(Arc<[PolicyApprover]>),
 }
 
 /// An approval stage, compiled once and shared by every group whose stage is
@@ -58,6 +69,55 @@ impl CompiledStage {
                 ApproverSource::Fixed(people) => people.len(),
             })
             .sum()
+    }
+}
+
+/// What a decision about one group reads from the directory besides the
+/// requester, the target and the target's manager.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct GroupNeeds {
+    /// The people the group's possible stages name (owners, approver-group
+    /// members, `user:` entries), by the key the policy writes.
+    pub(crate) approvers: Vec<Arc<str>>,
+    /// The groups separation of duties forbids combining this one with.
+    pub(crate) separation_partners: Vec<GroupId>,
+}
+
+impl GroupNeeds {
+    fn of(group: &CompiledGroup, groups: &[CompiledGroup], extra: &[&StageRef]) -> GroupNeeds {
+        let mut approvers: Vec<Arc<str>> = Vec::new();
+        let mut add = |people: &[PolicyApprover]| {
+            for p in people {
+                if !approvers.iter().any(|a| a.eq_ignore_ascii_case(&p.key)) {
+                    approvers.push(Arc::clone(&p.key));
+                }
+            }
+        };
+        for stage in group.stages.iter().chain(extra.iter().copied()) {
+            for source in stage.stage.approvers.iter().chain(&stage.stage.alternates) {
+                match source {
+                    ApproverSource::Manager => {}
+                    ApproverSource::AppOwners => add(&group.app_owners),
+                    ApproverSource::DataOwners => add(&group.data_owners),
+                    ApproverSource::Fixed(people) => add(people),
+                }
+            }
+        }
+        let mut separation_partners: Vec<GroupId> = Vec::new();
+        for other in group
+            .separations
+            .iter()
+            .flat_map(|(_, others)| others)
+            .filter_map(|o| groups.get(*o))
+        {
+            if !separation_partners.contains(&other.object_id) {
+                separation_partners.push(other.object_id.clone());
+            }
+        }
+        GroupNeeds {
+            approvers,
+            separation_partners,
+        }
     }
 }
 
@@ -97,8 +157,8 @@ pub(crate) struct CompiledGroup {
     pub(crate) managed: bool,
     pub(crate) risk: RiskTier,
     pub(crate) tags: Arc<[Arc<str>]>,
-    pub(crate) app_owners: Arc<[Approver]>,
-    pub(crate) data_owners: Arc<[Approver]>,
+    pub(crate) app_owners: Arc<[PolicyApprover]>,
+    pub(crate) data_owners: Arc<[PolicyApprover]>,
     /// The group's own stages, then each matching tag rule's, in policy order.
     pub(crate) stages: Vec<StageRef>,
     /// Rules (group or tag) that require an end date.
@@ -111,6 +171,8 @@ pub(crate) struct CompiledGroup {
     pub(crate) window: Option<usize>,
     /// Separation-of-duties rules: (rule name, the other groups' indexes).
     pub(crate) separations: Vec<(Arc<str>, Vec<usize>)>,
+    /// What a decision about this group reads from the directory.
+    pub(crate) needs: Arc<GroupNeeds>,
 }
 
 /// A standard change, compiled.
@@ -679,9 +741,9 @@ pub(crate) fn compile(doc: PolicyDocument, diags: &mut Vec<Diagnostic>) -> Optio
             Some(name) => find_window(name, format!("groups[{i}].change_window"), diags),
             None => default_window,
         };
-        let owners = |people: &[String], role: &Arc<str>| -> Arc<[Approver]> {
-            dedupe(people.iter().map(|id| Approver {
-                id: Arc::from(id.as_str()),
+        let owners = |people: &[String], role: &Arc<str>| -> Arc<[PolicyApprover]> {
+            dedupe(people.iter().map(|id| PolicyApprover {
+                key: Arc::from(id.trim()),
                 role: Arc::clone(role),
             }))
         };
@@ -716,6 +778,7 @@ pub(crate) fn compile(doc: PolicyDocument, diags: &mut Vec<Diagnostic>) -> Optio
             allowed_employee_types: g.allowed_employee_types.clone(),
             window,
             separations: Vec::new(),
+            needs: Arc::default(),
         });
     }
 
@@ -747,6 +810,21 @@ pub(crate) fn compile(doc: PolicyDocument, diags: &mut Vec<Diagnostic>) -> Optio
                 ));
             }
         }
+    }
+
+    // What each group's decisions read from the directory, computed once.
+    let person_stages: Vec<&StageRef> = contractors
+        .iter()
+        .chain(guests.iter())
+        .flat_map(|r| r.stages.iter())
+        .chain(std::iter::once(&triage))
+        .collect();
+    let needs: Vec<Arc<GroupNeeds>> = groups
+        .iter()
+        .map(|g| Arc::new(GroupNeeds::of(g, &groups, &person_stages)))
+        .collect();
+    for (group, needs) in groups.iter_mut().zip(needs) {
+        group.needs = needs;
     }
 
     // Standard changes.
@@ -868,10 +946,10 @@ fn tighten(cap: &mut Option<Cap>, duration: PolicyDuration, rule: &Arc<str>) {
 }
 
 /// Approvers without repeats (ids compared case-insensitively), in order.
-fn dedupe(people: impl Iterator<Item = Approver>) -> Arc<[Approver]> {
-    let mut out: Vec<Approver> = Vec::new();
+fn dedupe(people: impl Iterator<Item = PolicyApprover>) -> Arc<[PolicyApprover]> {
+    let mut out: Vec<PolicyApprover> = Vec::new();
     for p in people {
-        if !out.iter().any(|o| o.id.eq_ignore_ascii_case(&p.id)) {
+        if !out.iter().any(|o| o.key.eq_ignore_ascii_case(&p.key)) {
             out.push(p);
         }
     }
@@ -971,15 +1049,15 @@ impl StageContext<'_> {
                 "app_owner" => ApproverSource::AppOwners,
                 "data_owner" => ApproverSource::DataOwners,
                 other => match other.strip_prefix("user:") {
-                    Some(user) => ApproverSource::Fixed(Arc::from([Approver {
-                        id: Arc::from(user.trim()),
+                    Some(user) => ApproverSource::Fixed(Arc::from([PolicyApprover {
+                        key: Arc::from(user.trim()),
                         role: Arc::from("user"),
                     }])),
                     None => {
                         let role: Arc<str> = Arc::from(format!("group:{other}"));
                         let members = self.approver_groups.get(other).copied().unwrap_or(&[]);
-                        ApproverSource::Fixed(dedupe(members.iter().map(|id| Approver {
-                            id: Arc::from(id.as_str()),
+                        ApproverSource::Fixed(dedupe(members.iter().map(|id| PolicyApprover {
+                            key: Arc::from(id.trim()),
                             role: Arc::clone(&role),
                         })))
                     }

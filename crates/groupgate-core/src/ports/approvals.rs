@@ -1,6 +1,7 @@
 //! Approval channels: ServiceNow approval records, Teams and Slack cards.
 
 use super::PortResult;
+use crate::evaluate::Approver;
 use crate::model::TicketRef;
 use crate::workflow::ApprovalAnswer;
 use async_trait::async_trait;
@@ -14,13 +15,19 @@ pub struct ApprovalAsk {
     pub ticket: TicketRef,
     /// The stage's name.
     pub stage: Arc<str>,
-    /// Who is asked (UPNs or object ids).
-    pub approvers: Vec<Arc<str>>,
+    /// Who is asked, by directory object id and user principal name.
+    pub approvers: Vec<Approver>,
     /// A one-line summary of what is being approved, shown to approvers.
     pub summary: String,
-    /// The digest of exactly what is approved (user, group, expiry, policy);
-    /// an answer must carry it back.
+    /// The digest of exactly what is approved (ticket, user, group, expiry,
+    /// approver plan, policy); an answer must carry it back.
     pub binding: String,
+    /// Whether these are the stage's alternates after escalation.
+    #[serde(default)]
+    pub escalation: bool,
+    /// When unanswered asks expire.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deadline: Option<chrono::DateTime<chrono::Utc>>,
     /// A unique marker, so a retried ask does not ask twice.
     pub idempotency_key: String,
 }
@@ -40,6 +47,9 @@ pub enum NoticeKind {
     Success,
     /// Something failed and people should look.
     Failure,
+    /// For information: the request ended without a change (e.g. it was
+    /// cancelled because the target was offboarded).
+    Info,
 }
 
 /// A message to the chat channel.
@@ -61,8 +71,10 @@ pub struct Notice {
 /// every answer given since `ask` (the engine ignores ones it has seen);
 /// `cancel` withdraws outstanding asks of a stage and succeeds when there are
 /// none. The approver identity in an answer comes from the channel's own
-/// authentication (e.g. Teams `from.aadObjectId`, Slack `user.id`), never
-/// from the message payload.
+/// authentication (e.g. Teams `from.aadObjectId`, Slack `user.id`, the
+/// ServiceNow approval record's bound approver), never from the message
+/// payload; the engine maps it to a directory object id (unless the channel
+/// already gives one) and only that id is ever counted.
 #[cfg_attr(feature = "mocks", mockall::automock)]
 #[async_trait]
 pub trait ApprovalChannel: Send + Sync {
@@ -72,8 +84,9 @@ pub trait ApprovalChannel: Send + Sync {
     /// The answers given so far for a ticket.
     async fn answers(&self, ticket: &TicketRef) -> PortResult<Vec<ApprovalAnswer>>;
 
-    /// Withdraws the outstanding asks of a stage.
-    async fn cancel(&self, ticket: &TicketRef, stage: &str) -> PortResult<()>;
+    /// Withdraws the outstanding asks of a stage; `reason` says why (for the
+    /// people still holding one, e.g. `rejected by …`).
+    async fn cancel(&self, ticket: &TicketRef, stage: &str, reason: &str) -> PortResult<()>;
 
     /// Posts a notice.
     async fn notify(&self, notice: &Notice) -> PortResult<()>;

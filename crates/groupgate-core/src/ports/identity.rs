@@ -45,6 +45,10 @@ pub trait IdentityProvider: Send + Sync {
     /// Which of `groups` the user is in (directly or transitively).
     async fn member_of(&self, user: &UserId, groups: &[GroupId]) -> PortResult<Vec<GroupId>>;
 
+    /// Every group `user` is a *direct* member of, read in full (paged where
+    /// the provider pages): what offboarding sweeps and verifies against.
+    async fn direct_groups(&self, user: &UserId) -> PortResult<Vec<GroupId>>;
+
     /// Adds `user` to `group` as a direct member.
     async fn add_member(&self, group: &GroupId, user: &UserId) -> PortResult<WriteReceipt>;
 

@@ -42,14 +42,20 @@ pub struct TicketUpdate {
 pub struct ApprovalDecision {
     /// The stage.
     pub stage: Arc<str>,
-    /// Who decided.
+    /// Who decided, as the channel named them.
     pub approver: Arc<str>,
+    /// Who decided, as a directory object id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub approver_id: Option<crate::model::UserId>,
     /// Approve or reject.
     pub verdict: Verdict,
     /// Through which channel.
     pub channel: String,
-    /// When it was recorded.
+    /// When the approver answered.
     pub at: DateTime<Utc>,
+    /// The approver's comment.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub comment: Option<String>,
     /// A unique marker, so a retried record is written once.
     pub idempotency_key: String,
 }

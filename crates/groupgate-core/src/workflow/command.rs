@@ -1,6 +1,7 @@
-//! What the state machine asks the engine to do.
+//! What the state machine asks the engine to do, and the timers it keeps.
 
 use super::Verdict;
+use crate::evaluate::Approver;
 use crate::model::{GroupId, UserId};
 use crate::ports::{NoticeKind, TicketState};
 use chrono::{DateTime, Utc};
@@ -17,12 +18,44 @@ pub enum Wake {
     ApprovalDeadline,
     /// The change window opens.
     WindowOpens,
-    /// Retry a failed effect.
+    /// Retry a failed effect (or, for the add, re-check and try again).
     Retry,
     /// Read the membership again (propagation).
     VerifyPoll,
     /// Time-bound access ends.
     Expiry,
+    /// Nothing else will wake a workflow that waits on the outside world: the
+    /// engine looks at it again (resolving an effect a crash interrupted).
+    Watchdog,
+}
+
+impl Wake {
+    /// The purpose's name, e.g. `approval_deadline`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Wake::Escalate => "escalate",
+            Wake::ApprovalDeadline => "approval_deadline",
+            Wake::WindowOpens => "window_opens",
+            Wake::Retry => "retry",
+            Wake::VerifyPoll => "verify_poll",
+            Wake::Expiry => "expiry",
+            Wake::Watchdog => "watchdog",
+        }
+    }
+}
+
+/// A pending wake-up, part of the workflow's state: the store's timer index
+/// is written from these in the same transaction as the step, so a phase is
+/// never recorded without its timer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PendingWake {
+    /// Unique within the workflow: the purpose's name, or `retry:<command
+    /// key>` for one command's retry, so two retries never replace each other.
+    pub key: String,
+    /// When.
+    pub at: DateTime<Utc>,
+    /// Why.
+    pub purpose: Wake,
 }
 
 /// An effect for the engine to execute through a port.
@@ -41,33 +74,53 @@ pub enum Action {
         state: Option<TicketState>,
         /// The work note.
         note: String,
+        /// Append the audit trail's head (sequence number and hash) to the
+        /// note, so the trail is anchored outside the store.
+        #[serde(default)]
+        anchor: bool,
     },
     /// Ask a stage's approvers.
     RequestApproval {
         /// The stage.
         stage: Arc<str>,
-        /// Who to ask.
-        approvers: Vec<Arc<str>>,
+        /// Who to ask, by directory object id and name.
+        approvers: Vec<Approver>,
         /// The binding digest the answers must carry.
         binding: String,
         /// Whether these are the stage's alternates after escalation.
         escalation: bool,
+        /// When unanswered asks expire.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        deadline: Option<DateTime<Utc>>,
     },
     /// Withdraw a stage's outstanding asks.
     CancelApprovals {
         /// The stage.
         stage: Arc<str>,
+        /// Why, for the people still holding an ask (e.g. `rejected`).
+        #[serde(default)]
+        reason: String,
     },
-    /// Record an approval decision on the ticket (when it came from another channel).
+    /// Record an approval decision on the ticket (when it came from another
+    /// channel, it is written back to the ticket's approval record).
     RecordApproval {
         /// The stage.
         stage: Arc<str>,
-        /// Who.
+        /// Who, as the channel named them.
         approver: Arc<str>,
+        /// Who, as a directory object id.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        approver_id: Option<UserId>,
         /// What.
         verdict: Verdict,
         /// Through which channel.
         channel: String,
+        /// When the approver answered.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        at: Option<DateTime<Utc>>,
+        /// The approver's comment.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        comment: Option<String>,
     },
     /// Add the member.
     AddMember {
@@ -76,7 +129,7 @@ pub enum Action {
         /// The user.
         user: UserId,
     },
-    /// Read the membership back.
+    /// Read the (direct) membership back.
     CheckMembership {
         /// The group.
         group: GroupId,
@@ -92,23 +145,10 @@ pub enum Action {
     },
     /// Post a notice to the chat channel.
     Notify {
-        /// Success or failure.
+        /// Success, failure or information.
         kind: NoticeKind,
         /// The text.
         text: String,
-    },
-    /// Cancel a pending timer that no longer matters (e.g. the approval
-    /// deadline once every stage is approved).
-    CancelWake {
-        /// Which timer.
-        purpose: Wake,
-    },
-    /// Wake the workflow at a time (a durable timer, never a sleep).
-    WakeAt {
-        /// When.
-        at: DateTime<Utc>,
-        /// Why.
-        purpose: Wake,
     },
 }
 
@@ -125,9 +165,16 @@ impl Action {
             Action::CheckMembership { .. } => "check_membership",
             Action::RemoveMember { .. } => "remove_member",
             Action::Notify { .. } => "notify",
-            Action::CancelWake { .. } => "cancel_wake",
-            Action::WakeAt { .. } => "wake_at",
         }
+    }
+
+    /// Whether the action only reads (facts, a membership): re-running it is
+    /// harmless, so the engine records no intent before it.
+    pub fn is_read(&self) -> bool {
+        matches!(
+            self,
+            Action::Evaluate { .. } | Action::CheckMembership { .. }
+        )
     }
 }
 
@@ -138,6 +185,52 @@ impl Action {
 pub struct Command {
     /// The idempotency key.
     pub key: String,
+    /// The step that issued it.
+    #[serde(default)]
+    pub step: u64,
     /// What to do.
     pub action: Action,
+}
+
+/// A command waiting in the workflow's outbox: issued by a step, not yet
+/// completed. Each keeps its own retry count, so one failing effect never
+/// uses up (or replaces) another's retries.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Pending {
+    /// The command.
+    pub command: Command,
+    /// The engine recorded its intent and has not recorded its outcome: after
+    /// a crash, the world is asked what happened.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub in_flight: bool,
+    /// Failed attempts so far.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub attempts: u32,
+    /// When it first failed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub failing_since: Option<DateTime<Utc>>,
+    /// Not before this time: it waits for its retry timer.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retry_at: Option<DateTime<Utc>>,
+}
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
+}
+
+impl Pending {
+    pub(crate) fn new(command: Command) -> Self {
+        Self {
+            command,
+            in_flight: false,
+            attempts: 0,
+            failing_since: None,
+            retry_at: None,
+        }
+    }
+
+    /// Whether the engine may execute it at `now`.
+    pub fn is_ready(&self, now: DateTime<Utc>) -> bool {
+        !self.in_flight && self.retry_at.is_none_or(|at| at <= now)
+    }
 }

@@ -29,34 +29,34 @@ const fn t(
     }
 }
 
-/// Every transition of the workflow state machine. In every phase a command
-/// may fail with a transient error (the phase stays; a `retry` wake re-issues
-/// the command); final phases accept exactly that for their closing ticket
-/// update and notice. Those rows are listed once, under `*`.
+/// Every transition of the workflow state machine. Rows under `*` apply in
+/// every phase and keep it: a command's own retry, a completed side effect,
+/// a recorded intent, the watchdog, a stale outcome; final phases accept
+/// exactly those for their closing effects.
 pub const TRANSITIONS: &[Transition] = &[
     t(
         "start",
         "start",
         "received",
-        "update ticket (in progress); evaluate",
+        "update ticket (in progress); evaluate; watchdog",
     ),
     t(
         "received",
         "evaluated",
         "denied",
-        "decision deny; ticket closed incomplete with the reasons",
+        "decision deny; ticket closed incomplete with the reasons (anchored)",
     ),
     t(
         "received",
         "evaluated",
         "no_op",
-        "decision already_member; ticket closed complete",
+        "decision already_member; ticket closed complete (anchored)",
     ),
     t(
         "received",
         "evaluated",
         "awaiting_approval",
-        "decision needs_approval; ask stage 1; wake at the approval deadline (and to escalate)",
+        "decision needs_approval; bind each stage to ticket, target and group object ids, expiry, approver plan and policy; ask stage 1; wake at the approval deadline (and to escalate)",
     ),
     t(
         "received",
@@ -77,10 +77,16 @@ pub const TRANSITIONS: &[Transition] = &[
         "allowed, but the facts lack the target's object id",
     ),
     t(
+        "received",
+        "offboard",
+        "cancelled",
+        "the target is offboarded: nothing granted; ticket closed incomplete, notice",
+    ),
+    t(
         "awaiting_approval",
         "answered",
         "awaiting_approval",
-        "refused answer (wrong stage, binding, self-approval, ineligible, repeated: noted on the ticket), or approval below the stage's count, or the stage completes and the next stage is asked",
+        "refused answer (other stage or binding, after the deadline, unknown to the directory, self-approval, ineligible, the same person again: noted on the ticket), or approval below the stage's count, or the stage completes and the next stage is asked",
     ),
     t(
         "awaiting_approval",
@@ -113,10 +119,22 @@ pub const TRANSITIONS: &[Transition] = &[
         "outstanding asks cancelled; ticket closed incomplete",
     ),
     t(
+        "awaiting_approval",
+        "offboard",
+        "cancelled",
+        "the target is offboarded: asks cancelled, ticket closed incomplete, notice",
+    ),
+    t(
         "scheduled",
         "woke(window_opens)",
         "rechecking",
         "evaluate again right before acting",
+    ),
+    t(
+        "scheduled",
+        "offboard",
+        "cancelled",
+        "the target is offboarded before the window opened",
     ),
     t(
         "rechecking",
@@ -128,13 +146,13 @@ pub const TRANSITIONS: &[Transition] = &[
         "rechecking",
         "rechecked",
         "no_op",
-        "the access appeared meanwhile",
+        "the access appeared meanwhile (not through an earlier attempt of this workflow)",
     ),
     t(
         "rechecking",
         "rechecked",
         "awaiting_approval",
-        "user, group, expiry or policy changed since approval: approvals start over",
+        "a counted approval no longer counts (binding changed, approver no longer eligible, given after the deadline): the stages that fall short are asked again",
     ),
     t(
         "rechecking",
@@ -146,19 +164,79 @@ pub const TRANSITIONS: &[Transition] = &[
         "rechecking",
         "rechecked",
         "executing",
-        "still allowed, same binding: add the member",
+        "still allowed, every approval still counts: add the member",
     ),
     t(
         "rechecking",
         "rechecked",
         "manual_intervention",
-        "allowed, but the facts lack the target's object id",
+        "the target now resolves to another directory object than the one approved, or the facts lack its object id",
+    ),
+    t(
+        "rechecking",
+        "rechecked",
+        "rolling_back",
+        "after a failed add attempt, the re-check denies (or the target changed): remove what the attempt may have added",
+    ),
+    t(
+        "rechecking",
+        "rechecked",
+        "active",
+        "after an interrupted add attempt, the re-check finds the membership in place: granted, time-bound",
+    ),
+    t(
+        "rechecking",
+        "rechecked",
+        "completed",
+        "after an interrupted add attempt, the re-check finds the membership in place: granted",
+    ),
+    t(
+        "rechecking",
+        "offboard",
+        "cancelled",
+        "the target is offboarded before any add was attempted",
+    ),
+    t(
+        "rechecking",
+        "offboard",
+        "removing",
+        "the target is offboarded after an add attempt: remove it",
     ),
     t(
         "executing",
         "member_added",
         "verifying",
-        "read the membership back",
+        "read the (direct) membership back",
+    ),
+    t(
+        "executing",
+        "member_added",
+        "removing",
+        "the target was offboarded while the add was in flight: remove it now",
+    ),
+    t(
+        "executing",
+        "interrupted",
+        "verifying",
+        "the add's outcome was lost in a crash and the membership is there: verify",
+    ),
+    t(
+        "executing",
+        "interrupted",
+        "awaiting_retry",
+        "the add's outcome was lost and the membership is not there: re-check, then try again",
+    ),
+    t(
+        "executing",
+        "interrupted",
+        "rolling_back",
+        "the add's outcome was lost and no attempts are left: remove any partial change",
+    ),
+    t(
+        "executing",
+        "effect_failed",
+        "awaiting_retry",
+        "the add failed transiently: wake to re-check and try again (Retry-After honoured)",
     ),
     t(
         "executing",
@@ -173,16 +251,40 @@ pub const TRANSITIONS: &[Transition] = &[
         "the add kept failing transiently: remove any partial change",
     ),
     t(
+        "executing",
+        "offboard",
+        "executing",
+        "the add is in flight: remove the membership as soon as it settles",
+    ),
+    t(
+        "executing",
+        "offboard",
+        "cancelled",
+        "the add was not sent yet: it never is",
+    ),
+    t(
+        "awaiting_retry",
+        "woke(retry)",
+        "rechecking",
+        "re-evaluate (facts and policy) before the next attempt",
+    ),
+    t(
+        "awaiting_retry",
+        "offboard",
+        "removing",
+        "the target is offboarded: remove what the failed attempt may have added",
+    ),
+    t(
         "verifying",
         "membership_observed",
         "active",
-        "visible, time-bound: ticket closed complete; wake at the expiry",
+        "visible, time-bound: ticket closed complete (anchored); wake at the expiry",
     ),
     t(
         "verifying",
         "membership_observed",
         "completed",
-        "visible, no expiry: ticket closed complete",
+        "visible, no expiry: ticket closed complete (anchored)",
     ),
     t(
         "verifying",
@@ -209,6 +311,12 @@ pub const TRANSITIONS: &[Transition] = &[
         "reading back failed for good: remove it",
     ),
     t(
+        "verifying",
+        "offboard",
+        "removing",
+        "the target is offboarded: remove the membership",
+    ),
+    t(
         "active",
         "woke(expiry)",
         "removing",
@@ -223,6 +331,12 @@ pub const TRANSITIONS: &[Transition] = &[
         "the ticket could not be updated after the add: remove it",
     ),
     t(
+        "completed",
+        "effect_failed",
+        "rolling_back",
+        "the ticket could not be updated after the add: remove it",
+    ),
+    t(
         "removing",
         "member_removed",
         "removing",
@@ -230,9 +344,15 @@ pub const TRANSITIONS: &[Transition] = &[
     ),
     t(
         "removing",
+        "interrupted",
+        "removing",
+        "the removal's outcome was lost in a crash: the membership is gone (read it back) or the removal is sent again",
+    ),
+    t(
+        "removing",
         "membership_observed",
         "removed",
-        "gone: noted on the ticket",
+        "gone: noted on the ticket (anchored)",
     ),
     t(
         "removing",
@@ -254,6 +374,12 @@ pub const TRANSITIONS: &[Transition] = &[
     ),
     t(
         "removing",
+        "offboard",
+        "removing",
+        "already being removed: noted",
+    ),
+    t(
+        "removing",
         "effect_failed",
         "manual_intervention",
         "the removal failed for good",
@@ -263,6 +389,12 @@ pub const TRANSITIONS: &[Transition] = &[
         "member_removed",
         "rolling_back",
         "read the membership back",
+    ),
+    t(
+        "rolling_back",
+        "interrupted",
+        "rolling_back",
+        "the removal's outcome was lost in a crash: read back or sent again",
     ),
     t(
         "rolling_back",
@@ -284,6 +416,12 @@ pub const TRANSITIONS: &[Transition] = &[
     ),
     t(
         "rolling_back",
+        "offboard",
+        "rolling_back",
+        "already being removed: noted",
+    ),
+    t(
+        "rolling_back",
         "effect_failed",
         "manual_intervention",
         "the rollback failed for good",
@@ -292,19 +430,49 @@ pub const TRANSITIONS: &[Transition] = &[
         "*",
         "effect_failed",
         "*",
-        "transient failure with attempts left: wake to retry (Retry-After honoured, exponential backoff with full jitter); in a final phase, a failed closing ticket update is reported by a failure notice",
-    ),
-    t(
-        "*",
-        "woke(retry)",
-        "*",
-        "re-issue the failed command with its idempotency key",
+        "a transient failure with attempts left: that command alone waits for its own retry timer (Retry-After honoured, exponential backoff with full jitter); a best-effort notice that failed for good is recorded; in a final phase, a failed closing ticket update is reported by a failure notice",
     ),
     t(
         "*",
         "effect_failed",
         "manual_intervention",
         "evaluate, ticket update or approval request failed for good",
+    ),
+    t(
+        "*",
+        "woke(retry)",
+        "*",
+        "the failed command is ready again (same idempotency key)",
+    ),
+    t(
+        "*",
+        "effect_done",
+        "*",
+        "a side effect (ticket update, ask, notice, …) completed: it leaves the outbox",
+    ),
+    t(
+        "*",
+        "issuing",
+        "*",
+        "the engine records its intent before executing a command",
+    ),
+    t(
+        "*",
+        "interrupted",
+        "*",
+        "a command other than a membership write was interrupted by a crash: it is re-issued under its idempotency key",
+    ),
+    t(
+        "*",
+        "woke(watchdog)",
+        "*",
+        "nothing else would wake the workflow: the engine resolves interrupted effects and drives what is ready",
+    ),
+    t(
+        "*",
+        "outcome",
+        "*",
+        "a stale outcome (its phase is over): it leaves the outbox and changes nothing",
     ),
 ];
 
@@ -326,6 +494,7 @@ pub fn mermaid_diagram() -> String {
         "no_op",
         "rejected",
         "approval_expired",
+        "cancelled",
         "failed",
         "rolled_back",
         "manual_intervention",

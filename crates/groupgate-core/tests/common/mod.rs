@@ -37,13 +37,22 @@ pub(crate) fn request(requester: &str, target: &str, resource: &str) -> Request 
 }
 
 pub(crate) fn facts(policy: &CompiledPolicy, request: &Request) -> Facts {
-    directory().facts_for(request, policy.resolve(request).object_id())
+    directory().facts_for(request, &policy.fact_needs(request))
 }
 
 pub(crate) fn decide(policy: &CompiledPolicy, request: &Request) -> Decision {
     policy.evaluate(request, &facts(policy, request), business_hours())
 }
 
+/// The object id the example directory gives `key` (UPN).
+pub(crate) fn id_of(key: &str) -> groupgate_core::UserId {
+    directory()
+        .user(key)
+        .expect("a user of the example directory")
+        .id
+}
+
+pub(crate) const DORA: &str = "dora.data@contoso.com";
 pub(crate) const ADA: &str = "ada.lovelace@contoso.com";
 pub(crate) const GRACE: &str = "grace.hopper@contoso.com";
 pub(crate) const CARL: &str = "carl.contractor@contoso.com";
