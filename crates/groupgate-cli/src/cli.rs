@@ -26,6 +26,10 @@ pub(crate) enum Command {
         /// Also write the audit trail (JSON Lines) to this file.
         #[arg(long)]
         audit_out: Option<PathBuf>,
+        /// Sign a checkpoint of the trail every 25 records with the key in
+        /// this file (see `groupgate audit keygen`).
+        #[arg(long, value_name = "FILE")]
+        signing_key: Option<PathBuf>,
     },
     /// Work with audit trails.
     #[command(subcommand)]
@@ -126,10 +130,34 @@ pub(crate) enum DirectoryCommand {
 
 #[derive(Debug, Subcommand)]
 pub(crate) enum AuditCommand {
-    /// Check a trail's hash chain: any edit, deletion, insertion or reordering fails.
+    /// Check a trail: its hash chain (any edit, deletion, insertion or
+    /// reordering fails), strict records (no repeated keys, time never
+    /// backwards), the anchors given (a cut or rewritten trail fails), and
+    /// with a public key every signed checkpoint.
     Verify {
         /// The trail (JSON Lines).
         file: PathBuf,
+        /// A chain head recorded outside the store, e.g. from a ticket's work
+        /// note: `SEQ:HASH`. Repeatable.
+        #[arg(long = "expect-head", value_name = "SEQ:HASH")]
+        expect_head: Vec<String>,
+        /// A file of anchors, one `SEQ:HASH` (or `seq=… hash=…`) per line.
+        #[arg(long, value_name = "FILE")]
+        anchors: Option<PathBuf>,
+        /// The checkpoint signing key's public half (base64 or hex), or a
+        /// file holding it.
+        #[arg(long = "public-key", value_name = "KEY|FILE")]
+        public_key: Option<String>,
+        /// Print the report as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Make a new checkpoint signing key: the secret seed is written to FILE
+    /// (readable by its owner only), the public key printed.
+    Keygen {
+        /// Where to write the signing key (it must not exist yet).
+        #[arg(long)]
+        out: PathBuf,
     },
     /// Re-evaluate every recorded decision from its recorded inputs and report any that differ.
     Replay {

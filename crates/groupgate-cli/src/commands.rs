@@ -35,8 +35,27 @@ pub(crate) fn run(cli: Cli) -> Result<Exit, CliError> {
             directory,
             json,
         }) => diff::run(&old, &new, &requests, directory.as_deref(), json),
-        Command::Demo { json, audit_out } => demo::run(json, audit_out.as_deref()),
-        Command::Audit(AuditCommand::Verify { file }) => audit::verify(&file),
+        Command::Demo {
+            json,
+            audit_out,
+            signing_key,
+        } => demo::run(json, audit_out.as_deref(), signing_key.as_deref()),
+        Command::Audit(AuditCommand::Verify {
+            file,
+            expect_head,
+            anchors,
+            public_key,
+            json,
+        }) => audit::verify(
+            &file,
+            &audit::VerifyArgs {
+                expect_head,
+                anchors,
+                public_key,
+                json,
+            },
+        ),
+        Command::Audit(AuditCommand::Keygen { out }) => audit::keygen(&out),
         Command::Audit(AuditCommand::Replay { file, policy, json }) => {
             audit::replay(&file, &policy, json)
         }

@@ -591,3 +591,165 @@ fn ticket_show_refuses_bad_numbers_settings_and_unknown_tickets() {
     assert_eq!(out.status.code(), Some(2), "{stderr}");
     assert!(stderr.contains("credentials"), "{stderr}");
 }
+
+#[test]
+fn audit_verify_catches_a_cut_a_rewrite_and_a_repeated_key_with_anchors_and_keys() {
+    let dir = std::env::temp_dir().join(format!("groupgate-cli-anchor-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let key = dir.join("signing.key");
+    let out = groupgate(&["audit", "keygen", "--out", key.to_str().unwrap()]);
+    let (stdout, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    let public = stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("public key: "))
+        .unwrap()
+        .to_owned();
+    let secret = std::fs::read_to_string(&key).unwrap();
+    assert!(
+        !stdout.contains(secret.trim()),
+        "the secret is never printed"
+    );
+    // A second keygen never overwrites a key.
+    let out = groupgate(&["audit", "keygen", "--out", key.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+
+    let trail = dir.join("audit.jsonl");
+    let out = groupgate(&[
+        "demo",
+        "--audit-out",
+        trail.to_str().unwrap(),
+        "--signing-key",
+        key.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out).1);
+    let original = std::fs::read_to_string(&trail).unwrap();
+    let lines: Vec<&str> = original.lines().collect();
+    let report = groupgate(&[
+        "audit",
+        "verify",
+        trail.to_str().unwrap(),
+        "--public-key",
+        &public,
+        "--json",
+    ]);
+    assert_eq!(report.status.code(), Some(0), "{}", text(&report).0);
+    let report: serde_json::Value = serde_json::from_slice(&report.stdout).unwrap();
+    assert!(
+        report["report"]["checkpoints_verified"].as_u64().unwrap() >= 3,
+        "{report}"
+    );
+    // An anchor from a ticket's work note: the closing note carries one.
+    let anchor = "2:".to_owned()
+        + serde_json::from_str::<serde_json::Value>(lines[2]).unwrap()["hash"]
+            .as_str()
+            .unwrap();
+    let head = format!(
+        "{}:{}",
+        report["report"]["head"]["seq"],
+        report["report"]["head"]["hash"].as_str().unwrap()
+    );
+
+    // 1. The tail is cut: the chain alone says intact; the head anchor does not.
+    let cut = dir.join("cut.jsonl");
+    std::fs::write(&cut, lines[..lines.len() - 10].join("\n") + "\n").unwrap();
+    let out = groupgate(&["audit", "verify", cut.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(
+        text(&out).0.contains("no anchor or key given"),
+        "{}",
+        text(&out).0
+    );
+    let out = groupgate(&[
+        "audit",
+        "verify",
+        cut.to_str().unwrap(),
+        "--expect-head",
+        &head,
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out).0.contains("cut from its end"),
+        "{}",
+        text(&out).0
+    );
+
+    // 2. A record is rewritten and every hash after it recomputed.
+    let records: Vec<groupgate_core::audit::AuditRecord> = lines
+        .iter()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let mut forged = String::new();
+    let mut prev: Option<groupgate_core::audit::ChainHead> = None;
+    // The forger drops the checkpoints they cannot re-sign.
+    for (i, r) in records
+        .iter()
+        .filter(|r| !matches!(r.entry, groupgate_core::audit::Entry::Checkpoint { .. }))
+        .enumerate()
+    {
+        let mut entry = r.entry.clone();
+        if i == 0
+            && let groupgate_core::audit::Entry::Started { request, .. } = &mut entry
+        {
+            request.justification = "forged".into();
+        }
+        let sealed = groupgate_core::audit::AuditRecord::seal(
+            prev.as_ref(),
+            r.at,
+            r.workflow.clone(),
+            r.actor.clone(),
+            entry,
+        );
+        prev = Some(sealed.head());
+        forged.push_str(&(sealed.to_json_line() + "\n"));
+    }
+    let forged_path = dir.join("forged.jsonl");
+    std::fs::write(&forged_path, &forged).unwrap();
+    let anchors = dir.join("anchors.txt");
+    std::fs::write(
+        &anchors,
+        format!("# from RITM0010001's work notes\n{anchor}\n"),
+    )
+    .unwrap();
+    let out = groupgate(&[
+        "audit",
+        "verify",
+        forged_path.to_str().unwrap(),
+        "--anchors",
+        anchors.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out).0);
+    assert!(text(&out).0.contains("rewritten"), "{}", text(&out).0);
+    let out = groupgate(&[
+        "audit",
+        "verify",
+        forged_path.to_str().unwrap(),
+        "--public-key",
+        &public,
+    ]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out).0);
+    assert!(text(&out).0.contains("checkpoint"), "{}", text(&out).0);
+
+    // 3. A repeated key in one record.
+    let dup = dir.join("dup.jsonl");
+    std::fs::write(
+        &dup,
+        original.replacen("{\"seq\":0,", "{\"seq\":0,\"seq\":0,", 1),
+    )
+    .unwrap();
+    let out = groupgate(&["audit", "verify", dup.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out).0.contains("duplicate key `seq`"),
+        "{}",
+        text(&out).0
+    );
+
+    // An empty file proves nothing.
+    let empty = dir.join("empty.jsonl");
+    std::fs::write(&empty, "").unwrap();
+    let out = groupgate(&["audit", "verify", empty.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out).0.contains("no records"), "{}", text(&out).0);
+}

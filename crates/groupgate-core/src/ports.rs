@@ -20,7 +20,7 @@ mod tickets;
 pub use approvals::{ApprovalAsk, ApprovalChannel, AskReceipt, Notice, NoticeKind};
 pub use clock::{Clock, SystemClock};
 pub use error::{ErrorClass, PortError, PortResult};
-pub use identity::{IdentityProvider, WriteReceipt};
+pub use identity::{FactsQuery, IdentityProvider, WriteReceipt};
 pub use store::{Commit, Committed, Store, Timer, WorkflowFilter, WorkflowSummary};
 pub use tickets::{ApprovalDecision, TicketState, TicketSystem, TicketUpdate};
 

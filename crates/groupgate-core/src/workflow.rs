@@ -24,7 +24,7 @@ mod retry;
 mod table;
 
 pub use approval::{ApprovalAnswer, Verdict, stage_binding};
-pub use command::{Action, Command, Pending, PendingWake, Wake};
+pub use command::{Action, Command, Lane, Pending, PendingWake, Wake};
 pub use event::Event;
 pub use machine::{TransitionError, Workflow};
 pub use phase::{Phase, RemovalReason, WorkflowSettings};

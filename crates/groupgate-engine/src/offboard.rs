@@ -91,7 +91,11 @@ impl Engine {
         let mut planned: Vec<Planned> = Vec::new();
         let mut accounted: BTreeSet<String> = BTreeSet::new();
         for (i, l) in loaded.iter().enumerate() {
-            if let Some(g) = l.wf.group() {
+            // A workflow that removes (or will remove) its membership itself
+            // accounts for it; a cancelled one never held it.
+            if l.wf.phase != Phase::Cancelled
+                && let Some(g) = l.wf.group()
+            {
                 accounted.insert(g.to_ascii_lowercase());
             }
             match &l.wf.phase {

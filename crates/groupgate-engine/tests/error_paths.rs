@@ -67,7 +67,7 @@ async fn a_store_that_refuses_writes_stops_the_engine_before_any_effect() {
 #[tokio::test]
 async fn a_directory_that_forbids_reads_sends_the_ticket_to_manual_intervention() {
     let mut identity = MockIdentityProvider::new();
-    identity.expect_user().returning(|_| {
+    identity.expect_facts().returning(|_| {
         Err(PortError::new(
             ErrorClass::Forbidden,
             "Authorization_RequestDenied: Insufficient privileges",
@@ -112,7 +112,7 @@ async fn a_directory_that_forbids_reads_sends_the_ticket_to_manual_intervention(
 async fn throttled_reads_are_retried_not_failed() {
     let mut identity = MockIdentityProvider::new();
     identity
-        .expect_user()
+        .expect_facts()
         .times(1)
         .returning(|_| Err(PortError::transient("429", Some(3))));
     let mut tickets = MockTicketSystem::new();

@@ -5,25 +5,26 @@ use crate::paths::{id_segment, odata_string, query_value, user_segment};
 use crate::token::{TokenCache, without_url};
 use crate::{ConfigError, GraphConfig};
 use async_trait::async_trait;
-use groupgate_core::ports::{IdentityProvider, PortError, PortResult, WriteReceipt};
-use groupgate_core::{Group, GroupId, MembershipState, User, UserId, UserType};
+use groupgate_core::ports::{FactsQuery, IdentityProvider, PortError, PortResult, WriteReceipt};
+use groupgate_core::{Facts, Group, GroupId, MembershipState, User, UserId, UserType};
 use reqwest::Method;
 use serde_json::{Value, json};
 
-const USER_FIELDS: &str = "id,userPrincipalName,displayName,accountEnabled,userType,employeeType";
-const GROUP_FIELDS: &str = "id,displayName,groupTypes,securityEnabled,mailEnabled,membershipRule,onPremisesSyncEnabled,isAssignableToRole";
+pub(crate) const USER_FIELDS: &str =
+    "id,userPrincipalName,displayName,accountEnabled,userType,employeeType";
+pub(crate) const GROUP_FIELDS: &str = "id,displayName,groupTypes,securityEnabled,mailEnabled,membershipRule,onPremisesSyncEnabled,isAssignableToRole";
 
 /// One HTTP answer.
 #[derive(Debug)]
-struct Answer {
-    status: u16,
+pub(crate) struct Answer {
+    pub(crate) status: u16,
     request_id: Option<String>,
     retry_after: Option<String>,
     body: String,
 }
 
 impl Answer {
-    fn json(&self) -> PortResult<Value> {
+    pub(crate) fn json(&self) -> PortResult<Value> {
         serde_json::from_str(&self.body).map_err(|e| {
             let error = PortError::permanent(format!(
                 "Graph answered {} with a body that is not JSON: {e}",
@@ -36,7 +37,7 @@ impl Answer {
         })
     }
 
-    fn fail(&self, op: Operation) -> PortError {
+    pub(crate) fn fail(&self, op: Operation) -> PortError {
         classify(
             self.status,
             self.retry_after.as_deref(),
@@ -44,6 +45,27 @@ impl Answer {
             self.request_id.as_deref(),
             op,
         )
+    }
+}
+
+/// One request inside a `$batch`: its URL is relative to the base URL.
+#[derive(Debug, Clone)]
+pub(crate) struct BatchItem {
+    pub(crate) method: Method,
+    pub(crate) url: String,
+    pub(crate) body: Option<Value>,
+    /// An advanced query: the item carries `ConsistencyLevel: eventual`.
+    pub(crate) eventual: bool,
+}
+
+impl BatchItem {
+    pub(crate) fn get(url: String) -> Self {
+        Self {
+            method: Method::GET,
+            url,
+            body: None,
+            eventual: false,
+        }
     }
 }
 
@@ -143,10 +165,7 @@ impl GraphClient {
     /// Sends `items` through `$batch`, 20 a request, and re-sends throttled
     /// items after their `Retry-After` (up to `max_batch_wait`, a few rounds).
     /// One answer per item, in order; an item still throttled answers 429.
-    async fn batch(
-        &self,
-        items: Vec<(Method, String, Option<Value>)>,
-    ) -> PortResult<Vec<PortResult<Answer>>> {
+    pub(crate) async fn batch(&self, items: Vec<BatchItem>) -> PortResult<Vec<PortResult<Answer>>> {
         let mut results: Vec<Option<PortResult<Answer>>> = (0..items.len()).map(|_| None).collect();
         let mut pending: Vec<usize> = (0..items.len()).collect();
         for round in 0..4 {
@@ -155,12 +174,18 @@ impl GraphClient {
                 let requests: Vec<Value> = chunk
                     .iter()
                     .map(|&i| {
-                        let (method, url, body) = &items[i];
-                        let mut r =
-                            json!({ "id": i.to_string(), "method": method.as_str(), "url": url });
-                        if let Some(b) = body {
+                        let item = &items[i];
+                        let mut r = json!({ "id": i.to_string(), "method": item.method.as_str(), "url": item.url });
+                        let mut headers = serde_json::Map::new();
+                        if let Some(b) = &item.body {
                             r["body"] = b.clone();
-                            r["headers"] = json!({ "Content-Type": "application/json" });
+                            headers.insert("Content-Type".into(), json!("application/json"));
+                        }
+                        if item.eventual {
+                            headers.insert("ConsistencyLevel".into(), json!("eventual"));
+                        }
+                        if !headers.is_empty() {
+                            r["headers"] = Value::Object(headers);
                         }
                         r
                     })
@@ -214,7 +239,16 @@ impl GraphClient {
                         retry_after: header("retry-after"),
                         body: item.get("body").map(Value::to_string).unwrap_or_default(),
                     };
-                    if item_answer.status == 429 && round < 3 {
+                    // Re-sent here only when its Retry-After fits in
+                    // `max_batch_wait`; otherwise it goes back as transient
+                    // with its Retry-After, for the engine to wait on: an
+                    // early re-send would only be throttled again.
+                    let wait =
+                        crate::errors::retry_after_seconds(item_answer.retry_after.as_deref())
+                            .map(std::time::Duration::from_secs)
+                            .unwrap_or(std::time::Duration::from_secs(1));
+                    if item_answer.status == 429 && round < 3 && wait <= self.config.max_batch_wait
+                    {
                         throttled.push((i, item_answer));
                     } else {
                         results[i] = Some(Ok(item_answer));
@@ -258,14 +292,13 @@ impl GraphClient {
         groups: &[GroupId],
     ) -> PortResult<Vec<PortResult<WriteReceipt>>> {
         let reference = json!({ "@odata.id": format!("{}/directoryObjects/{}", self.config.base_url.trim_end_matches('/'), user) });
-        let items: Vec<(Method, String, Option<Value>)> = groups
+        let items: Vec<BatchItem> = groups
             .iter()
-            .map(|g| {
-                (
-                    Method::POST,
-                    format!("/groups/{}/members/$ref", id_segment(g)),
-                    Some(reference.clone()),
-                )
+            .map(|g| BatchItem {
+                method: Method::POST,
+                url: format!("/groups/{}/members/$ref", id_segment(g)),
+                body: Some(reference.clone()),
+                eventual: false,
             })
             .collect();
         let answers = self.batch(items).await?;
@@ -322,7 +355,7 @@ impl GraphClient {
         Ok(())
     }
 
-    fn user_from(value: &Value) -> PortResult<User> {
+    pub(crate) fn user_from(value: &Value) -> PortResult<User> {
         let text = |k: &str| value.get(k).and_then(Value::as_str).map(str::to_owned);
         let id = text("id").ok_or_else(|| PortError::permanent("Graph user without an id"))?;
         Ok(User {
@@ -344,7 +377,7 @@ impl GraphClient {
 
     /// Whether `user` is a *direct* member of `group` (advanced query, which
     /// Graph answers from an index that may lag behind recent writes).
-    async fn direct_member(&self, group: &GroupId, user: &UserId) -> PortResult<bool> {
+    pub(crate) async fn direct_member(&self, group: &GroupId, user: &UserId) -> PortResult<bool> {
         let filter = query_value(&format!("id eq {}", odata_string(user)));
         let path = format!(
             "/groups/{}/members?$filter={filter}&$count=true&$select=id",
@@ -450,48 +483,23 @@ impl IdentityProvider for GraphClient {
             )
             .await?;
         match answer.status {
-            200 => {
-                let v = answer.json()?;
-                let types: Vec<&str> = v
-                    .get("groupTypes")
-                    .and_then(Value::as_array)
-                    .into_iter()
-                    .flatten()
-                    .filter_map(Value::as_str)
-                    .collect();
-                let flag = |k: &str| v.get(k).and_then(Value::as_bool).unwrap_or(false);
-                Ok(Some(Group {
-                    id: GroupId::new(v.get("id").and_then(Value::as_str).unwrap_or(group)),
-                    display_name: v
-                        .get("displayName")
-                        .and_then(Value::as_str)
-                        .unwrap_or_default()
-                        .to_owned(),
-                    security_enabled: flag("securityEnabled"),
-                    mail_enabled: flag("mailEnabled"),
-                    unified: types.iter().any(|t| t.eq_ignore_ascii_case("Unified")),
-                    dynamic_membership: types
-                        .iter()
-                        .any(|t| t.eq_ignore_ascii_case("DynamicMembership")),
-                    on_premises_synced: flag("onPremisesSyncEnabled"),
-                    role_assignable: flag("isAssignableToRole"),
-                }))
-            }
+            200 => Ok(Some(group_from(&answer.json()?, group))),
             404 => Ok(None),
             _ => Err(answer.fail(Operation::ReadGroup)),
         }
     }
 
     async fn membership(&self, group: &GroupId, user: &UserId) -> PortResult<MembershipState> {
-        if self
-            .check_member_groups(user, std::slice::from_ref(group))
-            .await?
-            .is_empty()
-        {
-            return Ok(MembershipState::NotMember);
+        // Direct first: a read-back after an add is answered in one call, and
+        // a nested path never makes an add look verified.
+        if self.direct_member(group, user).await? {
+            return Ok(MembershipState::Direct);
         }
-        Ok(if self.direct_member(group, user).await? {
-            MembershipState::Direct
+        let nested = self
+            .check_member_groups(user, std::slice::from_ref(group))
+            .await?;
+        Ok(if nested.is_empty() {
+            MembershipState::NotMember
         } else {
             MembershipState::Transitive
         })
@@ -499,6 +507,10 @@ impl IdentityProvider for GraphClient {
 
     async fn member_of(&self, user: &UserId, groups: &[GroupId]) -> PortResult<Vec<GroupId>> {
         self.check_member_groups(user, groups).await
+    }
+
+    async fn facts(&self, query: &FactsQuery) -> PortResult<Facts> {
+        self.gather_facts(query).await
     }
 
     async fn direct_groups(&self, user: &UserId) -> PortResult<Vec<GroupId>> {
@@ -535,18 +547,17 @@ impl IdentityProvider for GraphClient {
         user: &UserId,
         groups: &[GroupId],
     ) -> PortResult<Vec<PortResult<WriteReceipt>>> {
-        let items: Vec<(Method, String, Option<Value>)> = groups
+        let items: Vec<BatchItem> = groups
             .iter()
-            .map(|g| {
-                (
-                    Method::DELETE,
-                    format!(
-                        "/groups/{}/members/{}/$ref",
-                        id_segment(g),
-                        id_segment(user)
-                    ),
-                    None,
-                )
+            .map(|g| BatchItem {
+                method: Method::DELETE,
+                url: format!(
+                    "/groups/{}/members/{}/$ref",
+                    id_segment(g),
+                    id_segment(user)
+                ),
+                body: None,
+                eventual: false,
             })
             .collect();
         let answers = self.batch(items).await?;
@@ -566,6 +577,34 @@ impl IdentityProvider for GraphClient {
         );
         let answer = self.call(Method::DELETE, &path, None, false).await?;
         removal_receipt(&answer, user)
+    }
+}
+
+/// A group from its Graph representation (`groupTypes`, flags).
+pub(crate) fn group_from(v: &Value, requested: &GroupId) -> Group {
+    let types: Vec<&str> = v
+        .get("groupTypes")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+        .collect();
+    let flag = |k: &str| v.get(k).and_then(Value::as_bool).unwrap_or(false);
+    Group {
+        id: GroupId::new(v.get("id").and_then(Value::as_str).unwrap_or(requested)),
+        display_name: v
+            .get("displayName")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_owned(),
+        security_enabled: flag("securityEnabled"),
+        mail_enabled: flag("mailEnabled"),
+        unified: types.iter().any(|t| t.eq_ignore_ascii_case("Unified")),
+        dynamic_membership: types
+            .iter()
+            .any(|t| t.eq_ignore_ascii_case("DynamicMembership")),
+        on_premises_synced: flag("onPremisesSyncEnabled"),
+        role_assignable: flag("isAssignableToRole"),
     }
 }
 

@@ -12,6 +12,7 @@
 mod client;
 mod config;
 mod errors;
+mod facts;
 mod paths;
 mod token;
 

@@ -77,6 +77,62 @@ impl FakeDirectory {
         }
     }
 
+    /// Re-points `upn` to a new directory object `new_id` (the old object
+    /// keeps its memberships under its id): what an administrator renaming
+    /// one account and reusing the UPN for another does.
+    pub fn repoint(&self, upn: &str, new_id: &str) {
+        if let Ok(mut s) = self.state.lock()
+            && let Some(u) = s
+                .snapshot
+                .users
+                .iter_mut()
+                .find(|u| u.upn.eq_ignore_ascii_case(upn))
+        {
+            let old = std::mem::replace(&mut u.id, new_id.to_owned());
+            let mut moved = u.clone();
+            moved.id = old;
+            moved.upn = format!("former-{}", moved.upn);
+            s.snapshot.users.push(moved);
+            // Memberships listed by UPN belonged to the old object.
+            let old_id = s
+                .snapshot
+                .users
+                .last()
+                .map(|m| m.id.clone())
+                .unwrap_or_default();
+            for g in &mut s.snapshot.groups {
+                for m in &mut g.members {
+                    if m.eq_ignore_ascii_case(upn) {
+                        *m = old_id.clone();
+                    }
+                }
+            }
+        }
+    }
+
+    /// Sets (or clears) a user's manager.
+    pub fn set_manager(&self, user: &str, manager: Option<&str>) {
+        if let Ok(mut s) = self.state.lock()
+            && let Some(u) = s
+                .snapshot
+                .users
+                .iter_mut()
+                .find(|u| u.id.eq_ignore_ascii_case(user) || u.upn.eq_ignore_ascii_case(user))
+        {
+            u.manager = manager.map(str::to_owned);
+        }
+    }
+
+    /// Adds a direct membership outside groupgate (by hand, another tool).
+    pub fn add_by_hand(&self, group: &str, user: &str) {
+        if let Ok(mut s) = self.state.lock() {
+            let id = s.snapshot.find_user(user).map(|u| u.id.clone());
+            if let (Some(id), Some(g)) = (id, s.snapshot.find_group_mut(group)) {
+                g.members.push(id);
+            }
+        }
+    }
+
     /// The true direct membership, ignoring replication lag.
     pub fn is_direct_member(&self, group: &str, user: &str) -> bool {
         self.state

@@ -847,46 +847,92 @@ fn batch(shared: &Shared, t: &mut Tenant, body: &Value, now: DateTime<Utc>) -> R
             "A batch holds between 1 and 20 requests.",
         );
     }
+    let mut ids: Vec<String> = Vec::new();
+    for r in &requests {
+        let id = r
+            .get("id")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_ascii_lowercase();
+        if id.is_empty() || ids.contains(&id) {
+            return graph_error(
+                400,
+                "BadRequest",
+                "Batch request ids must be present and unique.",
+            );
+        }
+        ids.push(id);
+    }
+    // Items run in the order given (a `dependsOn` must name an earlier
+    // item); one whose dependency failed answers 424. Responses come back in
+    // another order, as Graph's may.
+    let mut statuses: HashMap<String, u16> = HashMap::new();
     let mut responses = Vec::new();
-    for r in requests.iter().rev() {
+    for r in &requests {
         let id = r
             .get("id")
             .and_then(Value::as_str)
             .unwrap_or_default()
             .to_owned();
+        let failed_dependency = r
+            .get("dependsOn")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(Value::as_str)
+            .any(|d| {
+                statuses
+                    .get(&d.to_ascii_lowercase())
+                    .is_none_or(|s| *s >= 400)
+            });
+        if failed_dependency {
+            statuses.insert(id.to_ascii_lowercase(), 424);
+            responses.push(json!({"id": id, "status": 424, "headers": {"Content-Type": "application/json"},
+                "body": {"error": {"code": "FailedDependency", "message": "A request this one depends on failed."}}}));
+            continue;
+        }
         let method = r
             .get("method")
             .and_then(Value::as_str)
             .unwrap_or_default()
             .to_ascii_uppercase();
         let url = r.get("url").and_then(Value::as_str).unwrap_or_default();
-        let segs: Vec<String> = url
-            .split('?')
-            .next()
-            .unwrap_or_default()
+        let (path, query_string) = url.split_once('?').unwrap_or((url, ""));
+        let segs: Vec<String> = path
             .split('/')
             .filter(|s| !s.is_empty())
             .map(percent_decode)
             .collect();
         let segs: Vec<&str> = segs.iter().map(String::as_str).collect();
+        let query: HashMap<String, String> = query_string
+            .split('&')
+            .filter(|p| !p.is_empty())
+            .map(|p| {
+                let (k, v) = p.split_once('=').unwrap_or((p, ""));
+                (percent_decode(k), percent_decode(&v.replace('+', " ")))
+            })
+            .collect();
+        let eventual = r
+            .get("headers")
+            .and_then(Value::as_object)
+            .and_then(|h| {
+                h.iter()
+                    .find(|(k, _)| k.eq_ignore_ascii_case("consistencylevel"))
+            })
+            .and_then(|(_, v)| v.as_str())
+            .is_some_and(|v| v.eq_ignore_ascii_case("eventual"));
         let item_body = r.get("body").cloned().unwrap_or(Value::Null);
         if shared.options.fault_rate > 0.0 && t.rng.random::<f64>() < shared.options.fault_rate {
+            statuses.insert(id.to_ascii_lowercase(), 429);
             responses.push(json!({"id": id, "status": 429, "headers": {"Retry-After": shared.options.retry_after_seconds.to_string()},
                 "body": {"error": {"code": "TooManyRequests", "message": "Please retry again later."}}}));
             continue;
         }
         let method = Method::from_bytes(method.as_bytes()).unwrap_or(Method::GET);
-        let (status, body) = serve(
-            shared,
-            t,
-            &method,
-            &segs,
-            &HashMap::new(),
-            &item_body,
-            false,
-            now,
-        );
+        let (status, body) = serve(shared, t, &method, &segs, &query, &item_body, eventual, now);
+        statuses.insert(id.to_ascii_lowercase(), status);
         responses.push(json!({"id": id, "status": status, "headers": {"Content-Type": "application/json"}, "body": body}));
     }
+    responses.reverse();
     (200, Some(json!({"responses": responses})))
 }

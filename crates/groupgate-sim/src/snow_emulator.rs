@@ -37,6 +37,9 @@ pub struct SnowUser {
     pub user_name: String,
     /// E-mail (the UPN in Entra ID, usually).
     pub email: String,
+    /// Further fields, e.g. a custom `u_entra_object_id`.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub fields: BTreeMap<String, String>,
 }
 
 /// A requested item in the seed data.
@@ -198,7 +201,11 @@ impl SnowEmulator {
         let mut tables: BTreeMap<String, Vec<Row>> = BTreeMap::new();
         let mut counter = 0u64;
         for u in &data.users {
-            tables.entry("sys_user".into()).or_default().push(row(json!({"sys_id": u.sys_id, "user_name": u.user_name, "email": u.email, "active": "true"})));
+            let mut user = json!({"sys_id": u.sys_id, "user_name": u.user_name, "email": u.email, "active": "true"});
+            for (k, v) in &u.fields {
+                user[k] = Value::String(v.clone());
+            }
+            tables.entry("sys_user".into()).or_default().push(row(user));
         }
         for (id, name) in &data.catalog_items {
             tables
@@ -345,6 +352,34 @@ impl SnowEmulator {
     /// would); a client must then use its full grant again.
     pub fn revoke_refresh_tokens(&self) {
         lock(&self.shared).refresh_tokens.clear();
+    }
+
+    /// Adds a record to a table, as someone with admin rights on the instance
+    /// would (e.g. a second `sys_user` carrying another user's e-mail).
+    pub fn insert_record(&self, table: &str, fields: Value) {
+        let mut i = lock(&self.shared);
+        i.tables
+            .entry(table.to_owned())
+            .or_default()
+            .push(row(fields));
+    }
+
+    /// Changes fields of a record, as someone editing it in the instance
+    /// would (e.g. re-pointing an approval record's approver).
+    pub fn update_record(&self, table: &str, sys_id: &str, fields: Value) {
+        let now = self.shared.clock.now();
+        let mut i = lock(&self.shared);
+        if let Some(record) = i
+            .tables
+            .get_mut(table)
+            .and_then(|rows| rows.iter_mut().find(|r| text(r, "sys_id") == sys_id))
+            && let Value::Object(fields) = fields
+        {
+            for (k, v) in fields {
+                record.insert(k, v);
+            }
+            record.insert("sys_updated_on".into(), Value::String(stamp(now)));
+        }
     }
 
     /// A record's fields, by table and sys_id.

@@ -87,9 +87,45 @@ impl World {
         world
     }
 
+    /// A world whose engine works through the given adapters for the
+    /// directory, tickets and approvals (for example Graph and ServiceNow
+    /// over their emulators); the fakes are then unused.
+    pub fn with_ports(
+        policy: CompiledPolicy,
+        clock: SimClock,
+        seed: u64,
+        identity: Arc<dyn groupgate_core::ports::IdentityProvider>,
+        tickets: Arc<dyn groupgate_core::ports::TicketSystem>,
+        approvals: Arc<dyn groupgate_core::ports::ApprovalChannel>,
+    ) -> World {
+        let mut world = Self::build(
+            policy,
+            DirectorySnapshot::default(),
+            clock,
+            seed,
+            Some(identity.clone()),
+        );
+        let ports = Ports {
+            identity,
+            tickets,
+            approvals,
+            store: world.store.clone(),
+            clock: Arc::new(world.clock.clone()),
+        };
+        let policy = world.engine.policy().clone();
+        world.engine = Engine::new(policy, ports).with_seed(seed);
+        world
+    }
+
     /// Uses these state-machine settings (retries, verification timing).
     pub fn with_settings(mut self, settings: groupgate_core::workflow::WorkflowSettings) -> World {
         self.engine = self.engine.with_settings(settings);
+        self
+    }
+
+    /// Reconfigures the engine (e.g. `|e| e.with_checkpoints(key, 50)`).
+    pub fn map_engine(mut self, configure: impl FnOnce(Engine) -> Engine) -> World {
+        self.engine = configure(self.engine);
         self
     }
 

@@ -530,7 +530,21 @@ async fn with_a_seeded_20_percent_fault_rate_the_final_memberships_are_exact() {
     // evaluations fail at least once, so allow more attempts than the default.
     let mut settings = groupgate_core::workflow::WorkflowSettings::default();
     settings.retry.max_attempts = 40;
-    let world = example_world(&emu, &clock, 11).with_settings(settings);
+    // Throttled batch items come back as transient at once (the engine
+    // retries on simulated time instead of the adapter sleeping).
+    let o = emu.options();
+    let mut config = GraphConfig::new(&o.tenant_id, &o.client_id, Secret::new("emulator-secret"));
+    config.base_url = emu.base_url();
+    config.authority_url = emu.authority_url();
+    config.max_batch_wait = std::time::Duration::ZERO;
+    let policy = CompiledPolicy::from_yaml_str(EXAMPLE_POLICY, "examples/policy.yaml").unwrap();
+    let world = World::with_identity(
+        policy,
+        clock.clone(),
+        11,
+        Arc::new(GraphClient::new(config).unwrap()),
+    )
+    .with_settings(settings);
     let run = |t: &'static str, r: Request| async move { (t, r) };
     let _ = run;
     world

@@ -5,143 +5,15 @@
 use chrono::{DateTime, TimeDelta, Utc};
 use groupgate_core::ports::{ErrorClass, TicketSystem};
 use groupgate_core::workflow::Phase;
-use groupgate_core::{CompiledPolicy, DirectorySnapshot, TicketRef};
+use groupgate_core::{CompiledPolicy, TicketRef};
 use groupgate_servicenow::{
     ApprovalMode, Auth, ServiceNowClient, ServiceNowConfig, parse_ritm_created,
 };
-use groupgate_sim::{
-    EXAMPLE_DIRECTORY, EXAMPLE_POLICY, SimClock, SnowData, SnowEmulator, SnowEmulatorOptions,
-    SnowRitm, SnowUser, World,
-};
-use std::collections::BTreeMap;
+use groupgate_sim::{EXAMPLE_POLICY, SnowEmulator, SnowEmulatorOptions, World};
 use std::sync::Arc;
 
-const CATALOG_ITEM: &str = "c0000000000000000000000000000001";
-
-fn directory() -> DirectorySnapshot {
-    serde_yaml_ng::from_str(EXAMPLE_DIRECTORY).unwrap()
-}
-
-fn user_id(email: &str) -> String {
-    let i = directory()
-        .users
-        .iter()
-        .position(|u| u.upn == email)
-        .unwrap();
-    format!("{:032x}", i + 1)
-}
-
-fn ritm(number: &str, opened_by: &str, requested_for: &str, vars: &[(&str, &str)]) -> SnowRitm {
-    SnowRitm {
-        sys_id: format!("{:0>32}", number.trim_start_matches("RITM")),
-        number: number.to_owned(),
-        cat_item: CATALOG_ITEM.to_owned(),
-        requested_for: user_id(requested_for),
-        opened_by: user_id(opened_by),
-        variables: vars
-            .iter()
-            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-            .collect(),
-    }
-}
-
-fn data() -> SnowData {
-    SnowData {
-        users: directory()
-            .users
-            .iter()
-            .enumerate()
-            .map(|(i, u)| SnowUser {
-                sys_id: format!("{:032x}", i + 1),
-                user_name: u.upn.clone(),
-                email: u.upn.clone(),
-            })
-            .collect(),
-        catalog_items: BTreeMap::from([(
-            CATALOG_ITEM.to_owned(),
-            "Request access to application".to_owned(),
-        )]),
-        ritms: vec![
-            ritm(
-                "RITM0010001",
-                "ada.lovelace@contoso.com",
-                "ada.lovelace@contoso.com",
-                &[
-                    ("requested_resource", "Access to Finance BI"),
-                    ("justification", "Quarter-end"),
-                ],
-            ),
-            ritm(
-                "RITM0010002",
-                "pat.lead@contoso.com",
-                "carl.contractor@contoso.com",
-                &[
-                    ("requested_resource", "Team Alpha"),
-                    ("end_date", "2027-01-31"),
-                ],
-            ),
-            ritm(
-                "RITM0010003",
-                "ada.lovelace@contoso.com",
-                "ada.lovelace@contoso.com",
-                &[("justification", "forgot to say what")],
-            ),
-            ritm(
-                "RITM0010004",
-                "ada.lovelace@contoso.com",
-                "ada.lovelace@contoso.com",
-                &[
-                    ("requested_resource", "Finance BI"),
-                    ("end_date", "next week"),
-                ],
-            ),
-            ritm(
-                "RITM0010005",
-                "ada.lovelace@contoso.com",
-                "ada.lovelace@contoso.com",
-                &[("requested_resource", "Finance BI")],
-            ),
-        ],
-    }
-}
-
-fn clock() -> SimClock {
-    SimClock::at("2026-11-25T10:00:00Z".parse().unwrap())
-}
-
-async fn emulator(options: SnowEmulatorOptions, clock: &SimClock) -> SnowEmulator {
-    SnowEmulator::start("127.0.0.1:0", data(), options, Arc::new(clock.clone()))
-        .await
-        .unwrap()
-}
-
-fn client(emu: &SnowEmulator, oauth: bool, password: &str) -> ServiceNowClient {
-    let o = emu.options();
-    let auth = if oauth {
-        Auth::OAuthPassword {
-            client_id: o.client_id.clone(),
-            client_secret: o.client_secret.clone().into(),
-            user: o.user.clone(),
-            password: password.into(),
-        }
-    } else {
-        Auth::Basic {
-            user: o.user.clone(),
-            password: password.into(),
-        }
-    };
-    ServiceNowClient::new(ServiceNowConfig::new(emu.instance_url(), auth)).unwrap()
-}
-
-fn world(emu: &SnowEmulator, clock: &SimClock) -> World {
-    let snow = Arc::new(client(emu, true, "emulator-password"));
-    let policy = CompiledPolicy::from_yaml_str(EXAMPLE_POLICY, "examples/policy.yaml").unwrap();
-    World::with_ticketing(policy, directory(), clock.clone(), 4, snow.clone(), snow)
-}
-
-fn at(s: &str) -> DateTime<Utc> {
-    s.parse().unwrap()
-}
+mod snow_support;
+use snow_support::*;
 
 #[tokio::test]
 async fn ritms_are_read_into_requests_with_their_variables() {

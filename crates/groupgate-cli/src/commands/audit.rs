@@ -1,22 +1,155 @@
-//! `groupgate audit verify` and `groupgate audit replay`.
+//! `groupgate audit verify | keygen | replay`.
 
 use crate::error::{CliError, Exit};
 use crate::files;
-use groupgate_core::audit::{AuditRecord, replay as replay_records, verify_jsonl};
-use std::path::Path;
+use groupgate_core::audit::{
+    Anchor, AuditError, AuditRecord, CheckpointKey, CheckpointVerifier, VerifyOptions,
+    replay as replay_records, verify_trail,
+};
+use std::path::{Path, PathBuf};
 
-pub(crate) fn verify(file: &Path) -> Result<Exit, CliError> {
+/// What `audit verify` checks besides the chain.
+pub(crate) struct VerifyArgs {
+    pub(crate) expect_head: Vec<String>,
+    pub(crate) anchors: Option<PathBuf>,
+    pub(crate) public_key: Option<String>,
+    pub(crate) json: bool,
+}
+
+fn options(args: &VerifyArgs) -> Result<VerifyOptions, CliError> {
+    let mut anchors: Vec<Anchor> = Vec::new();
+    for text in &args.expect_head {
+        anchors.push(
+            text.parse()
+                .map_err(|e: groupgate_core::audit::AnchorError| {
+                    CliError::Argument(format!("--expect-head: {e}"))
+                })?,
+        );
+    }
+    if let Some(path) = &args.anchors {
+        let text = files::read_text(path)?;
+        for (i, line) in text.lines().enumerate() {
+            let line = line.trim();
+            if line.is_empty() || line.starts_with('#') {
+                continue;
+            }
+            // A work note's marker, or a bare `SEQ:HASH`.
+            let bare = line
+                .trim_start_matches("[groupgate audit anchor ")
+                .trim_end_matches(']');
+            anchors.push(
+                bare.parse()
+                    .map_err(|e: groupgate_core::audit::AnchorError| {
+                        CliError::Argument(format!("{}:{}: {e}", path.display(), i + 1))
+                    })?,
+            );
+        }
+    }
+    let verifier = match &args.public_key {
+        None => None,
+        Some(given) => {
+            let path = Path::new(given);
+            let text = if path.is_file() {
+                files::read_text(path)?
+            } else {
+                given.clone()
+            };
+            Some(
+                CheckpointVerifier::from_text(&text)
+                    .map_err(|e| CliError::Argument(format!("--public-key: {e}")))?,
+            )
+        }
+    };
+    Ok(VerifyOptions { anchors, verifier })
+}
+
+pub(crate) fn verify(file: &Path, args: &VerifyArgs) -> Result<Exit, CliError> {
+    let options = options(args)?;
     let text = files::read_text(file)?;
-    match verify_jsonl(&text) {
-        Ok(n) => {
-            println!("{}: {n} record(s), hash chain intact", file.display());
+    let result = verify_trail(&text, &options);
+    if args.json {
+        let value = match &result {
+            Ok(report) => serde_json::json!({ "ok": true, "report": report }),
+            Err(e) => serde_json::json!({ "ok": false, "error": e.to_string() }),
+        };
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&value).unwrap_or_default()
+        );
+    }
+    match result {
+        Ok(report) => {
+            if !args.json {
+                let mut what = vec![format!(
+                    "{} record(s), hash chain intact, head {}",
+                    report.records, report.head
+                )];
+                if report.anchors_checked > 0 {
+                    what.push(format!("{} anchor(s) confirmed", report.anchors_checked));
+                }
+                if options.verifier.is_some() {
+                    what.push(format!(
+                        "{} signed checkpoint(s) verified; {} record(s) after the last one are covered by the chain and anchors only",
+                        report.checkpoints_verified, report.unsigned_tail
+                    ));
+                } else if report.anchors_checked == 0 {
+                    what.push(
+                        "no anchor or key given: a cut or rewritten trail would look the same (see docs/audit.md)"
+                            .to_owned(),
+                    );
+                }
+                println!("{}: {}", file.display(), what.join("; "));
+            }
             Ok(Exit::Success)
         }
+        Err(AuditError::Empty) => {
+            if !args.json {
+                println!("{}: no records; nothing is proven", file.display());
+            }
+            Ok(Exit::Findings)
+        }
         Err(e) => {
-            println!("{}: {e}", file.display());
+            if !args.json {
+                println!("{}: {e}", file.display());
+            }
             Ok(Exit::Findings)
         }
     }
+}
+
+pub(crate) fn keygen(out: &Path) -> Result<Exit, CliError> {
+    let mut seed = [0u8; 32];
+    rand::TryRngCore::try_fill_bytes(&mut rand::rngs::OsRng, &mut seed)
+        .map_err(|e| CliError::Argument(format!("no randomness from the system: {e}")))?;
+    let key = CheckpointKey::from_seed(seed);
+    write_secret(out, &key.seed_base64())?;
+    println!(
+        "signing key written to {} (keep it secret; the worker reads it with GROUPGATE_AUDIT_SIGNING_KEY_FILE)",
+        out.display()
+    );
+    println!("public key: {}", key.public_key_base64());
+    Ok(Exit::Success)
+}
+
+/// Writes `text` to a new file readable by its owner only.
+fn write_secret(path: &Path, text: &str) -> Result<(), CliError> {
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let mut file = options.open(path).map_err(|source| CliError::Read {
+        path: path.display().to_string(),
+        source,
+    })?;
+    file.write_all(format!("{text}\n").as_bytes())
+        .map_err(|source| CliError::Read {
+            path: path.display().to_string(),
+            source,
+        })
 }
 
 pub(crate) fn replay(file: &Path, policy_path: &Path, json: bool) -> Result<Exit, CliError> {

@@ -7,7 +7,7 @@ use crate::error::{CliError, Exit};
 use crate::timeline;
 use chrono::{DateTime, TimeDelta, Utc};
 use groupgate_core::Request;
-use groupgate_core::audit::verify_jsonl;
+use groupgate_core::audit::{CheckpointKey, verify_jsonl};
 use groupgate_core::ports::PortError;
 use groupgate_core::workflow::Verdict;
 use groupgate_engine::EngineError;
@@ -77,13 +77,31 @@ impl Printer {
     }
 }
 
-pub(crate) fn run(json: bool, audit_out: Option<&Path>) -> Result<Exit, CliError> {
+pub(crate) fn run(
+    json: bool,
+    audit_out: Option<&Path>,
+    signing_key: Option<&Path>,
+) -> Result<Exit, CliError> {
+    let key = match signing_key {
+        Some(path) => Some(
+            CheckpointKey::from_text(&crate::files::read_text(path)?)
+                .map_err(|e| CliError::Argument(format!("{}: {e}", path.display())))?,
+        ),
+        None => None,
+    };
     let runtime = super::runtime()?;
-    runtime.block_on(scenarios(json, audit_out))
+    runtime.block_on(scenarios(json, audit_out, key))
 }
 
-async fn scenarios(json: bool, audit_out: Option<&Path>) -> Result<Exit, CliError> {
-    let world = World::example().map_err(CliError::Argument)?;
+async fn scenarios(
+    json: bool,
+    audit_out: Option<&Path>,
+    key: Option<CheckpointKey>,
+) -> Result<Exit, CliError> {
+    let mut world = World::example().map_err(CliError::Argument)?;
+    if let Some(key) = key {
+        world = world.map_engine(|e| e.with_checkpoints(key, 25));
+    }
     let mut out = Printer { json, printed: 0 };
     if !json {
         println!("groupgate demo: the example policy and directory on a simulated world");

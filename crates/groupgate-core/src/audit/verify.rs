@@ -79,8 +79,8 @@ pub struct VerifyReport {
     pub checkpoints_verified: usize,
     /// The last record a verified checkpoint covers.
     pub signed_through: Option<u64>,
-    /// Records after the last verified checkpoint (covered by the hash chain
-    /// and the anchors only).
+    /// Records (other than checkpoints) after the last verified checkpoint:
+    /// covered by the hash chain and the anchors only.
     pub unsigned_tail: usize,
 }
 
@@ -191,6 +191,8 @@ pub fn verify_trail(text: &str, options: &VerifyOptions) -> Result<VerifyReport,
     let mut hashes: Vec<String> = Vec::new();
     let mut checkpoints_verified = 0usize;
     let mut signed_through: Option<u64> = None;
+    // Sequence numbers of records other than checkpoints.
+    let mut content: Vec<u64> = Vec::new();
     let key_id = options.verifier.as_ref().map(CheckpointVerifier::key_id);
     for (i, line) in text.lines().enumerate() {
         if line.trim().is_empty() {
@@ -269,6 +271,9 @@ pub fn verify_trail(text: &str, options: &VerifyOptions) -> Result<VerifyReport,
                 signed_through = Some(*covers);
             }
         }
+        if !matches!(record.entry, Entry::Checkpoint { .. }) {
+            content.push(record.seq);
+        }
         prev_at = Some(record.at);
         prev_hash = record.hash.clone();
         hashes.push(record.hash);
@@ -304,12 +309,10 @@ pub fn verify_trail(text: &str, options: &VerifyOptions) -> Result<VerifyReport,
     {
         return Err(AuditError::NoCheckpoint { key_id });
     }
-    let unsigned_tail = match signed_through {
-        Some(s) => hashes
-            .len()
-            .saturating_sub(usize::try_from(s).unwrap_or(usize::MAX).saturating_add(1)),
-        None => hashes.len(),
-    };
+    let unsigned_tail = content
+        .iter()
+        .filter(|seq| signed_through.is_none_or(|s| **seq > s))
+        .count();
     Ok(VerifyReport {
         records: hashes.len(),
         head,

@@ -79,30 +79,54 @@ pub(crate) struct GroupNeeds {
     /// The people the group's possible stages name (owners, approver-group
     /// members, `user:` entries), by the key the policy writes.
     pub(crate) approvers: Vec<Arc<str>>,
+    /// The people the triage stage adds when the group was resolved from a
+    /// suggestion only.
+    pub(crate) triage_approvers: Vec<Arc<str>>,
     /// The groups separation of duties forbids combining this one with.
     pub(crate) separation_partners: Vec<GroupId>,
 }
 
-impl GroupNeeds {
-    fn of(group: &CompiledGroup, groups: &[CompiledGroup], extra: &[&StageRef]) -> GroupNeeds {
-        let mut approvers: Vec<Arc<str>> = Vec::new();
-        let mut add = |people: &[PolicyApprover]| {
-            for p in people {
-                if !approvers.iter().any(|a| a.eq_ignore_ascii_case(&p.key)) {
-                    approvers.push(Arc::clone(&p.key));
-                }
-            }
-        };
-        for stage in group.stages.iter().chain(extra.iter().copied()) {
-            for source in stage.stage.approvers.iter().chain(&stage.stage.alternates) {
-                match source {
-                    ApproverSource::Manager => {}
-                    ApproverSource::AppOwners => add(&group.app_owners),
-                    ApproverSource::DataOwners => add(&group.data_owners),
-                    ApproverSource::Fixed(people) => add(people),
-                }
+/// The people `stages` name for `group`, each once.
+fn people_of<'a>(
+    group: &CompiledGroup,
+    stages: impl Iterator<Item = &'a StageRef>,
+) -> Vec<Arc<str>> {
+    let mut approvers: Vec<Arc<str>> = Vec::new();
+    let mut add = |people: &[PolicyApprover]| {
+        for p in people {
+            if !approvers.iter().any(|a| a.eq_ignore_ascii_case(&p.key)) {
+                approvers.push(Arc::clone(&p.key));
             }
         }
+    };
+    for stage in stages {
+        for source in stage.stage.approvers.iter().chain(&stage.stage.alternates) {
+            match source {
+                ApproverSource::Manager => {}
+                ApproverSource::AppOwners => add(&group.app_owners),
+                ApproverSource::DataOwners => add(&group.data_owners),
+                ApproverSource::Fixed(people) => add(people),
+            }
+        }
+    }
+    approvers
+}
+
+impl GroupNeeds {
+    fn of(
+        group: &CompiledGroup,
+        groups: &[CompiledGroup],
+        person_stages: &[&StageRef],
+        triage: &StageRef,
+    ) -> GroupNeeds {
+        let approvers = people_of(
+            group,
+            group.stages.iter().chain(person_stages.iter().copied()),
+        );
+        let triage_approvers = people_of(group, std::iter::once(triage))
+            .into_iter()
+            .filter(|t| !approvers.iter().any(|a| a.eq_ignore_ascii_case(t)))
+            .collect();
         let mut separation_partners: Vec<GroupId> = Vec::new();
         for other in group
             .separations
@@ -116,6 +140,7 @@ impl GroupNeeds {
         }
         GroupNeeds {
             approvers,
+            triage_approvers,
             separation_partners,
         }
     }
@@ -817,11 +842,10 @@ pub(crate) fn compile(doc: PolicyDocument, diags: &mut Vec<Diagnostic>) -> Optio
         .iter()
         .chain(guests.iter())
         .flat_map(|r| r.stages.iter())
-        .chain(std::iter::once(&triage))
         .collect();
     let needs: Vec<Arc<GroupNeeds>> = groups
         .iter()
-        .map(|g| Arc::new(GroupNeeds::of(g, &groups, &person_stages)))
+        .map(|g| Arc::new(GroupNeeds::of(g, &groups, &person_stages, &triage)))
         .collect();
     for (group, needs) in groups.iter_mut().zip(needs) {
         group.needs = needs;

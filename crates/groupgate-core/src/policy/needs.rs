@@ -43,17 +43,23 @@ impl CompiledPolicy {
     /// [`FactNeeds`]). Costs a catalog look-up; nothing is read.
     pub fn fact_needs(&self, request: &Request) -> FactNeeds {
         let inner = &self.inner;
-        let group = match inner.lookup_request(request) {
-            RequestLookup::Catalog(Lookup::Found { group, .. })
-            | RequestLookup::Suggested(group) => inner.groups.get(group),
-            _ => None,
+        let (group, triage) = match inner.lookup_request(request) {
+            RequestLookup::Catalog(Lookup::Found { group, .. }) => (inner.groups.get(group), false),
+            RequestLookup::Suggested(group) => (inner.groups.get(group), true),
+            _ => (None, false),
         };
         match group {
-            Some(g) => FactNeeds {
-                group: Some(g.object_id.clone()),
-                separation_partners: g.needs.separation_partners.clone(),
-                approvers: g.needs.approvers.clone(),
-            },
+            Some(g) => {
+                let mut approvers = g.needs.approvers.clone();
+                if triage {
+                    approvers.extend(g.needs.triage_approvers.iter().cloned());
+                }
+                FactNeeds {
+                    group: Some(g.object_id.clone()),
+                    separation_partners: g.needs.separation_partners.clone(),
+                    approvers,
+                }
+            }
             None => FactNeeds::default(),
         }
     }

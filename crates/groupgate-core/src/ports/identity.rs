@@ -1,7 +1,8 @@
 //! The directory: users, groups and memberships (Microsoft Graph in production).
 
 use super::PortResult;
-use crate::model::{Group, GroupId, MembershipState, User, UserId};
+use crate::model::{Facts, Group, GroupId, MembershipState, User, UserId};
+use crate::policy::FactNeeds;
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 
@@ -14,6 +15,18 @@ pub struct WriteReceipt {
     /// The service's request ids for the calls made (e.g. Graph `request-id`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub request_ids: Vec<String>,
+}
+
+/// What one decision needs from the directory (see
+/// [`IdentityProvider::facts`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FactsQuery {
+    /// The requester, as the request names them (UPN or object id).
+    pub requester: String,
+    /// The target, as the request names them.
+    pub target: String,
+    /// What the policy needs besides (see [`crate::CompiledPolicy::fact_needs`]).
+    pub needs: FactNeeds,
 }
 
 /// Users, groups and memberships.
@@ -54,6 +67,55 @@ pub trait IdentityProvider: Send + Sync {
 
     /// Removes `user`'s direct membership of `group`.
     async fn remove_member(&self, group: &GroupId, user: &UserId) -> PortResult<WriteReceipt>;
+
+    /// Everything one decision needs, in as few calls as the provider can
+    /// make (Graph: one `$batch`, and a second only to tell a direct from a
+    /// nested membership): the requester, the target and their manager, the
+    /// resolved group and the target's membership of it, the target's
+    /// memberships among the separation-of-duties partners, and the
+    /// approvers the policy names (those not found are left out).
+    async fn facts(&self, query: &FactsQuery) -> PortResult<Facts> {
+        let needs = &query.needs;
+        let requester = self.user(&query.requester).await?;
+        let target = self.user(&query.target).await?;
+        let (target_manager, target_groups) = match &target {
+            Some(t) => {
+                let manager = self.manager(&t.id).await?;
+                let groups = if needs.separation_partners.is_empty() {
+                    Vec::new()
+                } else {
+                    self.member_of(&t.id, &needs.separation_partners).await?
+                };
+                (manager, groups)
+            }
+            None => (None, Vec::new()),
+        };
+        let group = match &needs.group {
+            Some(g) => self.group(g).await?,
+            None => None,
+        };
+        let membership = match (&needs.group, &target) {
+            (Some(g), Some(t)) => self.membership(g, &t.id).await?,
+            _ => MembershipState::NotMember,
+        };
+        let mut approvers: Vec<User> = Vec::new();
+        for key in &needs.approvers {
+            if let Some(user) = self.user(key).await?
+                && !approvers.iter().any(|a| a.id.same(&user.id))
+            {
+                approvers.push(user);
+            }
+        }
+        Ok(Facts {
+            requester,
+            target,
+            target_manager,
+            group,
+            membership,
+            target_groups,
+            approvers,
+        })
+    }
 
     /// Removes `user`'s direct memberships of every group in `groups`, in bulk
     /// where the provider can (Graph: JSON batching). One result per group, in

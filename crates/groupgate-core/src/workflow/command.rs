@@ -168,6 +168,23 @@ impl Action {
         }
     }
 
+    /// Which commands it keeps its order with: ticket updates and approval
+    /// records among themselves (the ticket reads in the order things
+    /// happened), asks and notices among themselves; the membership writes
+    /// and reads that drive the phase stand alone.
+    pub fn lane(&self) -> Lane {
+        match self {
+            Action::UpdateTicket { .. } | Action::RecordApproval { .. } => Lane::Ticket,
+            Action::RequestApproval { .. }
+            | Action::CancelApprovals { .. }
+            | Action::Notify { .. } => Lane::Channel,
+            Action::Evaluate { .. }
+            | Action::AddMember { .. }
+            | Action::CheckMembership { .. }
+            | Action::RemoveMember { .. } => Lane::Directory,
+        }
+    }
+
     /// Whether the action only reads (facts, a membership): re-running it is
     /// harmless, so the engine records no intent before it.
     pub fn is_read(&self) -> bool {
@@ -176,6 +193,18 @@ impl Action {
             Action::Evaluate { .. } | Action::CheckMembership { .. }
         )
     }
+}
+
+/// Commands of one lane execute in the order they were issued: a later one
+/// waits while an earlier one is pending (retrying, say).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Lane {
+    /// The ticket: updates and approval records.
+    Ticket,
+    /// The approval channel: asks, cancellations and notices.
+    Channel,
+    /// The directory: evaluations, membership writes and read-backs.
+    Directory,
 }
 
 /// An action with its idempotency key: `<workflow>/<step>/<n>:<action>`.

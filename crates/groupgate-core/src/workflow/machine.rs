@@ -329,9 +329,17 @@ impl Workflow {
         next.done()
     }
 
-    /// The first command the engine may execute at `now`, if any.
+    /// The first command the engine may execute at `now`, if any: ready
+    /// itself, and not behind a pending command of its lane (ticket notes
+    /// keep their order even when one of them has to be retried).
     pub fn next_ready(&self, now: DateTime<Utc>) -> Option<&Pending> {
-        self.outbox.iter().find(|p| p.is_ready(now))
+        self.outbox.iter().enumerate().find_map(|(i, p)| {
+            let lane = p.command.action.lane();
+            let behind = self.outbox[..i]
+                .iter()
+                .any(|e| e.command.action.lane() == lane);
+            (p.is_ready(now) && !behind).then_some(p)
+        })
     }
 
     /// Commands whose intent was recorded and whose outcome was not.
