@@ -19,7 +19,7 @@ pub use evaluate::{
 pub use expectation::Expectation;
 pub use model::{
     Facts, Group, GroupId, GroupKind, MembershipState, Request, Suggestion, TicketRef, User,
-    UserId, UserType, WorkflowId,
+    UserId, UserType, WorkflowId, is_object_id,
 };
 pub use policy::{
     CompiledPolicy, Diagnostic, FactNeeds, Location, MatchKind, PolicyDocument, PolicyDuration,

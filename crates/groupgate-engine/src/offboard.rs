@@ -11,16 +11,6 @@ use groupgate_core::workflow::{Action, Event, Phase};
 use groupgate_core::{GroupId, MembershipState, UserId, WorkflowId};
 use std::collections::BTreeSet;
 
-/// Whether `key` looks like a directory object id (a GUID).
-fn looks_like_object_id(key: &str) -> bool {
-    let parts: Vec<&str> = key.split('-').collect();
-    parts.len() == 5
-        && parts
-            .iter()
-            .zip([8, 4, 4, 4, 12])
-            .all(|(p, n)| p.len() == n && p.bytes().all(|b| b.is_ascii_hexdigit()))
-}
-
 /// A removal to make in the bulk call: for a workflow (its pending
 /// `remove_member` command) or for drift.
 struct Planned {
@@ -46,7 +36,7 @@ impl Engine {
         let identity = &self.ports.identity;
         let id = match identity.user(user).await.map_err(EngineError::Directory)? {
             Some(u) => u.id,
-            None if looks_like_object_id(user) => UserId::new(user),
+            None if groupgate_core::is_object_id(user) => UserId::new(user),
             None => return Err(EngineError::UnknownUser(user.to_owned())),
         };
         let mut report = OffboardReport {

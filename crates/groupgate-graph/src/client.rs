@@ -413,18 +413,7 @@ impl GraphClient {
             if answer.status != 200 {
                 return Err(answer.fail(Operation::ReadMembership));
             }
-            let value = answer.json()?;
-            for id in value
-                .get("value")
-                .and_then(Value::as_array)
-                .into_iter()
-                .flatten()
-                .filter_map(Value::as_str)
-            {
-                if let Some(g) = chunk.iter().find(|g| g.as_str().eq_ignore_ascii_case(id)) {
-                    found.push(g.clone());
-                }
-            }
+            found.extend(matched_groups(&answer.json()?, chunk));
         }
         Ok(found)
     }
@@ -455,18 +444,7 @@ impl IdentityProvider for GraphClient {
         );
         let answer = self.call(Method::GET, &path, None, false).await?;
         match answer.status {
-            200 => {
-                let value = answer.json()?;
-                let is_user = value
-                    .get("@odata.type")
-                    .and_then(Value::as_str)
-                    .is_none_or(|t| t.eq_ignore_ascii_case("#microsoft.graph.user"));
-                if is_user {
-                    Self::user_from(&value).map(Some)
-                } else {
-                    Ok(None)
-                }
-            }
+            200 => manager_from(&answer.json()?),
             // "Resource 'manager' does not exist": no manager set.
             404 => Ok(None),
             _ => Err(answer.fail(Operation::ReadUser)),
@@ -577,6 +555,33 @@ impl IdentityProvider for GraphClient {
         );
         let answer = self.call(Method::DELETE, &path, None, false).await?;
         removal_receipt(&answer, user)
+    }
+}
+
+/// The groups of `asked` a `checkMemberGroups` answer names.
+pub(crate) fn matched_groups(value: &Value, asked: &[GroupId]) -> Vec<GroupId> {
+    value
+        .get("value")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+        .filter_map(|id| asked.iter().find(|g| g.as_str().eq_ignore_ascii_case(id)))
+        .cloned()
+        .collect()
+}
+
+/// A manager answer: the user, unless the manager is not a user (an
+/// organisational contact).
+pub(crate) fn manager_from(value: &Value) -> PortResult<Option<User>> {
+    let is_user = value
+        .get("@odata.type")
+        .and_then(Value::as_str)
+        .is_none_or(|t| t.eq_ignore_ascii_case("#microsoft.graph.user"));
+    if is_user {
+        GraphClient::user_from(value).map(Some)
+    } else {
+        Ok(None)
     }
 }
 

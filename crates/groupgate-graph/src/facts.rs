@@ -4,13 +4,16 @@
 //! turns out to be in the group does a second call tell a direct membership
 //! from a nested one.
 
-use crate::client::{Answer, BatchItem, GROUP_FIELDS, GraphClient, USER_FIELDS, group_from};
+use crate::client::{
+    Answer, BatchItem, GROUP_FIELDS, GraphClient, USER_FIELDS, group_from, manager_from,
+    matched_groups,
+};
 use crate::errors::Operation;
 use crate::paths::{id_segment, user_segment};
 use groupgate_core::ports::{FactsQuery, PortError, PortResult};
 use groupgate_core::{Facts, GroupId, MembershipState, User};
 use reqwest::Method;
-use serde_json::{Value, json};
+use serde_json::json;
 
 /// Which read an item of the batch is.
 #[derive(Debug, Clone)]
@@ -140,29 +143,9 @@ impl GraphClient {
         match read {
             Read::Requester => facts.requester = Some(Self::user_from(&value)?),
             Read::Target => facts.target = Some(Self::user_from(&value)?),
-            Read::Manager => {
-                let is_user = value
-                    .get("@odata.type")
-                    .and_then(Value::as_str)
-                    .is_none_or(|t| t.eq_ignore_ascii_case("#microsoft.graph.user"));
-                if is_user {
-                    facts.target_manager = Some(Self::user_from(&value)?);
-                }
-            }
+            Read::Manager => facts.target_manager = manager_from(&value)?,
             Read::Group(g) => facts.group = Some(group_from(&value, g)),
-            Read::MemberGroups(asked) => {
-                for id in value
-                    .get("value")
-                    .and_then(Value::as_array)
-                    .into_iter()
-                    .flatten()
-                    .filter_map(Value::as_str)
-                {
-                    if let Some(g) = asked.iter().find(|g| g.as_str().eq_ignore_ascii_case(id)) {
-                        member_of.push(g.clone());
-                    }
-                }
-            }
+            Read::MemberGroups(asked) => member_of.extend(matched_groups(&value, asked)),
             Read::Approver => {
                 let user: User = Self::user_from(&value)?;
                 if !facts.approvers.iter().any(|a| a.id.same(&user.id)) {

@@ -73,13 +73,7 @@ pub(crate) fn identifier(value: &str) -> Result<&str, QueryError> {
 
 /// A directory object id (a GUID).
 pub(crate) fn object_id(value: &str) -> Result<&str, QueryError> {
-    let parts: Vec<&str> = value.split('-').collect();
-    let ok = parts.len() == 5
-        && parts
-            .iter()
-            .zip([8, 4, 4, 4, 12])
-            .all(|(p, n)| p.len() == n && p.bytes().all(|b| b.is_ascii_hexdigit()));
-    if ok {
+    if groupgate_core::is_object_id(value) {
         Ok(value)
     } else {
         Err(QueryError {

@@ -82,3 +82,19 @@ string_id!(
     /// derived from the ticket, e.g. `RITM0010001`.
     WorkflowId
 );
+
+/// Whether `text` has the shape of a directory object id (a GUID,
+/// `8-4-4-4-12` hexadecimal digits).
+///
+/// ```
+/// assert!(groupgate_core::is_object_id("11111111-0000-0000-0000-00000000000a"));
+/// assert!(!groupgate_core::is_object_id("ada@contoso.com"));
+/// ```
+pub fn is_object_id(text: &str) -> bool {
+    let parts: Vec<&str> = text.split('-').collect();
+    parts.len() == 5
+        && parts
+            .iter()
+            .zip([8, 4, 4, 4, 12])
+            .all(|(p, n)| p.len() == n && p.bytes().all(|b| b.is_ascii_hexdigit()))
+}
