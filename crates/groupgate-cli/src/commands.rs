@@ -112,25 +112,30 @@ pub(crate) enum FactsSource {
 
 impl FactsSource {
     pub(crate) fn load(path: &Path) -> Result<Self, CliError> {
-        let text = files::read_text(path)?;
-        let looks_like_snapshot = serde_yaml_ng::from_str::<serde_yaml_ng::Value>(&text)
-            .ok()
-            .and_then(|v| {
-                v.as_mapping()
-                    .map(|m| m.contains_key("users") || m.contains_key("groups"))
-            })
-            .unwrap_or(false);
+        let text = files::read_text(path, files::Input::Large)?;
+        // One parse: as a generic document first, then as what it turns out to be.
+        let value: serde_json::Value = files::parse_as(
+            &text,
+            path,
+            "directory facts or a snapshot",
+            files::Input::Large,
+        )?;
+        let looks_like_snapshot = value
+            .as_object()
+            .is_some_and(|m| m.contains_key("users") || m.contains_key("groups"));
         if looks_like_snapshot {
             Ok(Self::Directory(files::parse_as(
                 &text,
                 path,
                 "a directory snapshot (users, groups)",
+                files::Input::Large,
             )?))
         } else {
             Ok(Self::Facts(Box::new(files::parse_as(
                 &text,
                 path,
                 "directory facts (requester, target, group, …)",
+                files::Input::Large,
             )?)))
         }
     }
@@ -167,7 +172,8 @@ pub(crate) fn runtime() -> Result<tokio::runtime::Runtime, CliError> {
 
 /// Reads an optional settings file for a service client.
 pub(crate) fn settings_text(path: Option<&Path>) -> Result<Option<String>, CliError> {
-    path.map(files::read_text).transpose()
+    path.map(|p| files::read_text(p, files::Input::Small))
+        .transpose()
 }
 
 /// Runs one look-up against a service and prints what it found as JSON:

@@ -38,6 +38,12 @@ pub(crate) enum CliError {
         message: String,
         expected: &'static str,
     },
+    /// A file exceeds a limit, or is not UTF-8.
+    #[error("{path}: {error}")]
+    Input {
+        path: String,
+        error: groupgate_core::input::InputError,
+    },
     /// The policy is invalid.
     #[error("{0}")]
     Policy(#[from] groupgate_core::PolicyError),
@@ -56,6 +62,7 @@ impl CliError {
             CliError::Policy(_) => {
                 Some("run `groupgate policy lint FILE` for every finding".to_owned())
             }
+            CliError::Input { error, .. } => Some(error.help()),
             CliError::Argument(_) => None,
         }
     }

@@ -4,6 +4,7 @@ pub mod audit;
 mod directory;
 mod evaluate;
 mod expectation;
+pub mod input;
 mod model;
 pub mod policy;
 mod policy_check;

@@ -9,7 +9,6 @@ mod document;
 mod duration;
 mod fuzzy;
 mod lint;
-mod locate;
 mod needs;
 mod normalize;
 pub(crate) mod parse;

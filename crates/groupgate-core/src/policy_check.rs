@@ -16,7 +16,7 @@ use chrono::{DateTime, Utc};
 /// assert_eq!(found[0].location.unwrap().line, 3);
 /// ```
 pub fn lint_policy_text(text: &str, format: PolicyFormat) -> Vec<Diagnostic> {
-    let document = match parse_document(text, format, "") {
+    let document = match parse_document(text, format, "", &crate::input::Limits::default()) {
         Ok(d) => d,
         Err(e) => return e.diagnostics,
     };

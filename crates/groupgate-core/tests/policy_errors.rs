@@ -136,7 +136,7 @@ fn bad_timezone_and_duration() {
         "        approvers: [manager]",
         "        approvers: [manager]\n    max_duration: forever",
     );
-    let text = one_error(&text, "invalid-syntax", "groups[0].max_duration", 9, 5);
+    let text = one_error(&text, "invalid-syntax", "groups[0].max_duration", 9, 19);
     assert!(text.contains("`forever` is not a duration"), "{text}");
 }
 
@@ -152,8 +152,11 @@ fn every_error_is_reported_at_once() {
 
 #[test]
 fn json_policies_get_the_same_checks() {
-    let doc: serde_yaml_ng::Value =
-        serde_yaml_ng::from_str(&BASE.replace("group: GRP-A", "group: GRP-Z")).unwrap();
+    let doc: serde_json::Value = groupgate_core::input::from_yaml(
+        &BASE.replace("group: GRP-A", "group: GRP-Z"),
+        &Default::default(),
+    )
+    .unwrap();
     let json = serde_json::to_string_pretty(&doc).unwrap();
     let err = CompiledPolicy::from_json_str(&json, "bad.json").unwrap_err();
     assert_eq!(err.diagnostics[0].code, "unknown-group");

@@ -14,8 +14,8 @@ fn readme_example() -> Result<(), Box<dyn std::error::Error>> {
     use groupgate_core::{CompiledPolicy, DirectorySnapshot, Outcome, Request, evaluate_with_snapshot};
 
     let policy = CompiledPolicy::from_yaml_str(&std::fs::read_to_string("examples/policy.yaml")?, "policy.yaml")?;
-    let directory: DirectorySnapshot = serde_yaml_ng::from_str(&std::fs::read_to_string("examples/directory.yaml")?)?;
-    let request: Request = serde_yaml_ng::from_str(&std::fs::read_to_string("examples/requests/finance-bi.yaml")?)?;
+    let directory: DirectorySnapshot = groupgate_core::input::from_yaml(&std::fs::read_to_string("examples/directory.yaml")?, &Default::default())?;
+    let request: Request = groupgate_core::input::from_yaml(&std::fs::read_to_string("examples/requests/finance-bi.yaml")?, &Default::default())?;
 
     // In a service: policy.resolve(&request) tells which group's facts to fetch,
     // then policy.evaluate(&request, &facts, now). Pure: no I/O, no clock.

@@ -55,8 +55,9 @@ fn conformance_vectors() {
         // `GROUPGATE_BLESS=facts` re-derives every vector's facts too.
         let refresh = std::env::var("GROUPGATE_BLESS").is_ok_and(|v| v == "facts");
         if (v.facts.is_none() || refresh) && bless {
-            let dir: DirectorySnapshot = serde_yaml_ng::from_str(
+            let dir: DirectorySnapshot = groupgate_core::input::from_yaml(
                 &std::fs::read_to_string(root().join(v.directory.as_ref().unwrap())).unwrap(),
+                &Default::default(),
             )
             .unwrap();
             v.facts = Some(dir.facts_for(&v.request, &policy.fact_needs(&v.request)));

@@ -129,8 +129,14 @@ impl GraphConfig {
         var: impl Fn(&str) -> Option<String>,
     ) -> Result<Self, ConfigError> {
         let parsed: std::collections::BTreeMap<String, serde_json::Value> = match file {
+            Some(text) if text.trim().is_empty() => Default::default(),
             Some(text) => {
-                serde_yaml_ng::from_str(text).map_err(|e| ConfigError::File(e.to_string()))?
+                groupgate_core::input::from_yaml(text, &groupgate_core::input::Limits::small())
+                    .map_err(|e| {
+                        ConfigError::File(format!(
+                            "{e} (see docs/adapters/graph.md for the settings)"
+                        ))
+                    })?
             }
             None => Default::default(),
         };

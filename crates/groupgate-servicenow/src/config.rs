@@ -320,32 +320,13 @@ impl SettingsFile {
         if text.trim().is_empty() {
             return Ok(Self::default());
         }
-        let de = serde_yaml_ng::Deserializer::from_str(text);
-        let settings: Self = serde_path_to_error::deserialize(de).map_err(|e| {
-            let path = e.path().to_string();
-            let inner = e.inner();
-            let at = inner
-                .location()
-                .map(|l| format!("line {}, column {}: ", l.line(), l.column()))
-                .unwrap_or_default();
-            let message = inner.to_string();
-            let message = message
-                .rfind(" at line ")
-                .map_or(message.as_str(), |cut| &message[..cut]);
-            // The backend prefixes nested errors with the enclosing path.
-            let message = match message.split_once(": ") {
-                Some((head, rest)) if path.starts_with(head) => rest,
-                _ => message,
-            };
-            let field = if path == "." {
-                String::new()
-            } else {
-                format!("`{path}`: ")
-            };
-            ConfigError::File(format!(
-                "{at}{field}{message} (see docs/adapters/servicenow.md for the settings)"
-            ))
-        })?;
+        let settings: Self =
+            groupgate_core::input::from_yaml(text, &groupgate_core::input::Limits::small())
+                .map_err(|e| {
+                    ConfigError::File(format!(
+                        "{e} (see docs/adapters/servicenow.md for the settings)"
+                    ))
+                })?;
         let secret = [
             ("password", settings.password.is_some()),
             ("client_secret", settings.client_secret.is_some()),

@@ -166,7 +166,8 @@ impl World {
         let policy = CompiledPolicy::from_yaml_str(EXAMPLE_POLICY, "examples/policy.yaml")
             .map_err(|e| e.to_string())?;
         let directory: DirectorySnapshot =
-            serde_yaml_ng::from_str(EXAMPLE_DIRECTORY).map_err(|e| e.to_string())?;
+            groupgate_core::input::from_yaml(EXAMPLE_DIRECTORY, &Default::default())
+                .map_err(|e| e.to_string())?;
         let start = DateTime::parse_from_rfc3339("2026-11-25T10:00:00Z")
             .map_err(|e| e.to_string())?
             .with_timezone(&Utc);

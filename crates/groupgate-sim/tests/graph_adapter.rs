@@ -24,7 +24,7 @@ const PAT: &str = "11111111-0000-0000-0000-00000000000e";
 const TOM: &str = "11111111-0000-0000-0000-000000000016";
 
 fn directory() -> DirectorySnapshot {
-    serde_yaml_ng::from_str(EXAMPLE_DIRECTORY).unwrap()
+    groupgate_core::input::from_yaml(EXAMPLE_DIRECTORY, &Default::default()).unwrap()
 }
 
 fn clock() -> SimClock {
@@ -928,9 +928,9 @@ fn thirty_groups() -> (CompiledPolicy, DirectorySnapshot) {
     }
     policy.push_str(&catalog);
     let policy = CompiledPolicy::from_yaml_str(&policy, "thirty.yaml").unwrap();
-    let dir: DirectorySnapshot = serde_yaml_ng::from_str(&format!(
+    let dir: DirectorySnapshot = groupgate_core::input::from_yaml(&format!(
         "users:\n  - {{id: u-worker, upn: worker@contoso.com, manager: boss@contoso.com}}\n  - {{id: u-boss, upn: boss@contoso.com}}\n{groups}"
-    ))
+    ), &Default::default())
     .unwrap();
     (policy, dir)
 }

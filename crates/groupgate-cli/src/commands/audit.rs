@@ -27,7 +27,7 @@ fn options(args: &VerifyArgs) -> Result<VerifyOptions, CliError> {
         );
     }
     if let Some(path) = &args.anchors {
-        let text = files::read_text(path)?;
+        let text = files::read_text(path, files::Input::Large)?;
         for (i, line) in text.lines().enumerate() {
             let line = line.trim();
             if line.is_empty() || line.starts_with('#') {
@@ -50,7 +50,7 @@ fn options(args: &VerifyArgs) -> Result<VerifyOptions, CliError> {
         Some(given) => {
             let path = Path::new(given);
             let text = if path.is_file() {
-                files::read_text(path)?
+                files::read_text(path, files::Input::Large)?
             } else {
                 given.clone()
             };
@@ -65,7 +65,7 @@ fn options(args: &VerifyArgs) -> Result<VerifyOptions, CliError> {
 
 pub(crate) fn verify(file: &Path, args: &VerifyArgs) -> Result<Exit, CliError> {
     let options = options(args)?;
-    let text = files::read_text(file)?;
+    let text = files::read_text(file, files::Input::Large)?;
     let result = verify_trail(&text, &options);
     if args.json {
         let value = match &result {
@@ -153,7 +153,7 @@ fn write_secret(path: &Path, text: &str) -> Result<(), CliError> {
 }
 
 pub(crate) fn replay(file: &Path, policy_path: &Path, json: bool) -> Result<Exit, CliError> {
-    let text = files::read_text(file)?;
+    let text = files::read_text(file, files::Input::Large)?;
     let policy = files::load_policy(policy_path)?;
     let mut records = Vec::new();
     for (i, line) in text

@@ -11,6 +11,7 @@ pub(crate) fn run(args: &CheckArgs) -> Result<Exit, CliError> {
     let request: Request = files::load_as(
         &args.request,
         "a request (ticket, requester, target, resource, …)",
+        files::Input::Small,
     )?;
     let facts = FactsSource::load(&args.facts)?.facts_for(&policy, &request);
     let now = parse_now(args.now.as_deref())?;

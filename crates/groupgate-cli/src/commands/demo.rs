@@ -84,7 +84,7 @@ pub(crate) fn run(
 ) -> Result<Exit, CliError> {
     let key = match signing_key {
         Some(path) => Some(
-            CheckpointKey::from_text(&crate::files::read_text(path)?)
+            CheckpointKey::from_text(&crate::files::read_text(path, crate::files::Input::Small)?)
                 .map_err(|e| CliError::Argument(format!("{}: {e}", path.display())))?,
         ),
         None => None,

@@ -77,7 +77,7 @@ pub(crate) fn run(
     let old = files::load_policy(old_path)?;
     let new = files::load_policy(new_path)?;
     let directory = directory.map(FactsSource::load).transpose()?;
-    let text = files::read_text(requests)?;
+    let text = files::read_text(requests, files::Input::Large)?;
     let mut changes = Vec::new();
     let mut total = 0;
     for (i, line) in text.lines().enumerate() {

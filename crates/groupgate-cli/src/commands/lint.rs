@@ -6,7 +6,7 @@ use groupgate_core::{PolicyFormat, Severity, lint_policy_text};
 use std::path::Path;
 
 pub(crate) fn run(file: &Path, strict: bool, json: bool) -> Result<Exit, CliError> {
-    let text = files::read_text(file)?;
+    let text = files::read_text(file, files::Input::Large)?;
     let name = file.display().to_string();
     let found = lint_policy_text(&text, PolicyFormat::from_file_name(&name));
     let errors = found

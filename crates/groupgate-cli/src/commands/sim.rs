@@ -27,7 +27,11 @@ pub(crate) fn graph(
     lag_ms: i64,
 ) -> Result<Exit, CliError> {
     let fault_rate = super::fault_rate(fault_rate)?;
-    let dir: DirectorySnapshot = files::load_as(tenant, "a directory snapshot (users, groups)")?;
+    let dir: DirectorySnapshot = files::load_as(
+        tenant,
+        "a directory snapshot (users, groups)",
+        files::Input::Large,
+    )?;
     let options = GraphEmulatorOptions {
         tenant_id: creds.tenant_id,
         client_id: creds.client_id,
@@ -69,6 +73,7 @@ pub(crate) fn servicenow(
     let data: SnowData = files::load_as(
         data,
         "ServiceNow emulator data (users, catalog_items, ritms)",
+        files::Input::Large,
     )?;
     let options = SnowEmulatorOptions {
         password,

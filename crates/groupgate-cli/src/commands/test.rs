@@ -53,7 +53,11 @@ pub(crate) fn run(policy_path: &Path, tests: Option<&Path>, json: bool) -> Resul
     let tests_path = tests
         .map(Path::to_path_buf)
         .unwrap_or_else(|| default_tests_path(policy_path));
-    let suite: Suite = files::load_as(&tests_path, "a policy tests file (directory, now, cases)")?;
+    let suite: Suite = files::load_as(
+        &tests_path,
+        "a policy tests file (directory, now, cases)",
+        files::Input::Large,
+    )?;
     let directory = match &suite.directory {
         Some(rel) => Some(FactsSource::load(&files::beside(&tests_path, rel))?),
         None => None,

@@ -2,7 +2,6 @@
 
 use super::catalog::{CatalogIndex, Lookup, entry_keys};
 use super::digest::policy_digest;
-use super::locate::Locator;
 use super::parse::parse_document;
 use super::{
     CompiledWindow, Diagnostic, MatchKind, PolicyDocument, PolicyDuration, PolicyError,
@@ -10,6 +9,7 @@ use super::{
 };
 use crate::evaluate::GroupInfo;
 use crate::evaluate::{self, Decision};
+use crate::input::{Limits, Locator};
 use crate::model::{Facts, GroupId, Request, UserType};
 use chrono::{DateTime, Utc};
 use regex::RegexSet;
@@ -275,7 +275,19 @@ impl CompiledPolicy {
         format: PolicyFormat,
         source_name: &str,
     ) -> Result<Self, PolicyError> {
-        let document = parse_document(text, format, source_name)?;
+        Self::from_str_with_limits(text, format, source_name, &Limits::default())
+    }
+
+    /// [`CompiledPolicy::from_str_as`] within `limits` (size, nesting,
+    /// nodes with aliases expanded, string length); an input beyond one is
+    /// an `input-limit` error naming the limit and how to raise it.
+    pub fn from_str_with_limits(
+        text: &str,
+        format: PolicyFormat,
+        source_name: &str,
+        limits: &Limits,
+    ) -> Result<Self, PolicyError> {
+        let document = parse_document(text, format, source_name, limits)?;
         Self::build(document, Some(text), source_name)
     }
 
@@ -455,7 +467,7 @@ pub(crate) fn locate(diags: &mut [Diagnostic], text: Option<&str>) {
     if diags.is_empty() {
         return;
     }
-    let locator = Locator::new(text);
+    let locator = Locator::new(text, &Limits::default());
     for d in diags.iter_mut() {
         if d.location.is_none() {
             d.location = locator.find(&d.field);

@@ -1,7 +1,7 @@
 //! Reading policy text (YAML or JSON) into a [`PolicyDocument`], with located errors.
 
-use super::locate::Locator;
-use super::{Diagnostic, Location, PolicyDocument, PolicyError};
+use super::{Diagnostic, PolicyDocument, PolicyError};
+use crate::input::{InputError, Limits, Locator};
 
 /// The syntax of a policy text. Both share one schema.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -29,79 +29,46 @@ impl PolicyFormat {
     }
 }
 
-/// Parses `text` into a document, or says exactly what and where the problem is.
+/// Parses `text` into a document, or says exactly what and where the problem
+/// is, within `limits` (see [`crate::input`]).
 pub(crate) fn parse_document(
     text: &str,
     format: PolicyFormat,
     source_name: &str,
+    limits: &Limits,
 ) -> Result<PolicyDocument, PolicyError> {
-    let failure = match format {
-        PolicyFormat::Yaml => {
-            if text.trim().is_empty() {
-                Err(("".to_owned(), "the policy is empty".to_owned(), None))
-            } else {
-                let de = serde_yaml_ng::Deserializer::from_str(text);
-                serde_path_to_error::deserialize(de).map_err(|e| {
-                    let loc = e.inner().location().map(|l| Location {
-                        line: l.line(),
-                        column: l.column(),
-                    });
-                    (e.path().to_string(), e.inner().to_string(), loc)
-                })
-            }
-        }
-        PolicyFormat::Json => {
-            let mut de = serde_json::Deserializer::from_str(text);
-            serde_path_to_error::deserialize(&mut de).map_err(|e| {
-                let inner = e.inner();
-                let loc = (inner.line() > 0).then(|| Location {
-                    line: inner.line(),
-                    column: inner.column(),
-                });
-                (e.path().to_string(), inner.to_string(), loc)
-            })
-        }
+    let result = match format {
+        PolicyFormat::Yaml if text.trim().is_empty() => Err(InputError {
+            field: String::new(),
+            location: None,
+            message: "the policy is empty".to_owned(),
+            limit: None,
+        }),
+        PolicyFormat::Yaml => crate::input::from_yaml(text, limits),
+        PolicyFormat::Json => crate::input::from_json(text, limits),
     };
-    failure.map_err(|(path, message, location)| {
-        let path = if path == "." { String::new() } else { path };
-        let message = strip_path_prefix(&strip_position(&message), &path);
-        let location = best_location(location, text, &path);
-        let mut diag = Diagnostic::error("invalid-syntax", path.clone(), message.clone())
-            .with_help(help_for(&message));
+    result.map_err(|e| {
+        let location = e.location.or_else(|| {
+            (e.limit.is_none() && !e.field.is_empty())
+                .then(|| Locator::new(text, limits).find(&e.field))
+                .flatten()
+        });
+        let code = if e.limit.is_some() {
+            "input-limit"
+        } else {
+            "invalid-syntax"
+        };
+        let help = match e.limit {
+            Some(_) => e.help(),
+            None => help_for(&e.message),
+        };
+        let mut diag = Diagnostic::error(code, e.field.clone(), e.message.clone()).with_help(help);
         diag.location = location;
         PolicyError {
             source_name: source_name.to_owned(),
             diagnostics: vec![diag],
         }
     })
-}
-
-/// Drops the " at line N column M" suffix both serde backends append.
-fn strip_position(message: &str) -> String {
-    match message.rfind(" at line ") {
-        Some(cut) => message[..cut].to_owned(),
-        None => message.to_owned(),
-    }
-}
-
-/// serde_yaml prefixes nested errors with the path of the enclosing value.
-fn strip_path_prefix(message: &str, path: &str) -> String {
-    match message.split_once(": ") {
-        Some((head, rest)) if !head.is_empty() && path.starts_with(head) => rest.to_owned(),
-        _ => message.to_owned(),
-    }
-}
-
-/// The backend's location when it points at the field itself; otherwise the
-/// field's key, found by walking the text (errors raised while converting a
-/// value are reported at the enclosing mapping by the backend).
-fn best_location(backend: Option<Location>, text: &str, path: &str) -> Option<Location> {
-    let exact = Locator::new(text).find_exact(path);
-    match (backend, exact) {
-        (Some(b), Some(e)) if b.line == e.line => Some(b),
-        (_, Some(e)) => Some(e),
-        (b, None) => b.or_else(|| Locator::new(text).find(path)),
-    }
 }
 
 fn help_for(message: &str) -> String {
@@ -124,7 +91,8 @@ mod tests {
     #[test]
     fn yaml_unknown_field_is_located() {
         let text = "version: 1\ngroups:\n  - id: A\n    object_id: x\n    manged_via_itsm: true\n";
-        let err = parse_document(text, PolicyFormat::Yaml, "p.yaml").unwrap_err();
+        let err =
+            parse_document(text, PolicyFormat::Yaml, "p.yaml", &Limits::default()).unwrap_err();
         let d = &err.diagnostics[0];
         assert_eq!(d.field, "groups[0].manged_via_itsm");
         assert_eq!(d.location.map(|l| l.line), Some(5));
@@ -139,7 +107,8 @@ mod tests {
     #[test]
     fn json_type_error_is_located() {
         let text = "{\n \"version\": 1,\n \"groups\": [{\"id\": \"A\", \"object_id\": 5}]\n}";
-        let err = parse_document(text, PolicyFormat::Json, "p.json").unwrap_err();
+        let err =
+            parse_document(text, PolicyFormat::Json, "p.json", &Limits::default()).unwrap_err();
         let d = &err.diagnostics[0];
         assert_eq!(d.field, "groups[0].object_id");
         assert_eq!(d.location.map(|l| l.line), Some(3));
@@ -147,7 +116,8 @@ mod tests {
 
     #[test]
     fn empty_file_says_so() {
-        let err = parse_document("  \n", PolicyFormat::Yaml, "p.yaml").unwrap_err();
+        let err =
+            parse_document("  \n", PolicyFormat::Yaml, "p.yaml", &Limits::default()).unwrap_err();
         assert!(err.to_string().contains("the policy is empty"));
     }
 }

@@ -12,7 +12,8 @@ pub(crate) fn policy() -> CompiledPolicy {
 }
 
 pub(crate) fn directory() -> DirectorySnapshot {
-    serde_yaml_ng::from_str(DIRECTORY).expect("example directory is valid")
+    groupgate_core::input::from_yaml(DIRECTORY, &Default::default())
+        .expect("example directory is valid")
 }
 
 pub(crate) fn at(text: &str) -> DateTime<Utc> {

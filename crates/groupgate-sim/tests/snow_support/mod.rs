@@ -16,7 +16,7 @@ use std::sync::Arc;
 pub(crate) const CATALOG_ITEM: &str = "c0000000000000000000000000000001";
 
 pub(crate) fn directory() -> DirectorySnapshot {
-    serde_yaml_ng::from_str(EXAMPLE_DIRECTORY).unwrap()
+    groupgate_core::input::from_yaml(EXAMPLE_DIRECTORY, &Default::default()).unwrap()
 }
 
 pub(crate) fn user_id(email: &str) -> String {
