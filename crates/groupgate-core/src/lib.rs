@@ -19,8 +19,8 @@ pub use evaluate::{
 };
 pub use expectation::Expectation;
 pub use model::{
-    Facts, Group, GroupId, GroupKind, MembershipState, Request, Suggestion, TicketRef, User,
-    UserId, UserType, WorkflowId, is_object_id,
+    EndDate, Facts, Group, GroupId, GroupKind, MembershipState, Request, Suggestion, TicketRef,
+    User, UserId, UserType, WorkflowId, is_object_id,
 };
 pub use policy::{
     CompiledPolicy, Diagnostic, FactNeeds, Location, MatchKind, PolicyDocument, PolicyDuration,

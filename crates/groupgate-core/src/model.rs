@@ -12,5 +12,5 @@ mod user;
 pub use facts::{Facts, MembershipState};
 pub use group::{Group, GroupKind};
 pub use ids::{GroupId, TicketRef, UserId, WorkflowId, is_object_id};
-pub use request::{Request, Suggestion};
+pub use request::{EndDate, Request, Suggestion};
 pub use user::{User, UserType};

@@ -54,7 +54,7 @@ fn mini_example_1_finance_bi_needs_the_data_owner() {
 fn mini_example_2_contractor_until_end_date_with_manager_approval() {
     let p = policy();
     let mut r = request(PAT, CARL, "Add contractor to Team Alpha");
-    r.end_date = Some(at("2027-01-31T17:00:00Z"));
+    r.end_date = Some(at("2027-01-31T17:00:00Z").into());
     let d = decide(&p, &r);
     assert_eq!(d.outcome, Outcome::NeedsApproval, "{:?}", codes(&d));
     assert_eq!(&*d.group.as_ref().unwrap().key, "GRP-TEAM-ALPHA");
@@ -71,7 +71,7 @@ fn mini_example_2_contractor_until_end_date_with_manager_approval() {
 fn contractor_cap_counts_from_grant_not_request() {
     let p = policy();
     let mut r = request(PAT, CARL, "Team Alpha");
-    r.end_date = Some(at("2027-06-30T00:00:00Z"));
+    r.end_date = Some(at("2027-06-30T00:00:00Z").into());
     let d = decide(&p, &r);
     assert!(d.has_reason(ReasonCode::ExpiryCapped));
     let e = d.expiry.as_ref().unwrap();
@@ -98,7 +98,7 @@ fn contractor_without_end_date_is_denied() {
 #[test]
 fn end_date_in_the_past_is_denied() {
     let mut r = request(PAT, CARL, "Team Alpha");
-    r.end_date = Some(at("2026-11-01T00:00:00Z"));
+    r.end_date = Some(at("2026-11-01T00:00:00Z").into());
     let d = decide(&policy(), &r);
     assert!(d.has_reason(ReasonCode::EndDateNotInFuture));
     assert_eq!(d.outcome, Outcome::Deny);
@@ -446,14 +446,14 @@ fn guests_need_an_end_date_and_security_and_may_not_join_member_only_groups() {
     assert!(d.has_reason(ReasonCode::GuestRule));
     assert!(d.has_reason(ReasonCode::EndDateRequired));
     let mut r = request(PAT, GUS, "Finance BI");
-    r.end_date = Some(at("2026-12-10T00:00:00Z"));
+    r.end_date = Some(at("2026-12-10T00:00:00Z").into());
     let d = decide(&p, &r);
     assert_eq!(d.outcome, Outcome::NeedsApproval, "{:?}", codes(&d));
     let names: Vec<_> = d.stages.iter().map(|s| &*s.name).collect();
     assert_eq!(names, ["manager", "data-owner", "security"]);
     assert_eq!(d.expiry.unwrap().max_duration_seconds, Some(30 * 86_400));
     let mut r = request(PAT, GUS, "HR Portal");
-    r.end_date = Some(at("2026-12-10T00:00:00Z"));
+    r.end_date = Some(at("2026-12-10T00:00:00Z").into());
     assert!(decide(&p, &r).has_reason(ReasonCode::UserTypeNotAllowed));
 }
 
@@ -480,7 +480,7 @@ fn closed_change_window_sets_the_next_opening() {
     assert_eq!(d.earliest_execution, Some(at("2027-01-04T06:00:00Z")));
     // Team Alpha is `always`.
     let mut r = request(PAT, CARL, "Team Alpha");
-    r.end_date = Some(at("2027-01-31T00:00:00Z"));
+    r.end_date = Some(at("2027-01-31T00:00:00Z").into());
     let d = p.evaluate(&r, &facts(&p, &r), evening);
     assert_eq!(d.earliest_execution, Some(evening));
 }
@@ -519,7 +519,7 @@ fn same_inputs_give_byte_identical_json() {
     let p1 = policy();
     let p2 = policy();
     let mut r = request(PAT, CARL, "Add contractor to Team Alpha");
-    r.end_date = Some(at("2027-01-31T17:00:00Z"));
+    r.end_date = Some(at("2027-01-31T17:00:00Z").into());
     let a = decide(&p1, &r).to_canonical_json();
     let b = decide(&p2, &r).to_canonical_json();
     assert_eq!(a, b);
@@ -617,4 +617,92 @@ fn one_person_named_twice_is_one_approver() {
     let security = d.stages.iter().find(|s| &*s.name == "security").unwrap();
     assert_eq!(security.approvers.len(), 2, "{:?}", security.approvers);
     assert_eq!(security.required, 2);
+}
+
+#[test]
+fn fullwidth_and_other_compatibility_forms_resolve_alike() {
+    let p = policy();
+    for text in [
+        "ＦＩＮ ＢＩ",
+        "Ｆｉｎａｎｃｅ　ＢＩ",
+        "Finance BI",
+        "FINANCE bi",
+        "ﬁnance bi",
+    ] {
+        let d = decide(&p, &request(ADA, ADA, text));
+        assert_eq!(
+            d.group.as_ref().map(|g| &*g.key),
+            Some("GRP-FINANCE-BI-READ"),
+            "{text}: {:?}",
+            codes(&d)
+        );
+    }
+}
+
+#[test]
+fn a_date_only_end_date_is_the_end_of_that_day_in_the_policys_zone() {
+    let p = policy(); // default window: Europe/Berlin
+    let mut r = request(PAT, CARL, "Team Alpha");
+    r.end_date = Some("2027-01-15".parse().unwrap());
+    let d = decide(&p, &r);
+    assert_eq!(d.outcome, Outcome::NeedsApproval, "{:?}", codes(&d));
+    // Midnight after 15 January in Berlin is 23:00 UTC that day.
+    assert_eq!(
+        d.expiry.as_ref().unwrap().end_date,
+        Some(at("2027-01-15T23:00:00Z"))
+    );
+    let utc = common::POLICY.replace(
+        "name: contoso-access",
+        "name: contoso-access\ntimezone: UTC",
+    );
+    let p = CompiledPolicy::from_yaml_str(&utc, "p.yaml").unwrap();
+    let d = decide(&p, &r);
+    assert_eq!(
+        d.expiry.as_ref().unwrap().end_date,
+        Some(at("2027-01-16T00:00:00Z"))
+    );
+    let bad = common::POLICY.replace(
+        "name: contoso-access",
+        "name: contoso-access\ntimezone: Mars/Olympus",
+    );
+    let err = CompiledPolicy::from_yaml_str(&bad, "p.yaml").unwrap_err();
+    assert_eq!(err.diagnostics[0].code, "unknown-timezone");
+    assert_eq!(err.diagnostics[0].location.map(|l| l.line), Some(5));
+}
+
+#[test]
+fn an_overlong_field_is_denied_without_being_read() {
+    let p = policy();
+    let mut r = request(ADA, ADA, &"finance bi ".repeat(100_000));
+    r.justification = "x".repeat(5000);
+    let d = decide(&p, &r);
+    assert_eq!(d.outcome, Outcome::Deny);
+    assert_eq!(
+        codes(&d),
+        ["REQUEST_FIELD_TOO_LONG", "REQUEST_FIELD_TOO_LONG"]
+    );
+    let json = d.to_canonical_json();
+    assert!(
+        json.len() < 2_000,
+        "the text is not copied: {} bytes",
+        json.len()
+    );
+    assert!(
+        d.reasons[0]
+            .message()
+            .contains("`resource` is 1100000 characters long; at most 512")
+    );
+}
+
+#[test]
+fn a_name_anywhere_in_the_bounded_text_is_found() {
+    let p = policy();
+    let filler = "word ".repeat(95); // 95 words before the name, within 512 characters
+    let d = decide(&p, &request(ADA, ADA, &format!("{filler}finance bi")));
+    assert_eq!(
+        d.group.as_ref().map(|g| &*g.key),
+        Some("GRP-FINANCE-BI-READ"),
+        "{:?}",
+        codes(&d)
+    );
 }

@@ -142,7 +142,7 @@ prop_compose! {
             requester: "req@contoso.com".into(),
             target: "tgt@contoso.com".into(),
             resource,
-            end_date: end_days.map(|d| now + TimeDelta::days(d)),
+            end_date: end_days.map(|d| (now + TimeDelta::days(d)).into()),
             justification: String::new(),
             suggestion,
         };

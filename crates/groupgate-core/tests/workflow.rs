@@ -260,7 +260,7 @@ fn finance(requester: &str) -> Request {
 
 fn contractor() -> Request {
     let mut r = request(PAT, CARL, "Add contractor to Team Alpha");
-    r.end_date = Some(at("2027-01-31T17:00:00Z"));
+    r.end_date = Some(at("2027-01-31T17:00:00Z").into());
     r
 }
 

@@ -30,7 +30,7 @@ static POLICY: LazyLock<CompiledPolicy> = LazyLock::new(policy);
 
 fn templates() -> Vec<Request> {
     let mut contractor = request(PAT, CARL, "Add contractor to Team Alpha");
-    contractor.end_date = Some(at("2027-01-31T17:00:00Z"));
+    contractor.end_date = Some(at("2027-01-31T17:00:00Z").into());
     vec![
         request(ADA, ADA, "Access to Finance BI"),
         contractor,

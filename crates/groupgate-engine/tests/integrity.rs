@@ -47,7 +47,7 @@ fn request(ticket: &str, requester: &str, target: &str, resource: &str) -> Reque
 
 fn contractor(ticket: &str, target: &str) -> Request {
     let mut r = request(ticket, PAT, target, "Add contractor to Team Alpha");
-    r.end_date = Some(at("2027-01-31T17:00:00Z"));
+    r.end_date = Some(at("2027-01-31T17:00:00Z").into());
     r
 }
 
@@ -404,7 +404,7 @@ async fn offboarding_by_upn_ends_every_workflow_in_every_phase_and_reports_drift
     // Verifying (replication lag): the add landed but is not visible yet.
     world.directory.set_replication_lag(TimeDelta::minutes(30));
     let mut hr = request("RITM2", ADA, CARL, "HR Portal");
-    hr.end_date = Some(at("2027-01-15T00:00:00Z"));
+    hr.end_date = Some(at("2027-01-15T00:00:00Z").into());
     world.submit(hr).await.unwrap();
     world
         .answer("RITM2", MIA, Verdict::Approve, "teams")
@@ -426,7 +426,7 @@ async fn offboarding_by_upn_ends_every_workflow_in_every_phase_and_reports_drift
         .faults()
         .fail_next("add_member", PortError::transient("429", Some(600)));
     let mut clerks = request("RITM3", GRACE, CARL, "AP Clerks");
-    clerks.end_date = Some(at("2027-01-15T00:00:00Z"));
+    clerks.end_date = Some(at("2027-01-15T00:00:00Z").into());
     world.submit(clerks).await.unwrap();
     world
         .answer("RITM3", MIA, Verdict::Approve, "teams")
@@ -443,7 +443,7 @@ async fn offboarding_by_upn_ends_every_workflow_in_every_phase_and_reports_drift
     );
     // Waiting for approvals.
     let mut finance = request("RITM4", ADA, CARL, "Finance BI");
-    finance.end_date = Some(at("2027-01-15T00:00:00Z"));
+    finance.end_date = Some(at("2027-01-15T00:00:00Z").into());
     world.submit(finance).await.unwrap();
     // And one membership added by hand, outside groupgate.
     world.directory.add_by_hand(FINANCE, CARL);

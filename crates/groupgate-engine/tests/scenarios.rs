@@ -33,7 +33,7 @@ fn request(ticket: &str, requester: &str, target: &str, resource: &str) -> Reque
 
 fn contractor(ticket: &str) -> Request {
     let mut r = request(ticket, PAT, CARL, "Add contractor to Team Alpha");
-    r.end_date = Some(at("2027-01-31T17:00:00Z"));
+    r.end_date = Some(at("2027-01-31T17:00:00Z").into());
     r
 }
 
@@ -183,7 +183,7 @@ async fn offboarding_removes_every_governed_membership_at_once() {
         .await
         .unwrap();
     let mut hr = request("RITM4", ADA, CARL, "HR Portal");
-    hr.end_date = Some(at("2027-01-15T00:00:00Z"));
+    hr.end_date = Some(at("2027-01-15T00:00:00Z").into());
     world.submit(hr).await.unwrap();
     world
         .answer("RITM4", MIA, Verdict::Approve, "teams")

@@ -9,7 +9,7 @@ use groupgate_core::ports::{
     ApprovalDecision, ErrorClass, PortError, PortResult, TicketState, TicketSystem, TicketUpdate,
 };
 use groupgate_core::workflow::Verdict;
-use groupgate_core::{Request, Suggestion, TicketRef};
+use groupgate_core::{EndDate, Request, Suggestion, TicketRef};
 use serde_json::{Value, json};
 use std::collections::HashMap;
 
@@ -35,6 +35,16 @@ pub(crate) fn parse_when(text: &str) -> Option<DateTime<Utc>> {
                 .and_then(|d| d.and_hms_opt(23, 59, 59))
                 .map(|d| d.and_utc())
         })
+}
+
+/// A catalog end-date variable: a date (`YYYY-MM-DD`, the end of that day
+/// in the policy's time zone), or a ServiceNow date-time (UTC) or RFC 3339.
+fn parse_end_date(text: &str) -> Option<EndDate> {
+    let t = text.trim();
+    if let Ok(day) = NaiveDate::parse_from_str(t, "%Y-%m-%d") {
+        return Some(EndDate::Day(day));
+    }
+    parse_when(t).map(EndDate::At)
 }
 
 /// Idempotency keys groupgate makes: letters, digits, `/`, `:`, `_`, `-`.
@@ -189,7 +199,7 @@ impl TicketSystem for ServiceNowClient {
             .await?
             .ok_or_else(|| invalid(format!("{number}: opened_by is not set or not found")))?;
         let end_date = match var(&mapping.end_date) {
-            Some(text) => Some(parse_when(&text).ok_or_else(|| {
+            Some(text) => Some(parse_end_date(&text).ok_or_else(|| {
                 invalid(format!("{number}: catalog variable `{}` is `{text}`, which is not a date (write YYYY-MM-DD)", mapping.end_date))
             })?),
             None => None,

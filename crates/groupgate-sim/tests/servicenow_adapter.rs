@@ -28,7 +28,11 @@ async fn ritms_are_read_into_requests_with_their_variables() {
         assert_eq!(r.requester, "pat.lead@contoso.com");
         assert_eq!(r.target, "carl.contractor@contoso.com");
         assert_eq!(r.resource, "Team Alpha");
-        assert_eq!(r.end_date, Some(at("2027-01-31T23:59:59Z")));
+        // A date variable is a day, read in the policy's time zone.
+        assert_eq!(
+            r.end_date,
+            Some(groupgate_core::EndDate::Day("2027-01-31".parse().unwrap()))
+        );
     }
     let snow = client(&emu, false, "emulator-password");
     let e = snow
@@ -237,7 +241,8 @@ async fn a_contractor_ritm_rejections_and_expiry() {
     assert_eq!(
         wf.phase,
         Phase::Active {
-            expires_at: at("2027-01-31T23:59:59Z")
+            // The end of 31 January in the policy's zone (Europe/Berlin).
+            expires_at: at("2027-01-31T23:00:00Z")
         }
     );
     world.run_until(at("2027-02-01T06:00:00Z")).await.unwrap();

@@ -154,7 +154,7 @@ pub(crate) fn request_pool(policy: &CompiledPolicy, n: usize, size: usize) -> Ve
                 requester: "req@contoso.com".into(),
                 target: "tgt@contoso.com".into(),
                 resource,
-                end_date: (target_kind != "Employee").then(|| now + TimeDelta::days(60)),
+                end_date: (target_kind != "Employee").then(|| (now + TimeDelta::days(60)).into()),
                 justification: "benchmark".into(),
                 suggestion: (kind == 14).then(|| Suggestion {
                     group: format!("GRP-{i}"),

@@ -180,8 +180,9 @@ pub struct Decision {
     pub approval_deadline: Option<DateTime<Utc>>,
     /// Every reason, in evaluation order.
     pub reasons: Vec<Reason>,
-    /// Close catalog entries for an unresolved or ambiguous request.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    /// Close catalog entries for an unresolved or ambiguous request (always
+    /// written, `[]` when there are none).
+    #[serde(default)]
     pub suggestions: Vec<CatalogSuggestion>,
     /// The digest of the policy that decided.
     pub policy_digest: Arc<str>,

@@ -20,6 +20,20 @@ pub(crate) fn evaluate(
     now: DateTime<Utc>,
 ) -> Decision {
     let mut reasons: Vec<Reason> = Vec::with_capacity(8);
+    let oversized = request.oversized_fields();
+    if !oversized.is_empty() {
+        // Nothing of an oversized request is read further: no resolution,
+        // no copy of the text into the reasons.
+        for (field, length, limit) in oversized {
+            reasons.push(
+                Reason::new(ReasonCode::RequestFieldTooLong)
+                    .detail("field", field)
+                    .detail("length", length as i64)
+                    .detail("limit", limit as i64),
+            );
+        }
+        return finish(p, now, Outcome::Deny, reasons, Plan::default(), Vec::new());
+    }
     check_person(
         Role::Requester,
         &request.requester,
@@ -68,7 +82,7 @@ pub(crate) fn evaluate(
         check_target_type(group, target, &mut reasons);
     }
     check_separation(p, group, facts, &mut reasons);
-    let cap = check_end_date(group, &people, request, now, &mut reasons);
+    let cap = check_end_date(group, &people, request, p.timezone, now, &mut reasons);
 
     let standard = if resolved.via_suggestion {
         None
@@ -106,8 +120,8 @@ pub(crate) fn evaluate(
     };
 
     let earliest = window_opening(p, group, now, &mut reasons);
-    let expiry =
-        earliest.and_then(|at| plan_expiry(request.end_date, cap.as_ref(), at, &mut reasons));
+    let end_date = request.end_date.map(|e| e.resolve(p.timezone));
+    let expiry = earliest.and_then(|at| plan_expiry(end_date, cap.as_ref(), at, &mut reasons));
 
     let outcome = if has_deny(&reasons) {
         Outcome::Deny
@@ -497,6 +511,7 @@ fn check_end_date(
     group: &CompiledGroup,
     people: &[&CompiledPersonRule],
     request: &Request,
+    timezone: chrono_tz::Tz,
     now: DateTime<Utc>,
     reasons: &mut Vec<Reason>,
 ) -> Option<Cap> {
@@ -509,7 +524,7 @@ fn check_end_date(
         reasons.push(Reason::new(ReasonCode::EndDateRequirement).rule(rule));
         required += 1;
     }
-    match request.end_date {
+    match request.end_date.map(|e| e.resolve(timezone)) {
         None if required > 0 => {
             let by: Vec<&str> = reasons
                 .iter()

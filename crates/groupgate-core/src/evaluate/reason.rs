@@ -49,6 +49,8 @@ macro_rules! reason_codes {
 }
 
 reason_codes! {
+    /// A request field is longer than groupgate reads.
+    RequestFieldTooLong = "REQUEST_FIELD_TOO_LONG" => Deny,
     /// The requester was not found in the directory.
     RequesterNotFound = "REQUESTER_NOT_FOUND" => Deny,
     /// The requester's account is disabled.
@@ -488,6 +490,12 @@ impl Reason {
                     d("stage")
                 ),
             },
+            ReasonCode::RequestFieldTooLong => format!(
+                "the request's `{}` is {} characters long; at most {} are read",
+                d("field"),
+                d("length"),
+                d("limit")
+            ),
             ReasonCode::ApproverNotInDirectory => format!(
                 "`{}` may not approve stage `{}`: the directory has no such user",
                 d("approver"),

@@ -61,8 +61,10 @@ impl Resolution {
     }
 }
 
-/// The longest text (in words) considered for phrase matching.
-const MAX_PHRASE_WORDS: usize = 64;
+/// The most words a resource text within its bound (512 characters, see
+/// [`crate::Request::FIELD_LIMITS`]) can hold: phrase matching reads all of
+/// them, wherever in the text a name stands.
+const MAX_PHRASE_WORDS: usize = 512 / 2 + 1;
 
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct KeyHit {

@@ -230,6 +230,8 @@ pub(crate) struct Inner {
     pub(crate) triage: StageRef,
     /// The `manager` role string, shared by every decision.
     pub(crate) manager_role: Arc<str>,
+    /// The zone dates without a time are read in.
+    pub(crate) timezone: chrono_tz::Tz,
 }
 
 /// A validated policy, indexed for evaluation. Cheap to clone and share
@@ -944,8 +946,29 @@ pub(crate) fn compile(doc: PolicyDocument, diags: &mut Vec<Diagnostic>) -> Optio
     if diags.iter().any(|d| d.severity == Severity::Error) {
         return None;
     }
+    let timezone = match &doc.timezone {
+        Some(name) => match name.parse::<chrono_tz::Tz>() {
+            Ok(tz) => tz,
+            Err(_) => {
+                diags.push(
+                    Diagnostic::error(
+                        "unknown-timezone",
+                        "timezone",
+                        format!("`{name}` is not an IANA time zone"),
+                    )
+                    .with_help("write a zone such as `Europe/Berlin` or `UTC`"),
+                );
+                return None;
+            }
+        },
+        None => default_window
+            .and_then(|w| windows.get(w))
+            .map(|w: &CompiledWindow| w.tz)
+            .unwrap_or(chrono_tz::UTC),
+    };
     let digest = Arc::from(policy_digest(&doc));
     Some(Inner {
+        timezone,
         manager_role: Arc::from("manager"),
         contractors,
         guests,

@@ -24,6 +24,11 @@ pub struct PolicyDocument {
     /// Free text for reviewers.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
+    /// The IANA time zone dates without a time are read in (an end date of
+    /// `2027-01-15` ends at midnight after that day, there). Absent: the
+    /// default change window's zone, else UTC.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timezone: Option<String>,
     /// How requested resource text is matched against the catalog.
     #[serde(default)]
     pub matching: MatchingSettings,

@@ -29,7 +29,7 @@ pub(crate) struct CompiledWindow {
     pub(crate) name: Arc<str>,
     /// `change_windows[<name>]`, the rule reasons cite.
     pub(crate) rule: Arc<str>,
-    tz: Tz,
+    pub(crate) tz: Tz,
     /// Opening slots per weekday, Monday first, sorted by opening time.
     slots: [Vec<Slot>; 7],
     open_all_week: bool,
