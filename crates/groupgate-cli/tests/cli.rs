@@ -451,7 +451,8 @@ impl SnowSim {
             .spawn()
             .unwrap();
         let mut url = String::new();
-        for line in BufReader::new(child.stdout.take().unwrap()).lines() {
+        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+        for line in lines.by_ref() {
             let line = line.unwrap();
             if let Some(u) = line.strip_prefix("GROUPGATE_SNOW_INSTANCE_URL=") {
                 url = u.to_owned();
@@ -460,6 +461,9 @@ impl SnowSim {
                 break;
             }
         }
+        // Keep reading what the emulator prints later, so it never writes
+        // into a closed pipe.
+        std::thread::spawn(move || lines.for_each(drop));
         assert!(url.starts_with("http://127.0.0.1:"), "{url}");
         Self { child, url }
     }
@@ -475,10 +479,10 @@ impl SnowSim {
             .env("GROUPGATE_SNOW_PASSWORD", password)
             .env_remove("GROUPGATE_SNOW_CLIENT_ID")
             .env_remove("GROUPGATE_SNOW_CLIENT_SECRET");
-        let dir = std::env::temp_dir().join(format!(
-            "groupgate-cli-snow-{}-{number}",
-            std::process::id()
-        ));
+        static CALLS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let call = CALLS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let dir =
+            std::env::temp_dir().join(format!("groupgate-cli-snow-{}-{call}", std::process::id()));
         if let Some(settings) = settings {
             std::fs::create_dir_all(&dir).unwrap();
             let file = dir.join("servicenow.settings.yaml");

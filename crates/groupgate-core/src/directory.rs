@@ -4,7 +4,9 @@
 //! Used by `groupgate check`, policy tests, conformance vectors and the
 //! simulated world. The engine gathers the same facts from a live directory.
 
-use crate::model::{Facts, Group, GroupId, MembershipState, Request, User, UserId, UserType};
+use crate::model::{
+    Facts, Group, GroupId, GroupMembers, MembershipState, Request, User, UserId, UserType,
+};
 use crate::policy::FactNeeds;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -164,6 +166,73 @@ impl DirectorySnapshot {
         MembershipState::NotMember
     }
 
+    /// The groups whose direct members are members of `group`: the group
+    /// itself, then (when `transitive`) every group nested in it at any
+    /// depth, each once (nesting cycles are cut). Empty when there is no such
+    /// group.
+    pub fn nested_groups(&self, group: &str, transitive: bool) -> Vec<&DirectoryGroup> {
+        let Some(root) = self.find_group(group) else {
+            return Vec::new();
+        };
+        let mut out: Vec<&DirectoryGroup> = vec![root];
+        if !transitive {
+            return out;
+        }
+        let mut next = 0;
+        while next < out.len() {
+            let g = out[next];
+            next += 1;
+            for id in &g.member_groups {
+                if let Some(nested) = self.find_group(id)
+                    && !out
+                        .iter()
+                        .any(|seen| seen.id.eq_ignore_ascii_case(&nested.id))
+                {
+                    out.push(nested);
+                }
+            }
+        }
+        out
+    }
+
+    /// The user members of a group (direct, or also through nested groups),
+    /// each once, at most `max` of them; `None` when the snapshot has no such
+    /// group.
+    pub fn group_members(
+        &self,
+        group: &GroupId,
+        transitive: bool,
+        max: u32,
+    ) -> Option<GroupMembers> {
+        self.find_group(group)?;
+        let mut members: Vec<User> = Vec::new();
+        let mut complete = true;
+        'groups: for g in self.nested_groups(group, transitive) {
+            for key in &g.members {
+                let Some(u) = self.find_user(key) else {
+                    continue;
+                };
+                if members
+                    .iter()
+                    .any(|m| m.id.as_str().eq_ignore_ascii_case(&u.id))
+                {
+                    continue;
+                }
+                if members.len() >= max as usize {
+                    complete = false;
+                    break 'groups;
+                }
+                members.push(to_user(u));
+            }
+        }
+        Some(GroupMembers {
+            group: group.clone(),
+            transitive,
+            members,
+            complete,
+        })
+    }
+
     /// The facts for `request`: the people, the group and memberships that
     /// `needs` names (from [`crate::CompiledPolicy::fact_needs`]), as the
     /// engine gathers them from a live directory.
@@ -190,7 +259,13 @@ impl DirectorySnapshot {
                 approvers.push(to_user(u));
             }
         }
+        let approver_groups = needs
+            .approver_groups
+            .iter()
+            .filter_map(|g| self.group_members(&g.group, g.transitive, g.max_members))
+            .collect();
         Facts {
+            approver_groups,
             requester: self.user(&request.requester),
             target: target.map(to_user),
             target_manager,

@@ -290,7 +290,13 @@ impl Locator {
                 tree::Node::Seq(items) => {
                     for (i, item) in items.iter().enumerate() {
                         let child = format!("{path}[{i}]");
-                        places.entry(child.clone()).or_insert(item.at);
+                        // A mapping item is where its first key is (the
+                        // parser marks a block mapping after that key).
+                        let at = match &*item.node {
+                            tree::Node::Map(pairs) => pairs.first().map_or(item.at, |(k, _)| k.at),
+                            _ => item.at,
+                        };
+                        places.entry(child.clone()).or_insert(at);
                         todo.push((child, item));
                     }
                 }

@@ -19,12 +19,12 @@ pub use evaluate::{
 };
 pub use expectation::Expectation;
 pub use model::{
-    EndDate, Facts, Group, GroupId, GroupKind, MembershipState, Request, Suggestion, TicketRef,
-    User, UserId, UserType, WorkflowId, is_object_id,
+    EndDate, Facts, Group, GroupId, GroupKind, GroupMembers, MembershipState, Request, Suggestion,
+    TicketRef, User, UserId, UserType, WorkflowId, is_object_id,
 };
 pub use policy::{
-    CompiledPolicy, Diagnostic, FactNeeds, Location, MatchKind, PolicyDocument, PolicyDuration,
-    PolicyError, PolicyFormat, Resolution, Severity, normalize, policy_json_schema,
+    ApproverGroupNeed, CompiledPolicy, Diagnostic, FactNeeds, Location, MatchKind, PolicyDocument,
+    PolicyDuration, PolicyError, PolicyFormat, Resolution, Severity, normalize, policy_json_schema,
 };
 pub use policy_check::{evaluate_with_snapshot, lint_policy_text};
 pub use secret::Secret;

@@ -9,7 +9,7 @@ mod ids;
 mod request;
 mod user;
 
-pub use facts::{Facts, MembershipState};
+pub use facts::{Facts, GroupMembers, MembershipState};
 pub use group::{Group, GroupKind};
 pub use ids::{GroupId, TicketRef, UserId, WorkflowId, is_object_id};
 pub use request::{EndDate, Request, Suggestion};

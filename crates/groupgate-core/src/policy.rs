@@ -24,7 +24,7 @@ pub use document::{
     StageSpec, StandardChange, TagRule, WeeklyHours,
 };
 pub use duration::{DurationParseError, PolicyDuration};
-pub use needs::FactNeeds;
+pub use needs::{ApproverGroupNeed, FactNeeds};
 pub use normalize::normalize;
 pub use parse::PolicyFormat;
 pub use schema::policy_json_schema;

@@ -251,3 +251,64 @@ fn the_policy_reference_example_is_the_example_policy() {
         "docs/policy.md must embed examples/policy.yaml verbatim"
     );
 }
+
+/// BASE with one approver group whose body is `body` (lines from line 4 on).
+fn with_approver_group(body: &str) -> String {
+    BASE.replacen(
+        "version: 1\n",
+        &format!("version: 1\napprover_groups:\n  - name: security\n{body}"),
+        1,
+    )
+}
+
+#[test]
+fn directory_approver_groups_are_checked() {
+    const TEAM: &str = "6f2a0000-0000-0000-0000-0000000000c1";
+    one_error(
+        &with_approver_group(&format!(
+            "    members: [sam@contoso.com]\n    directory_group: {TEAM}\n"
+        )),
+        "conflicting-approvers",
+        "approver_groups[0].directory_group",
+        5,
+        5,
+    );
+    one_error(
+        &with_approver_group("    directory_group: security-team\n"),
+        "invalid-object-id",
+        "approver_groups[0].directory_group",
+        4,
+        5,
+    );
+    one_error(
+        &with_approver_group("    members: [sam@contoso.com]\n    transitive: true\n"),
+        "stray-setting",
+        "approver_groups[0].transitive",
+        5,
+        5,
+    );
+    let text = one_error(
+        &with_approver_group(&format!(
+            "    directory_group: {TEAM}\n    max_members: 0\n"
+        )),
+        "out-of-range",
+        "approver_groups[0].max_members",
+        5,
+        5,
+    );
+    assert!(text.contains("1 to 5000"), "{text}");
+    one_error(
+        &with_approver_group("    transitive: false\n"),
+        "empty-approver-group",
+        "approver_groups[0].members",
+        3,
+        5,
+    );
+    CompiledPolicy::from_yaml_str(
+        &with_approver_group(&format!(
+            "    directory_group: {TEAM}\n    transitive: true\n    max_members: 5000\n"
+        )),
+        "ok.yaml",
+    )
+    .unwrap();
+}

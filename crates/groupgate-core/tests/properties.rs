@@ -160,6 +160,7 @@ prop_compose! {
                 .iter()
                 .filter_map(|u| directory().user(&u.id))
                 .collect(),
+            approver_groups: Vec::new(),
         };
         let _ = group_known;
         (request, facts, now, flags)

@@ -6,9 +6,12 @@ use crate::token::{TokenCache, without_url};
 use crate::{ConfigError, GraphConfig};
 use async_trait::async_trait;
 use groupgate_core::ports::{FactsQuery, IdentityProvider, PortError, PortResult, WriteReceipt};
-use groupgate_core::{Facts, Group, GroupId, MembershipState, User, UserId, UserType};
+use groupgate_core::{
+    Facts, Group, GroupId, GroupMembers, MembershipState, User, UserId, UserType,
+};
 use reqwest::Method;
 use serde_json::{Value, json};
+use std::ops::ControlFlow;
 
 pub(crate) const USER_FIELDS: &str =
     "id,userPrincipalName,displayName,accountEnabled,userType,employeeType";
@@ -104,7 +107,7 @@ impl GraphClient {
 
     /// Sends one call with a fresh `client-request-id`; a 401 refreshes the
     /// token once and retries.
-    async fn call(
+    pub(crate) async fn call(
         &self,
         method: Method,
         path_and_query: &str,
@@ -309,17 +312,16 @@ impl GraphClient {
     }
 
     /// Reads a collection from `path` through every `@odata.nextLink`,
-    /// calling `each` per item. Links are followed exactly as given, but only
-    /// on this client's own base URL (the token is never sent elsewhere), and
-    /// at most `MAX_PAGES` of them.
+    /// calling `each` per item until it answers `Break`. Links are followed
+    /// exactly as given, but only on this client's own base URL (the token is
+    /// never sent elsewhere), and at most `MAX_PAGES` of them.
     pub(crate) async fn each_page(
         &self,
         path: &str,
         op: Operation,
-        mut each: impl FnMut(&Value),
+        mut each: impl FnMut(&Value) -> ControlFlow<()>,
     ) -> PortResult<()> {
         const MAX_PAGES: usize = 1000;
-        let base = self.config.base_url.trim_end_matches('/').to_owned();
         let mut next = Some(path.to_owned());
         let mut pages = 0;
         while let Some(path) = next.take() {
@@ -335,24 +337,29 @@ impl GraphClient {
                 return Err(answer.fail(op));
             }
             let value = answer.json()?;
-            for item in value
-                .get("value")
-                .and_then(Value::as_array)
-                .into_iter()
-                .flatten()
-            {
-                each(item);
+            if page_items(&value).try_for_each(&mut each).is_break() {
+                return Ok(());
             }
-            if let Some(link) = value.get("@odata.nextLink").and_then(Value::as_str) {
-                let rest = link.strip_prefix(&base).ok_or_else(|| {
-                    PortError::permanent(
-                        "Graph answered an @odata.nextLink outside its base URL; it is not followed",
-                    )
-                })?;
-                next = Some(rest.to_owned());
-            }
+            next = self.next_link(&value)?;
         }
         Ok(())
+    }
+
+    /// A page's `@odata.nextLink` as a path on this client's base URL; a link
+    /// elsewhere is an error (the token is never sent there).
+    pub(crate) fn next_link(&self, page: &Value) -> PortResult<Option<String>> {
+        let Some(link) = page.get("@odata.nextLink").and_then(Value::as_str) else {
+            return Ok(None);
+        };
+        let base = self.config.base_url.trim_end_matches('/');
+        link.strip_prefix(base)
+            .filter(|rest| rest.starts_with('/'))
+            .map(|rest| Some(rest.to_owned()))
+            .ok_or_else(|| {
+                PortError::permanent(
+                    "Graph answered an @odata.nextLink outside its base URL; it is not followed",
+                )
+            })
     }
 
     pub(crate) fn user_from(value: &Value) -> PortResult<User> {
@@ -502,9 +509,19 @@ impl IdentityProvider for GraphClient {
             if is_group && let Some(id) = item.get("id").and_then(Value::as_str) {
                 out.push(GroupId::new(id));
             }
+            ControlFlow::Continue(())
         })
         .await?;
         Ok(out)
+    }
+
+    async fn group_members(
+        &self,
+        group: &GroupId,
+        transitive: bool,
+        max: u32,
+    ) -> PortResult<Option<GroupMembers>> {
+        self.read_group_members(group, transitive, max).await
     }
 
     async fn add_member(&self, group: &GroupId, user: &UserId) -> PortResult<WriteReceipt> {
@@ -556,6 +573,14 @@ impl IdentityProvider for GraphClient {
         let answer = self.call(Method::DELETE, &path, None, false).await?;
         removal_receipt(&answer, user)
     }
+}
+
+/// The items of a collection page (`value`).
+pub(crate) fn page_items(page: &Value) -> impl Iterator<Item = &Value> {
+    page.get("value")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
 }
 
 /// The groups of `asked` a `checkMemberGroups` answer names.

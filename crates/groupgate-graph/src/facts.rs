@@ -1,6 +1,7 @@
 //! A decision's facts in one `$batch`: the requester, the target, their
 //! manager, the group, the target's (transitive) memberships of the group and
-//! its separation-of-duties partners, and the approvers. Only when the target
+//! its separation-of-duties partners, the approvers and the first page of
+//! each directory approver group (later pages follow). Only when the target
 //! turns out to be in the group does a second call tell a direct membership
 //! from a nested one.
 
@@ -9,11 +10,12 @@ use crate::client::{
     matched_groups,
 };
 use crate::errors::Operation;
+use crate::members::{MembersRead, members_path};
 use crate::paths::{id_segment, user_segment};
 use groupgate_core::ports::{FactsQuery, PortError, PortResult};
 use groupgate_core::{Facts, GroupId, MembershipState, User};
 use reqwest::Method;
-use serde_json::json;
+use serde_json::{Value, json};
 
 /// Which read an item of the batch is.
 #[derive(Debug, Clone)]
@@ -24,6 +26,7 @@ enum Read {
     Group(GroupId),
     MemberGroups(Vec<GroupId>),
     Approver,
+    ApproverGroup(usize),
 }
 
 /// The more urgent of two failures: a transient one is retried as a whole.
@@ -75,9 +78,15 @@ impl GraphClient {
             reads.push(Read::Approver);
             items.push(BatchItem::get(user_url(key)));
         }
+        for (i, g) in needs.approver_groups.iter().enumerate() {
+            reads.push(Read::ApproverGroup(i));
+            items.push(BatchItem::get(members_path(&g.group, g.transitive)));
+        }
         let answers = self.batch(items).await?;
         let mut facts = Facts::default();
         let mut member_of: Vec<GroupId> = Vec::new();
+        // First pages of approver groups, to be followed after the batch.
+        let mut member_pages: Vec<(usize, Value)> = Vec::new();
         let mut failure: Option<PortError> = None;
         for (read, answer) in reads.into_iter().zip(answers) {
             let answer: Answer = match answer {
@@ -87,13 +96,23 @@ impl GraphClient {
                     continue;
                 }
             };
-            let outcome = Self::take(&read, &answer, &mut facts, &mut member_of);
+            let outcome = match read {
+                Read::ApproverGroup(i) => Self::first_members_page(&answer)
+                    .map(|page| member_pages.extend(page.map(|p| (i, p)))),
+                _ => Self::take(&read, &answer, &mut facts, &mut member_of),
+            };
             if let Err(e) = outcome {
                 failure = worse(failure, e);
             }
         }
         if let Some(e) = failure {
             return Err(e);
+        }
+        for (i, page) in member_pages {
+            let need = &needs.approver_groups[i];
+            let mut read = MembersRead::new(&need.group, need.transitive, need.max_members);
+            self.continue_members(&mut read, &page).await?;
+            facts.approver_groups.push(read.finish());
         }
         if let Some(target) = &facts.target {
             facts.target_groups = needs
@@ -113,6 +132,16 @@ impl GraphClient {
             }
         }
         Ok(facts)
+    }
+
+    /// The first page of an approver group's members; `None` when the group
+    /// does not exist.
+    fn first_members_page(answer: &Answer) -> PortResult<Option<Value>> {
+        match answer.status {
+            200 => answer.json().map(Some),
+            404 => Ok(None),
+            _ => Err(answer.fail(Operation::ReadMembership)),
+        }
     }
 
     /// Takes one batch answer into `facts`.
@@ -146,6 +175,7 @@ impl GraphClient {
             Read::Manager => facts.target_manager = manager_from(&value)?,
             Read::Group(g) => facts.group = Some(group_from(&value, g)),
             Read::MemberGroups(asked) => member_of.extend(matched_groups(&value, asked)),
+            Read::ApproverGroup(_) => {}
             Read::Approver => {
                 let user: User = Self::user_from(&value)?;
                 if !facts.approvers.iter().any(|a| a.id.same(&user.id)) {

@@ -13,6 +13,7 @@ mod client;
 mod config;
 mod errors;
 mod facts;
+mod members;
 mod paths;
 mod token;
 

@@ -6,7 +6,9 @@ use crate::{Faults, SimClock};
 use async_trait::async_trait;
 use chrono::TimeDelta;
 use groupgate_core::ports::{Clock, IdentityProvider, PortError, PortResult, WriteReceipt};
-use groupgate_core::{DirectorySnapshot, Group, GroupId, MembershipState, User, UserId};
+use groupgate_core::{
+    DirectorySnapshot, Group, GroupId, GroupMembers, MembershipState, User, UserId,
+};
 use std::sync::Mutex;
 
 #[derive(Debug)]
@@ -45,7 +47,8 @@ impl FakeDirectory {
     }
 
     /// Scripted failures of this directory's operations (`user`, `manager`,
-    /// `group`, `membership`, `member_of`, `add_member`, `remove_member`).
+    /// `group`, `membership`, `member_of`, `direct_groups`, `group_members`,
+    /// `add_member`, `remove_member`).
     pub fn faults(&self) -> &Faults {
         &self.faults
     }
@@ -129,6 +132,20 @@ impl FakeDirectory {
             let id = s.snapshot.find_user(user).map(|u| u.id.clone());
             if let (Some(id), Some(g)) = (id, s.snapshot.find_group_mut(group)) {
                 g.members.push(id);
+            }
+        }
+    }
+
+    /// Removes a direct membership outside groupgate (by hand, another tool).
+    pub fn remove_by_hand(&self, group: &str, user: &str) {
+        if let Ok(mut s) = self.state.lock() {
+            let keys = s
+                .snapshot
+                .find_user(user)
+                .map(|u| (u.id.clone(), u.upn.clone()));
+            if let (Some((id, upn)), Some(g)) = (keys, s.snapshot.find_group_mut(group)) {
+                g.members
+                    .retain(|m| !m.eq_ignore_ascii_case(&id) && !m.eq_ignore_ascii_case(&upn));
             }
         }
     }
@@ -220,6 +237,17 @@ impl IdentityProvider for FakeDirectory {
             })
             .map(|g| GroupId::new(g.id.as_str()))
             .collect())
+    }
+
+    async fn group_members(
+        &self,
+        group: &GroupId,
+        transitive: bool,
+        max: u32,
+    ) -> PortResult<Option<GroupMembers>> {
+        self.faults.check("group_members")?;
+        let s = self.state.lock().map_err(|_| lock_error())?;
+        Ok(s.snapshot.group_members(group, transitive, max))
     }
 
     async fn add_member(&self, group: &GroupId, user: &UserId) -> PortResult<WriteReceipt> {

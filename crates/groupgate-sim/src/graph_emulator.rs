@@ -1,7 +1,9 @@
 //! An HTTP emulator of the Microsoft Graph subset groupgate uses, on
 //! 127.0.0.1 and an ephemeral port: the token endpoint with client-credential
-//! checks; users (with `$select`), managers, groups, members (`$filter` with
-//! `ConsistencyLevel: eventual`), `checkMemberGroups`, member add and remove
+//! checks; users (with `$select`), managers, groups, members and
+//! transitiveMembers (users and nested groups, paged with `$top` and
+//! `@odata.nextLink`; `$filter` only with `ConsistencyLevel: eventual` and
+//! `$count=true`), memberOf, `checkMemberGroups`, member add and remove
 //! through `/$ref`, and `$batch`. Answers carry Graph's status codes, error
 //! envelopes and `request-id` / `client-request-id` headers. Faults can be
 //! scripted per call or drawn at a seeded rate; throttling answers 429 with
@@ -49,6 +51,9 @@ pub struct GraphEmulatorOptions {
     pub write_budget: u32,
     /// The write budget's window.
     pub write_window: TimeDelta,
+    /// The most items a page holds whatever `$top` asks (Graph: 999, and it
+    /// may answer fewer): lower it to make collections page.
+    pub max_page_size: usize,
 }
 
 impl Default for GraphEmulatorOptions {
@@ -64,6 +69,7 @@ impl Default for GraphEmulatorOptions {
             replication_lag: TimeDelta::zero(),
             write_budget: 0,
             write_window: TimeDelta::seconds(150),
+            max_page_size: 999,
         }
     }
 }
@@ -530,6 +536,55 @@ fn user_json(dir: &DirectorySnapshot, key: &str, select: Option<&String>) -> Opt
     Some(Value::Object(out))
 }
 
+/// The directory objects in a group: its users as they are visible now
+/// (with `$select`), and its nested groups (`id`, `displayName`); with
+/// `transitive`, also everything in the nested groups, each object once.
+fn member_objects(
+    t: &Tenant,
+    group: &str,
+    transitive: bool,
+    query: &HashMap<String, String>,
+    now: DateTime<Utc>,
+) -> Vec<Value> {
+    let mut out: Vec<Value> = Vec::new();
+    let mut users_seen: Vec<&str> = Vec::new();
+    let groups = t.dir.nested_groups(group, transitive);
+    for g in &groups {
+        for m in &g.members {
+            let Some(u) = t.dir.find_user(m) else {
+                continue;
+            };
+            let state = visible(t, group, &u.id, now);
+            let shown = match state {
+                MembershipState::Direct => true,
+                MembershipState::Transitive => transitive,
+                MembershipState::NotMember => false,
+            };
+            if !shown || users_seen.iter().any(|s| s.eq_ignore_ascii_case(&u.id)) {
+                continue;
+            }
+            users_seen.push(&u.id);
+            if let Some(v) = user_json(&t.dir, &u.id, query.get("$select")) {
+                out.push(v);
+            }
+        }
+    }
+    let nested: Vec<&str> = if transitive {
+        groups.iter().skip(1).map(|g| g.id.as_str()).collect()
+    } else {
+        groups
+            .first()
+            .map(|g| g.member_groups.iter().map(String::as_str).collect())
+            .unwrap_or_default()
+    };
+    for id in nested {
+        if let Some(g) = t.dir.find_group(id) {
+            out.push(json!({"@odata.type": "#microsoft.graph.group", "id": g.id, "displayName": g.display_name}));
+        }
+    }
+    out
+}
+
 fn visible(t: &Tenant, group: &str, user: &str, now: DateTime<Utc>) -> MembershipState {
     let truth = t.dir.membership(user, group);
     t.replication.visible(truth, group, user, now)
@@ -593,34 +648,30 @@ fn serve(
             }
             None => not_found(id),
         },
-        ("GET", ["groups", id, "members"]) => {
+        ("GET", ["groups", id, "members"]) if query.contains_key("$filter") => {
             let Some(g) = t.dir.find_group(id) else {
                 return not_found(id);
             };
-            let filter = query.get("$filter");
-            if filter.is_some() && !eventual {
+            if !eventual || query.get("$count").is_none_or(|c| c != "true") {
                 return bad(
                     "Request_UnsupportedQuery: $filter on members requires ConsistencyLevel: eventual and $count=true.",
                 );
             }
-            let wanted = filter
+            let wanted = query
+                .get("$filter")
                 .and_then(|f| f.strip_prefix("id eq '"))
                 .and_then(|f| f.strip_suffix('\''))
                 .map(|f| f.replace("''", "'"));
-            let members: Vec<String> = g.members.clone();
-            let values: Vec<Value> = members
+            let Some(wanted) = wanted else {
+                return bad(
+                    "Request_UnsupportedQuery: the emulator filters members only by `id eq '…'`.",
+                );
+            };
+            let values: Vec<Value> = g
+                .members
                 .iter()
-                .filter_map(|m| {
-                    t.dir
-                        .users
-                        .iter()
-                        .find(|u| u.id.eq_ignore_ascii_case(m) || u.upn.eq_ignore_ascii_case(m))
-                })
-                .filter(|u| {
-                    wanted
-                        .as_deref()
-                        .is_none_or(|w| u.id.eq_ignore_ascii_case(w))
-                })
+                .filter_map(|m| t.dir.find_user(m))
+                .filter(|u| u.id.eq_ignore_ascii_case(&wanted))
                 .filter(|u| visible(t, id, &u.id, now) == MembershipState::Direct)
                 .map(|u| json!({"@odata.type": "#microsoft.graph.user", "id": u.id}))
                 .collect();
@@ -628,6 +679,13 @@ fn serve(
                 200,
                 Some(json!({"@odata.count": values.len(), "value": values})),
             )
+        }
+        ("GET", ["groups", id, relation @ ("members" | "transitiveMembers")]) => {
+            if t.dir.find_group(id).is_none() {
+                return not_found(id);
+            }
+            let values = member_objects(t, id, *relation == "transitiveMembers", query, now);
+            paged(shared, &format!("/groups/{id}/{relation}"), query, values)
         }
         ("GET", ["users", key, "memberOf"]) => {
             let key = user_key(key);
@@ -705,7 +763,7 @@ fn paged(
         .get("$top")
         .and_then(|t| t.parse::<usize>().ok())
         .unwrap_or(100)
-        .clamp(1, 999);
+        .clamp(1, shared.options.max_page_size.clamp(1, 999));
     let skip = query
         .get("$skiptoken")
         .and_then(|t| t.strip_prefix("emu-"))

@@ -125,6 +125,8 @@ reason_codes! {
     ApproverNotInDirectory = "APPROVER_NOT_IN_DIRECTORY" => Info,
     /// A person the policy names as an approver has a disabled account.
     ApproverDisabled = "APPROVER_DISABLED" => Info,
+    /// A directory approver group has more members than were read.
+    ApproverGroupPartial = "APPROVER_GROUP_PARTIAL" => Info,
     /// A pre-approved standard change applies: no approval stages.
     StandardChange = "STANDARD_CHANGE" => Info,
     /// A rule applies to contractors.
@@ -498,6 +500,11 @@ impl Reason {
             ),
             ReasonCode::ApproverNotInDirectory => format!(
                 "`{}` may not approve stage `{}`: the directory has no such user",
+                d("approver"),
+                d("stage")
+            ),
+            ReasonCode::ApproverGroupPartial => format!(
+                "only the first members of `{}` were read for stage `{}` (raise the approver group's `max_members`)",
                 d("approver"),
                 d("stage")
             ),

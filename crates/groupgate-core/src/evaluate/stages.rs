@@ -129,6 +129,37 @@ fn eligible(
             ApproverSource::AppOwners => &inputs.group.app_owners,
             ApproverSource::DataOwners => &inputs.group.data_owners,
             ApproverSource::Fixed(people) => people,
+            ApproverSource::Directory(d) => {
+                match inputs.facts.group_members(&d.group, d.transitive) {
+                    Some(read) => {
+                        if !read.complete {
+                            let partial = format!("group:{}", d.group);
+                            note(
+                                reasons.as_deref_mut(),
+                                Some(ReasonCode::ApproverGroupPartial),
+                                stage,
+                                source,
+                                &partial,
+                            );
+                        }
+                        for user in &read.members {
+                            let why = consider(user, &d.role, inputs, &mut out);
+                            note(reasons.as_deref_mut(), why, stage, source, &user.upn);
+                        }
+                    }
+                    None => {
+                        let missing = format!("group:{}", d.group);
+                        note(
+                            reasons.as_deref_mut(),
+                            Some(ReasonCode::ApproverNotInDirectory),
+                            stage,
+                            source,
+                            &missing,
+                        );
+                    }
+                }
+                continue;
+            }
         };
         for person in people {
             let why = match inputs.facts.approver(&person.key) {

@@ -50,6 +50,31 @@ pub struct Facts {
     /// by directory object id, never by the name the policy writes.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub approvers: Vec<User>,
+    /// The members of directory groups the policy names as approvers (see
+    /// [`crate::FactNeeds::approver_groups`]).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub approver_groups: Vec<GroupMembers>,
+}
+
+/// The user members of a directory group, as read for one decision.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct GroupMembers {
+    /// The group's object id.
+    pub group: GroupId,
+    /// Whether members of nested groups are included.
+    #[serde(default)]
+    pub transitive: bool,
+    /// The user members read.
+    pub members: Vec<User>,
+    /// Whether every member was read (`false`: the group has more than the
+    /// policy's `max_members`, and only that many were read).
+    #[serde(default = "complete")]
+    pub complete: bool,
+}
+
+fn complete() -> bool {
+    true
 }
 
 impl Facts {
@@ -57,5 +82,12 @@ impl Facts {
     /// names, if the facts hold them.
     pub fn approver(&self, key: &str) -> Option<&User> {
         self.approvers.iter().find(|u| u.is_named_by(key))
+    }
+
+    /// The members read of directory group `group`.
+    pub fn group_members(&self, group: &GroupId, transitive: bool) -> Option<&GroupMembers> {
+        self.approver_groups
+            .iter()
+            .find(|g| g.group.same(group) && g.transitive == transitive)
     }
 }

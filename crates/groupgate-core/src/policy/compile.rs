@@ -43,6 +43,23 @@ pub(crate) enum ApproverSource {
     DataOwners,
     /// Fixed people (an approver group or named users).
     Fixed(Arc<[PolicyApprover]>),
+    /// The members of a directory group, read with the facts.
+    Directory(DirectoryApprovers),
+}
+
+/// The most members of a directory approver group read for one decision.
+pub(crate) const MAX_DIRECTORY_APPROVERS: u32 = 5000;
+
+/// The members read of a directory approver group when the policy says nothing.
+pub(crate) const DEFAULT_DIRECTORY_APPROVERS: u32 = 200;
+
+/// An approver group defined by a directory group.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct DirectoryApprovers {
+    pub(crate) group: GroupId,
+    pub(crate) transitive: bool,
+    pub(crate) max_members: u32,
+    pub(crate) role: Arc<str>,
 }
 
 /// An approval stage, compiled once and shared by every group whose stage is
@@ -67,6 +84,8 @@ impl CompiledStage {
                 ApproverSource::AppOwners => app_owners,
                 ApproverSource::DataOwners => data_owners,
                 ApproverSource::Fixed(people) => people.len(),
+                // Known only from the directory: not a reason to refuse the policy.
+                ApproverSource::Directory(d) => d.max_members as usize,
             })
             .sum()
     }
@@ -82,6 +101,8 @@ pub(crate) struct GroupNeeds {
     /// The people the triage stage adds when the group was resolved from a
     /// suggestion only.
     pub(crate) triage_approvers: Vec<Arc<str>>,
+    /// Directory groups whose members the stages (triage included) name.
+    pub(crate) approver_groups: Vec<DirectoryApprovers>,
     /// The groups separation of duties forbids combining this one with.
     pub(crate) separation_partners: Vec<GroupId>,
 }
@@ -106,10 +127,28 @@ fn people_of<'a>(
                 ApproverSource::AppOwners => add(&group.app_owners),
                 ApproverSource::DataOwners => add(&group.data_owners),
                 ApproverSource::Fixed(people) => add(people),
+                ApproverSource::Directory(_) => {}
             }
         }
     }
     approvers
+}
+
+/// The directory groups `stages` take approvers from, each once.
+fn directory_groups_of<'a>(stages: impl Iterator<Item = &'a StageRef>) -> Vec<DirectoryApprovers> {
+    let mut out: Vec<DirectoryApprovers> = Vec::new();
+    for stage in stages {
+        for source in stage.stage.approvers.iter().chain(&stage.stage.alternates) {
+            if let ApproverSource::Directory(d) = source
+                && !out
+                    .iter()
+                    .any(|o| o.group.same(&d.group) && o.transitive == d.transitive)
+            {
+                out.push(d.clone());
+            }
+        }
+    }
+    out
 }
 
 impl GroupNeeds {
@@ -138,9 +177,17 @@ impl GroupNeeds {
                 separation_partners.push(other.object_id.clone());
             }
         }
+        let approver_groups = directory_groups_of(
+            group
+                .stages
+                .iter()
+                .chain(person_stages.iter().copied())
+                .chain(std::iter::once(triage)),
+        );
         GroupNeeds {
             approvers,
             triage_approvers,
+            approver_groups,
             separation_partners,
         }
     }
@@ -500,7 +547,7 @@ pub(crate) fn compile(doc: PolicyDocument, diags: &mut Vec<Diagnostic>) -> Optio
     }
 
     // Approver groups.
-    let mut approver_groups: FxHashMap<&str, &[String]> = FxHashMap::default();
+    let mut approver_groups: FxHashMap<&str, &super::ApproverGroup> = FxHashMap::default();
     for (i, ag) in doc.approver_groups.iter().enumerate() {
         let field = format!("approver_groups[{i}]");
         if BUILT_IN_ROLES.contains(&ag.name.as_str()) || ag.name.starts_with("user:") {
@@ -513,17 +560,67 @@ pub(crate) fn compile(doc: PolicyDocument, diags: &mut Vec<Diagnostic>) -> Optio
                 ),
             ));
         }
-        if ag.members.is_empty() {
-            diags.push(Diagnostic::error(
-                "empty-approver-group",
-                format!("{field}.members"),
-                format!("approver group `{}` has no members", ag.name),
-            ));
+        match (&ag.directory_group, ag.members.is_empty()) {
+            (None, true) => diags.push(
+                Diagnostic::error(
+                    "empty-approver-group",
+                    format!("{field}.members"),
+                    format!("approver group `{}` has no members", ag.name),
+                )
+                .with_help("list `members`, or name an Entra ID group with `directory_group`"),
+            ),
+            (Some(_), false) => diags.push(
+                Diagnostic::error(
+                    "conflicting-approvers",
+                    format!("{field}.directory_group"),
+                    format!(
+                        "approver group `{}` names both `members` and a `directory_group`",
+                        ag.name
+                    ),
+                )
+                .with_help("keep one: the directory group's members, or the list"),
+            ),
+            (Some(id), true) if !crate::model::is_object_id(id) => diags.push(
+                Diagnostic::error(
+                    "invalid-object-id",
+                    format!("{field}.directory_group"),
+                    format!("`{id}` is not a directory object id"),
+                )
+                .with_help("copy the group's Object ID from Entra ID"),
+            ),
+            _ => {}
         }
-        if approver_groups
-            .insert(ag.name.as_str(), &ag.members)
-            .is_some()
+        if ag.directory_group.is_none() && (ag.transitive || ag.max_members.is_some()) {
+            let setting = if ag.transitive {
+                "transitive"
+            } else {
+                "max_members"
+            };
+            diags.push(
+                Diagnostic::error(
+                    "stray-setting",
+                    format!("{field}.{setting}"),
+                    format!(
+                        "`{setting}` applies to a `directory_group`; approver group `{}` has none",
+                        ag.name
+                    ),
+                )
+                .with_help("remove it, or name the Entra ID group with `directory_group`"),
+            );
+        }
+        if let Some(max) = ag.max_members
+            && !(1..=MAX_DIRECTORY_APPROVERS).contains(&max)
         {
+            diags.push(
+                Diagnostic::error(
+                    "out-of-range",
+                    format!("{field}.max_members"),
+                    format!("`max_members` is {max}; it must be 1 to {MAX_DIRECTORY_APPROVERS}"),
+                )
+                .with_help("approvers are people who answer a card: a few hundred at most"),
+            );
+        }
+        if approver_groups.insert(ag.name.as_str(), ag).is_some() {
             diags.push(Diagnostic::error(
                 "duplicate-name",
                 format!("{field}.name"),
@@ -1025,7 +1122,7 @@ fn unknown_group(key: &str, field: String) -> Diagnostic {
 }
 
 struct StageContext<'a> {
-    approver_groups: &'a FxHashMap<&'a str, &'a [String]>,
+    approver_groups: &'a FxHashMap<&'a str, &'a super::ApproverGroup>,
 }
 
 impl StageContext<'_> {
@@ -1114,11 +1211,28 @@ impl StageContext<'_> {
                     }])),
                     None => {
                         let role: Arc<str> = Arc::from(format!("group:{other}"));
-                        let members = self.approver_groups.get(other).copied().unwrap_or(&[]);
-                        ApproverSource::Fixed(dedupe(members.iter().map(|id| PolicyApprover {
-                            key: Arc::from(id.trim()),
-                            role: Arc::clone(&role),
-                        })))
+                        match self.approver_groups.get(other) {
+                            Some(super::ApproverGroup {
+                                directory_group: Some(id),
+                                transitive,
+                                max_members,
+                                ..
+                            }) => ApproverSource::Directory(DirectoryApprovers {
+                                group: GroupId::new(id),
+                                transitive: *transitive,
+                                max_members: max_members.unwrap_or(DEFAULT_DIRECTORY_APPROVERS),
+                                role,
+                            }),
+                            Some(ag) => {
+                                ApproverSource::Fixed(dedupe(ag.members.iter().map(|id| {
+                                    PolicyApprover {
+                                        key: Arc::from(id.trim()),
+                                        role: Arc::clone(&role),
+                                    }
+                                })))
+                            }
+                            None => ApproverSource::Fixed(Arc::from([])),
+                        }
                     }
                 },
             };

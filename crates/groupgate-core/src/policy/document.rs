@@ -97,14 +97,28 @@ impl Default for MatchingSettings {
     }
 }
 
-/// A named set of approvers, e.g. the security team.
+/// A named set of approvers, e.g. the security team: people listed here, or
+/// the members of an Entra ID group (the usual way a team is defined).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ApproverGroup {
     /// The name stages use to refer to this set, e.g. `security`.
     pub name: String,
-    /// The approvers: UPNs or object ids.
+    /// The approvers: UPNs or object ids. Leave out with `directory_group`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub members: Vec<String>,
+    /// The object id of an Entra ID group whose members are the approvers,
+    /// read from the directory for each decision.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub directory_group: Option<String>,
+    /// With `directory_group`: members of nested groups count too. Default
+    /// `false` (direct members only).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub transitive: bool,
+    /// With `directory_group`: read at most this many members (default 200);
+    /// a larger group is read in part, and the decision says so.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_members: Option<u32>,
 }
 
 /// Risk tier of a group.

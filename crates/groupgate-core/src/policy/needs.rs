@@ -36,6 +36,20 @@ pub struct FactNeeds {
     /// People the group's stages may name, by the policy's key (UPN or
     /// object id): each is looked up so approvers are known by object id.
     pub approvers: Vec<Arc<str>>,
+    /// Directory groups whose members the stages name as approvers.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub approver_groups: Vec<ApproverGroupNeed>,
+}
+
+/// A directory group whose members are approvers.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApproverGroupNeed {
+    /// The group's object id.
+    pub group: GroupId,
+    /// Members of nested groups count too.
+    pub transitive: bool,
+    /// Read at most this many members.
+    pub max_members: u32,
 }
 
 impl CompiledPolicy {
@@ -58,6 +72,16 @@ impl CompiledPolicy {
                     group: Some(g.object_id.clone()),
                     separation_partners: g.needs.separation_partners.clone(),
                     approvers,
+                    approver_groups: g
+                        .needs
+                        .approver_groups
+                        .iter()
+                        .map(|d| ApproverGroupNeed {
+                            group: d.group.clone(),
+                            transitive: d.transitive,
+                            max_members: d.max_members,
+                        })
+                        .collect(),
                 }
             }
             None => FactNeeds::default(),

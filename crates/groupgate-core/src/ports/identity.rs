@@ -1,7 +1,7 @@
 //! The directory: users, groups and memberships (Microsoft Graph in production).
 
 use super::PortResult;
-use crate::model::{Facts, Group, GroupId, MembershipState, User, UserId};
+use crate::model::{Facts, Group, GroupId, GroupMembers, MembershipState, User, UserId};
 use crate::policy::FactNeeds;
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
@@ -62,6 +62,15 @@ pub trait IdentityProvider: Send + Sync {
     /// the provider pages): what offboarding sweeps and verifies against.
     async fn direct_groups(&self, user: &UserId) -> PortResult<Vec<GroupId>>;
 
+    /// The user members of `group` (direct, or also through nested groups),
+    /// at most `max` of them (paged); `None` when the group does not exist.
+    async fn group_members(
+        &self,
+        group: &GroupId,
+        transitive: bool,
+        max: u32,
+    ) -> PortResult<Option<GroupMembers>>;
+
     /// Adds `user` to `group` as a direct member.
     async fn add_member(&self, group: &GroupId, user: &UserId) -> PortResult<WriteReceipt>;
 
@@ -98,6 +107,15 @@ pub trait IdentityProvider: Send + Sync {
             (Some(g), Some(t)) => self.membership(g, &t.id).await?,
             _ => MembershipState::NotMember,
         };
+        let mut approver_groups: Vec<GroupMembers> = Vec::new();
+        for g in &needs.approver_groups {
+            if let Some(read) = self
+                .group_members(&g.group, g.transitive, g.max_members)
+                .await?
+            {
+                approver_groups.push(read);
+            }
+        }
         let mut approvers: Vec<User> = Vec::new();
         for key in &needs.approvers {
             if let Some(user) = self.user(key).await?
@@ -107,6 +125,7 @@ pub trait IdentityProvider: Send + Sync {
             }
         }
         Ok(Facts {
+            approver_groups,
             requester,
             target,
             target_manager,
