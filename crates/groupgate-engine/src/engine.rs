@@ -3,7 +3,8 @@
 use crate::EngineError;
 use crate::cache::Cache;
 use crate::locks::Locks;
-use chrono::{DateTime, Utc};
+use crate::members::MemberCache;
+use chrono::{DateTime, TimeDelta, Utc};
 use groupgate_core::audit::{Actor, AuditRecord, ChainHead, CheckpointKey};
 use groupgate_core::ports::{
     ApprovalChannel, Clock, IdentityProvider, Store, TicketSystem, Timer, WorkflowFilter,
@@ -91,6 +92,8 @@ pub struct Engine {
     pub(crate) locks: Locks,
     pub(crate) cache: Cache,
     pub(crate) checkpoints: Option<Checkpoints>,
+    /// Recent reads of directory approver groups.
+    pub(crate) members: MemberCache,
     /// Workflows a pass failed on, so each incident is recorded once.
     pub(crate) quarantined: Mutex<std::collections::HashSet<WorkflowId>>,
 }
@@ -117,8 +120,19 @@ impl Engine {
             locks: Locks::default(),
             cache: Cache::new(4096),
             checkpoints: None,
+            members: MemberCache::new(TimeDelta::seconds(60)),
             quarantined: Mutex::new(Default::default()),
         }
+    }
+
+    /// Keeps the members read of a directory approver group (a policy's
+    /// `directory_group`) for `ttl` on the engine's clock, so decisions in a
+    /// burst read each group once; 60 s by default, zero reads it for every
+    /// decision. A re-check after the cache time reads the group again, so
+    /// someone who left it no longer approves.
+    pub fn with_approver_group_cache(mut self, ttl: std::time::Duration) -> Self {
+        self.members = MemberCache::new(TimeDelta::from_std(ttl).unwrap_or(TimeDelta::MAX));
+        self
     }
 
     /// Uses these state-machine settings for workflows started from now on

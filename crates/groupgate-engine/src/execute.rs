@@ -36,7 +36,10 @@ impl Engine {
         };
         match &command.action {
             Action::Evaluate { recheck } => {
-                let facts = self.gather_facts(wf).await.map_err(ExecError::Port)?;
+                let facts = self
+                    .gather_facts(wf, *recheck)
+                    .await
+                    .map_err(ExecError::Port)?;
                 let now = self.now();
                 let decision = Box::new(self.policy.evaluate(&wf.request, &facts, now));
                 let facts = Box::new(facts);
@@ -155,6 +158,7 @@ impl Engine {
                     .add_member(group, user)
                     .await
                     .map_err(ExecError::Port)?;
+                self.members.forget(group);
                 Ok(Event::MemberAdded { key, receipt })
             }
             Action::CheckMembership { group, user } => {
@@ -171,6 +175,7 @@ impl Engine {
                     .remove_member(group, user)
                     .await
                     .map_err(ExecError::Port)?;
+                self.members.forget(group);
                 Ok(Event::MemberRemoved { key, receipt })
             }
             Action::Notify { kind, text } => {

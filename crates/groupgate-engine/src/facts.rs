@@ -12,12 +12,33 @@ impl Engine {
     /// group and the target's membership of it, the target's memberships of
     /// the group's separation-of-duties partners, and the approvers the
     /// group's stages name.
-    pub(crate) async fn gather_facts(&self, wf: &Workflow) -> PortResult<Facts> {
+    /// Directory approver groups read within the cache time are not read
+    /// again, except for the re-check before a change (`fresh`): that one
+    /// always asks the directory.
+    pub(crate) async fn gather_facts(&self, wf: &Workflow, fresh: bool) -> PortResult<Facts> {
+        let mut needs = self.policy.fact_needs(&wf.request);
+        let now = self.ports.clock.now();
+        let mut cached = Vec::new();
+        let mut missing = Vec::new();
+        for need in std::mem::take(&mut needs.approver_groups) {
+            match self.members.get(&need, now).filter(|_| !fresh) {
+                Some(read) => cached.push(read),
+                None => missing.push(need),
+            }
+        }
+        needs.approver_groups = missing.clone();
         let query = FactsQuery {
             requester: wf.request.requester.clone(),
             target: wf.request.target.clone(),
-            needs: self.policy.fact_needs(&wf.request),
+            needs,
         };
-        self.ports.identity.facts(&query).await
+        let mut facts = self.ports.identity.facts(&query).await?;
+        for need in &missing {
+            if let Some(read) = facts.group_members(&need.group, need.transitive) {
+                self.members.put(need, read, now);
+            }
+        }
+        facts.approver_groups.extend(cached);
+        Ok(facts)
     }
 }

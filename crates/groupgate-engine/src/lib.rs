@@ -21,6 +21,7 @@ mod error;
 mod execute;
 mod facts;
 mod locks;
+mod members;
 mod offboard;
 mod passes;
 mod report;

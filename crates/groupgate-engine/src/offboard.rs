@@ -326,6 +326,9 @@ impl Engine {
         if groups.is_empty() {
             return Vec::new();
         }
+        for g in groups {
+            self.members.forget(g);
+        }
         match self.ports.identity.remove_memberships(user, groups).await {
             Ok(results) if results.len() == groups.len() => results,
             Ok(_) => groups

@@ -274,3 +274,52 @@ async fn a_directory_group_that_does_not_exist_denies_the_request() {
     assert!(notes(&world, "RITM1").contains("security"));
     trail_verifies(&world).await;
 }
+
+#[tokio::test]
+async fn a_burst_reads_the_group_once_and_a_later_decision_reads_it_again() {
+    let world = world("    transitive: true", "always", "2026-11-25T10:00:00Z");
+    world.submit(request("RITM1")).await.unwrap();
+    assert_eq!(asked_ids(&world), vec![SAM_ID, SOL_ID]);
+    // Sol leaves the rota; a decision within the cache time (60 s) still
+    // sees the read made a moment ago...
+    world.directory.remove_by_hand(SEC_ONCALL, SOL_ID);
+    world.clock.advance(chrono::TimeDelta::seconds(30));
+    world.submit(request("RITM2")).await.unwrap();
+    assert_eq!(asked_ids(&world), vec![SAM_ID, SOL_ID]);
+    // Sol answers at once. The re-check before the change never uses the
+    // cache: it reads the group afresh and finds Sol gone, so nobody is
+    // added and the current members are asked again.
+    let wf = world
+        .answer("RITM2", SOL, Verdict::Approve, "teams")
+        .await
+        .unwrap();
+    assert!(
+        matches!(wf.phase, Phase::AwaitingApproval { stage: 0, .. }),
+        "{:?}",
+        wf.phase
+    );
+    assert!(wf.approvals.is_empty());
+    assert!(world.directory.writes().is_empty());
+    assert!(
+        notes(&world, "RITM2")
+            .contains("the approval by `sol.sec@contoso.com` at stage `security` no longer counts"),
+        "{}",
+        notes(&world, "RITM2")
+    );
+    assert_eq!(asked_ids(&world), vec![SAM_ID]);
+    // A decision after the cache time reads the group again too.
+    world.clock.advance(chrono::TimeDelta::seconds(31));
+    world.submit(request("RITM3")).await.unwrap();
+    assert_eq!(asked_ids(&world), vec![SAM_ID]);
+    trail_verifies(&world).await;
+}
+
+#[tokio::test]
+async fn with_the_cache_off_every_decision_reads_the_group() {
+    let world = world("    transitive: true", "always", "2026-11-25T10:00:00Z")
+        .map_engine(|e| e.with_approver_group_cache(std::time::Duration::ZERO));
+    world.submit(request("RITM1")).await.unwrap();
+    world.directory.remove_by_hand(SEC_ONCALL, SOL_ID);
+    world.submit(request("RITM2")).await.unwrap();
+    assert_eq!(asked_ids(&world), vec![SAM_ID]);
+}
