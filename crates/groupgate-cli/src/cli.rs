@@ -19,6 +19,7 @@ pub(crate) enum Command {
     #[command(subcommand)]
     Policy(PolicyCommand),
     /// Run the demo: whole workflows on the simulated world, as a timeline.
+    #[cfg(feature = "emulators")]
     Demo {
         /// Print the audit records (JSON Lines) instead of the timeline.
         #[arg(long)]
@@ -35,6 +36,7 @@ pub(crate) enum Command {
     #[command(subcommand)]
     Audit(AuditCommand),
     /// Run a service emulator on 127.0.0.1, for trying clients without a tenant.
+    #[cfg(feature = "emulators")]
     #[command(subcommand)]
     Sim(SimCommand),
     /// Look things up in the directory through Microsoft Graph.
@@ -59,6 +61,7 @@ pub(crate) enum TicketCommand {
     },
 }
 
+#[cfg(feature = "emulators")]
 #[derive(Debug, Subcommand)]
 pub(crate) enum SimCommand {
     /// The Microsoft Graph emulator, serving a tenant file until interrupted.

@@ -2,17 +2,19 @@
 
 mod audit;
 mod check;
+#[cfg(feature = "emulators")]
 mod demo;
 mod diff;
 mod directory;
 mod lint;
+#[cfg(feature = "emulators")]
 mod sim;
 mod test;
 mod ticket;
 
-use crate::cli::{
-    AuditCommand, Cli, Command, DirectoryCommand, PolicyCommand, SimCommand, TicketCommand,
-};
+#[cfg(feature = "emulators")]
+use crate::cli::SimCommand;
+use crate::cli::{AuditCommand, Cli, Command, DirectoryCommand, PolicyCommand, TicketCommand};
 use crate::error::{CliError, Exit};
 use crate::files;
 use chrono::{DateTime, Utc};
@@ -35,6 +37,7 @@ pub(crate) fn run(cli: Cli) -> Result<Exit, CliError> {
             directory,
             json,
         }) => diff::run(&old, &new, &requests, directory.as_deref(), json),
+        #[cfg(feature = "emulators")]
         Command::Demo {
             json,
             audit_out,
@@ -59,6 +62,7 @@ pub(crate) fn run(cli: Cli) -> Result<Exit, CliError> {
         Command::Audit(AuditCommand::Replay { file, policy, json }) => {
             audit::replay(&file, &policy, json)
         }
+        #[cfg(feature = "emulators")]
         Command::Sim(SimCommand::Graph {
             tenant,
             port,
@@ -80,6 +84,7 @@ pub(crate) fn run(cli: Cli) -> Result<Exit, CliError> {
             seed,
             replication_lag_ms,
         ),
+        #[cfg(feature = "emulators")]
         Command::Sim(SimCommand::Servicenow {
             data,
             port,
@@ -203,6 +208,7 @@ pub(crate) fn print_lookup<T: serde::Serialize>(
 }
 
 /// Checks a `--fault-rate` value.
+#[cfg(feature = "emulators")]
 pub(crate) fn fault_rate(rate: f64) -> Result<f64, CliError> {
     if (0.0..=1.0).contains(&rate) {
         Ok(rate)

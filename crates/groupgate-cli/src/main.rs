@@ -7,6 +7,7 @@ mod commands;
 mod error;
 mod files;
 mod render;
+#[cfg(feature = "emulators")]
 mod timeline;
 
 use clap::Parser;

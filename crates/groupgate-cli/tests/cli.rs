@@ -358,23 +358,25 @@ fn demo_json_is_the_audit_trail() {
 #[test]
 fn the_graph_emulator_runs_standalone_and_directory_lookups_go_through_graph() {
     use std::io::{BufRead, BufReader};
-    let mut child = Command::new(env!("CARGO_BIN_EXE_groupgate"))
-        .args([
-            "sim",
-            "graph",
-            "--tenant",
-            "examples/directory.yaml",
-            "--port",
-            "0",
-            "--client-secret",
-            "cli-test-secret",
-        ])
-        .current_dir(root())
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut child = KillOnDrop(
+        Command::new(env!("CARGO_BIN_EXE_groupgate"))
+            .args([
+                "sim",
+                "graph",
+                "--tenant",
+                "examples/directory.yaml",
+                "--port",
+                "0",
+                "--client-secret",
+                "cli-test-secret",
+            ])
+            .current_dir(root())
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .unwrap(),
+    );
     let mut vars = Vec::new();
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut lines = BufReader::new(child.0.stdout.take().unwrap()).lines();
     for line in lines.by_ref() {
         let line = line.unwrap();
         if let Some((k, v)) = line.split_once('=') {
@@ -384,7 +386,21 @@ fn the_graph_emulator_runs_standalone_and_directory_lookups_go_through_graph() {
             break;
         }
     }
-    assert_eq!(vars.len(), 4, "{vars:?}");
+    assert_eq!(vars.len(), 5, "{vars:?}");
+    // Without the explicit loopback setting, plain http is refused before
+    // the secret goes anywhere.
+    let out = Command::new(env!("CARGO_BIN_EXE_groupgate"))
+        .args(["directory", "user", "ada.lovelace@contoso.com"])
+        .current_dir(root())
+        .envs(vars.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+        .env_remove("GROUPGATE_GRAPH_ALLOW_INSECURE_LOOPBACK")
+        .env("GROUPGATE_GRAPH_CLIENT_SECRET", "cli-test-secret")
+        .output()
+        .unwrap();
+    let stderr = text(&out).1;
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("must use https"), "{stderr}");
+    assert!(!stderr.contains("cli-test-secret"), "{stderr}");
     let lookup = |args: &[&str], secret: &str| {
         Command::new(env!("CARGO_BIN_EXE_groupgate"))
             .args(args)
@@ -421,8 +437,16 @@ fn the_graph_emulator_runs_standalone_and_directory_lookups_go_through_graph() {
         !stderr.contains("wrong"),
         "the secret is not echoed: {stderr}"
     );
-    child.kill().unwrap();
-    let _ = child.wait();
+}
+
+/// A child process killed when dropped, also when a test fails midway.
+struct KillOnDrop(std::process::Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
 }
 
 /// `groupgate sim servicenow` on an ephemeral port with the example data;
@@ -470,11 +494,31 @@ impl SnowSim {
 
     /// `groupgate ticket show` against this emulator, credentials from the
     /// environment and the rest from `settings` (written to a file) when given.
+    /// `ticket show RITM0010001` without settings, with the loopback http
+    /// exception set or not.
+    fn ticket_show_over_http(&self, allowed: bool) -> Output {
+        Command::new(env!("CARGO_BIN_EXE_groupgate"))
+            .args(["ticket", "show", "RITM0010001"])
+            .current_dir(root())
+            .env("GROUPGATE_SNOW_INSTANCE_URL", &self.url)
+            .env(
+                "GROUPGATE_SNOW_ALLOW_INSECURE_LOOPBACK",
+                allowed.to_string(),
+            )
+            .env("GROUPGATE_SNOW_USER", "groupgate.integration")
+            .env("GROUPGATE_SNOW_PASSWORD", "bad-pass")
+            .env_remove("GROUPGATE_SNOW_CLIENT_ID")
+            .env_remove("GROUPGATE_SNOW_CLIENT_SECRET")
+            .output()
+            .expect("the binary runs")
+    }
+
     fn ticket_show(&self, number: &str, password: &str, settings: Option<&str>) -> Output {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_groupgate"));
         cmd.args(["ticket", "show", number])
             .current_dir(root())
             .env("GROUPGATE_SNOW_INSTANCE_URL", &self.url)
+            .env("GROUPGATE_SNOW_ALLOW_INSECURE_LOOPBACK", "true")
             .env("GROUPGATE_SNOW_USER", "groupgate.integration")
             .env("GROUPGATE_SNOW_PASSWORD", password)
             .env_remove("GROUPGATE_SNOW_CLIENT_ID")
@@ -505,7 +549,7 @@ impl Drop for SnowSim {
 #[test]
 fn the_servicenow_emulator_runs_standalone() {
     let sim = SnowSim::start("cli-pass");
-    let config = groupgate_servicenow::ServiceNowConfig::new(
+    let config = groupgate_servicenow::ServiceNowConfig::for_loopback_emulator(
         sim.url.clone(),
         groupgate_servicenow::Auth::Basic {
             user: "groupgate.integration".into(),
@@ -571,6 +615,13 @@ fn ticket_show_refuses_bad_numbers_settings_and_unknown_tickets() {
     let (_, stderr) = text(&out);
     assert_eq!(out.status.code(), Some(2), "{stderr}");
     assert!(stderr.contains("RITM"), "{stderr}");
+
+    // Without the loopback exception: refused before the password is sent
+    // over plain http.
+    let out = sim.ticket_show_over_http(false);
+    let (_, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("must use https"), "{stderr}");
 
     let out = sim.ticket_show("RITM0010001", "bad-pass", Some("password: hunter2\n"));
     let (_, stderr) = text(&out);

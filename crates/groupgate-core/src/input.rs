@@ -21,8 +21,11 @@
 //! assert_eq!((err.field.as_str(), err.location.unwrap().line), ("port", 2));
 //! ```
 
+mod bounded;
 mod de;
 mod tree;
+
+pub use bounded::{BoundedBytes, TooLarge};
 
 use crate::policy::Location;
 use serde::de::DeserializeOwned;

@@ -2,6 +2,7 @@
 
 pub mod audit;
 mod directory;
+pub mod endpoint;
 mod evaluate;
 mod expectation;
 pub mod input;

@@ -1,10 +1,13 @@
 //! The Graph client and its `IdentityProvider` implementation.
 
 use crate::errors::{Operation, classify, error_parts};
-use crate::paths::{id_segment, odata_string, query_value, user_segment};
+use crate::paths::{
+    entity_path, group_path, member_ref_path, odata_string, query_value, user_path,
+};
 use crate::token::{TokenCache, without_url};
 use crate::{ConfigError, GraphConfig};
 use async_trait::async_trait;
+use groupgate_core::input::BoundedBytes;
 use groupgate_core::ports::{FactsQuery, IdentityProvider, PortError, PortResult, WriteReceipt};
 use groupgate_core::{
     Facts, Group, GroupId, GroupMembers, MembershipState, User, UserId, UserType,
@@ -82,10 +85,17 @@ pub struct GraphClient {
 
 impl GraphClient {
     /// A client for `config` (rustls; no OpenSSL).
+    /// Fails when an endpoint is not `https` (see [`GraphConfig::validate`]).
     pub fn new(config: GraphConfig) -> Result<Self, ConfigError> {
+        config.validate()?;
+        // No redirects (Graph's calls on groupgate's path never redirect, and
+        // a redirect is where a token could leave), and https only unless
+        // loopback http is explicitly allowed.
         let http = reqwest::Client::builder()
             .timeout(config.timeout)
             .user_agent(config.user_agent.clone())
+            .redirect(reqwest::redirect::Policy::none())
+            .https_only(config.transport == groupgate_core::endpoint::Transport::HttpsOnly)
             .build()
             .map_err(|_| ConfigError::BadUrl {
                 name: "http client",
@@ -150,12 +160,7 @@ impl GraphClient {
                 retry_after: header("retry-after"),
                 body: String::new(),
             };
-            let body = response.text().await.map_err(|e| {
-                PortError::transient(
-                    format!("Graph answer unreadable: {}", without_url(&e)),
-                    None,
-                )
-            })?;
+            let body = read_body(response).await?;
             let answer = Answer { body, ..answer };
             if answer.status == 401 && !refreshed {
                 refreshed = true;
@@ -294,12 +299,12 @@ impl GraphClient {
         user: &UserId,
         groups: &[GroupId],
     ) -> PortResult<Vec<PortResult<WriteReceipt>>> {
-        let reference = json!({ "@odata.id": format!("{}/directoryObjects/{}", self.config.base_url.trim_end_matches('/'), user) });
+        let reference = json!({ "@odata.id": format!("{}{}", self.config.base_url.trim_end_matches('/'), entity_path("/directoryObjects", user)) });
         let items: Vec<BatchItem> = groups
             .iter()
             .map(|g| BatchItem {
                 method: Method::POST,
-                url: format!("/groups/{}/members/$ref", id_segment(g)),
+                url: format!("{}/members/$ref", group_path(g)),
                 body: Some(reference.clone()),
                 eventual: false,
             })
@@ -387,8 +392,8 @@ impl GraphClient {
     pub(crate) async fn direct_member(&self, group: &GroupId, user: &UserId) -> PortResult<bool> {
         let filter = query_value(&format!("id eq {}", odata_string(user)));
         let path = format!(
-            "/groups/{}/members?$filter={filter}&$count=true&$select=id",
-            id_segment(group)
+            "{}/members?$filter={filter}&$count=true&$select=id",
+            group_path(group)
         );
         let answer = self.call(Method::GET, &path, None, true).await?;
         if answer.status != 200 {
@@ -412,7 +417,7 @@ impl GraphClient {
             let answer = self
                 .call(
                     Method::POST,
-                    &format!("/users/{}/checkMemberGroups", user_segment(user)),
+                    &format!("{}/checkMemberGroups", user_path(user)),
                     Some(&body),
                     false,
                 )
@@ -432,7 +437,7 @@ impl IdentityProvider for GraphClient {
         let answer = self
             .call(
                 Method::GET,
-                &format!("/users/{}?$select={USER_FIELDS}", user_segment(key)),
+                &format!("{}?$select={USER_FIELDS}", user_path(key)),
                 None,
                 false,
             )
@@ -445,10 +450,7 @@ impl IdentityProvider for GraphClient {
     }
 
     async fn manager(&self, user: &UserId) -> PortResult<Option<User>> {
-        let path = format!(
-            "/users/{}/manager?$select={USER_FIELDS}",
-            user_segment(user)
-        );
+        let path = format!("{}/manager?$select={USER_FIELDS}", user_path(user));
         let answer = self.call(Method::GET, &path, None, false).await?;
         match answer.status {
             200 => manager_from(&answer.json()?),
@@ -462,7 +464,7 @@ impl IdentityProvider for GraphClient {
         let answer = self
             .call(
                 Method::GET,
-                &format!("/groups/{}?$select={GROUP_FIELDS}", id_segment(group)),
+                &format!("{}?$select={GROUP_FIELDS}", group_path(group)),
                 None,
                 false,
             )
@@ -499,7 +501,7 @@ impl IdentityProvider for GraphClient {
     }
 
     async fn direct_groups(&self, user: &UserId) -> PortResult<Vec<GroupId>> {
-        let first = format!("/users/{}/memberOf?$select=id&$top=999", user_segment(user));
+        let first = format!("{}/memberOf?$select=id&$top=999", user_path(user));
         let mut out = Vec::new();
         self.each_page(&first, Operation::ReadMembership, |item| {
             let is_group = item
@@ -525,11 +527,11 @@ impl IdentityProvider for GraphClient {
     }
 
     async fn add_member(&self, group: &GroupId, user: &UserId) -> PortResult<WriteReceipt> {
-        let body = json!({ "@odata.id": format!("{}/directoryObjects/{}", self.config.base_url.trim_end_matches('/'), user) });
+        let body = json!({ "@odata.id": format!("{}{}", self.config.base_url.trim_end_matches('/'), entity_path("/directoryObjects", user)) });
         let answer = self
             .call(
                 Method::POST,
-                &format!("/groups/{}/members/$ref", id_segment(group)),
+                &format!("{}/members/$ref", group_path(group)),
                 Some(&body),
                 false,
             )
@@ -546,11 +548,7 @@ impl IdentityProvider for GraphClient {
             .iter()
             .map(|g| BatchItem {
                 method: Method::DELETE,
-                url: format!(
-                    "/groups/{}/members/{}/$ref",
-                    id_segment(g),
-                    id_segment(user)
-                ),
+                url: member_ref_path(g, user),
                 body: None,
                 eventual: false,
             })
@@ -565,14 +563,32 @@ impl IdentityProvider for GraphClient {
     async fn remove_member(&self, group: &GroupId, user: &UserId) -> PortResult<WriteReceipt> {
         // Always the membership reference (`/$ref`): without it, Graph would
         // delete the user object itself.
-        let path = format!(
-            "/groups/{}/members/{}/$ref",
-            id_segment(group),
-            id_segment(user)
-        );
+        let path = member_ref_path(group, user);
         let answer = self.call(Method::DELETE, &path, None, false).await?;
         removal_receipt(&answer, user)
     }
+}
+
+/// The longest answer read from Graph (32 MiB: a `$batch` of 20 pages of
+/// 999 users is well under it).
+pub(crate) const MAX_ANSWER_BYTES: usize = 32 << 20;
+
+/// An answer's text, read up to [`MAX_ANSWER_BYTES`].
+pub(crate) async fn read_body(mut response: reqwest::Response) -> PortResult<String> {
+    let mut body = BoundedBytes::new(MAX_ANSWER_BYTES);
+    let too_large =
+        |e: groupgate_core::input::TooLarge| PortError::permanent(format!("Graph: {e}"));
+    body.expect_length(response.content_length())
+        .map_err(too_large)?;
+    while let Some(chunk) = response.chunk().await.map_err(|e| {
+        PortError::transient(
+            format!("Graph answer unreadable: {}", without_url(&e)),
+            None,
+        )
+    })? {
+        body.push(&chunk).map_err(too_large)?;
+    }
+    Ok(body.into_text())
 }
 
 /// The items of a collection page (`value`).

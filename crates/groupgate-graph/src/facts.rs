@@ -11,7 +11,7 @@ use crate::client::{
 };
 use crate::errors::Operation;
 use crate::members::{MembersRead, members_path};
-use crate::paths::{id_segment, user_segment};
+use crate::paths::{group_path, user_path};
 use groupgate_core::ports::{FactsQuery, PortError, PortResult};
 use groupgate_core::{Facts, GroupId, MembershipState, User};
 use reqwest::Method;
@@ -40,21 +40,21 @@ fn worse(kept: Option<PortError>, new: PortError) -> Option<PortError> {
 impl GraphClient {
     pub(crate) async fn gather_facts(&self, query: &FactsQuery) -> PortResult<Facts> {
         let needs = &query.needs;
-        let user_url = |key: &str| format!("/users/{}?$select={USER_FIELDS}", user_segment(key));
+        let user_url = |key: &str| format!("{}?$select={USER_FIELDS}", user_path(key));
         let mut reads: Vec<Read> = vec![Read::Requester, Read::Target, Read::Manager];
         let mut items = vec![
             BatchItem::get(user_url(&query.requester)),
             BatchItem::get(user_url(&query.target)),
             BatchItem::get(format!(
-                "/users/{}/manager?$select={USER_FIELDS}",
-                user_segment(&query.target)
+                "{}/manager?$select={USER_FIELDS}",
+                user_path(&query.target)
             )),
         ];
         if let Some(g) = &needs.group {
             reads.push(Read::Group(g.clone()));
             items.push(BatchItem::get(format!(
-                "/groups/{}?$select={GROUP_FIELDS}",
-                id_segment(g)
+                "{}?$select={GROUP_FIELDS}",
+                group_path(g)
             )));
         }
         let checked: Vec<GroupId> = needs
@@ -67,7 +67,7 @@ impl GraphClient {
             reads.push(Read::MemberGroups(chunk.to_vec()));
             items.push(BatchItem {
                 method: Method::POST,
-                url: format!("/users/{}/checkMemberGroups", user_segment(&query.target)),
+                url: format!("{}/checkMemberGroups", user_path(&query.target)),
                 body: Some(
                     json!({ "groupIds": chunk.iter().map(|g| g.as_str()).collect::<Vec<_>>() }),
                 ),

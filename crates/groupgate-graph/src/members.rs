@@ -3,7 +3,7 @@
 
 use crate::client::{GraphClient, USER_FIELDS, page_items};
 use crate::errors::Operation;
-use crate::paths::id_segment;
+use crate::paths::group_path;
 use groupgate_core::ports::PortResult;
 use groupgate_core::{GroupId, GroupMembers};
 use reqwest::Method;
@@ -20,8 +20,8 @@ pub(crate) fn members_path(group: &GroupId, transitive: bool) -> String {
         "members"
     };
     format!(
-        "/groups/{}/{relation}?$select={USER_FIELDS}&$top=999",
-        id_segment(group)
+        "{}/{relation}?$select={USER_FIELDS}&$top=999",
+        group_path(group)
     )
 }
 

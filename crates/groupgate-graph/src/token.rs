@@ -64,7 +64,7 @@ impl TokenCache {
             )
         })?;
         let status = answer.status().as_u16();
-        let body = answer.text().await.unwrap_or_default();
+        let body = crate::client::read_body(answer).await?;
         if status != 200 {
             let mut error = classify(status, None, &body, None, Operation::Token);
             // The identity platform's body is {error, error_description}, not Graph's envelope.

@@ -76,10 +76,12 @@ impl ServiceNowClient {
         if let Some(known) = self.asked_records.lock().await.get(record) {
             return Ok(Some(known.clone()));
         }
+        // The newest marker counts: a record reused for a later ask was
+        // marked again (see `ask`).
         let notes = self
             .query(
                 "sys_journal_field",
-                &format!("element_id={record}^element=comments^ORDERBYsys_created_on"),
+                &format!("element_id={record}^element=comments^ORDERBYDESCsys_created_on"),
                 "value",
                 20,
             )
@@ -155,8 +157,30 @@ impl ApprovalChannel for ServiceNowClient {
                     5,
                 )
                 .await?;
+            let wanted = Marker {
+                stage: Arc::clone(&ask.stage),
+                binding: ask.binding.clone(),
+                approver: Some(user.clone()),
+            };
             let id = match existing.first() {
-                Some(r) => field(r, "sys_id"),
+                // A record already open for this person (from an earlier ask
+                // or made by hand or by a flow) is reused; it is marked with
+                // this stage and binding in its comments, durably, so an
+                // engine restarted before the answer still knows what the
+                // answer is for.
+                Some(r) => {
+                    let id = field(r, "sys_id");
+                    if self.record_stage(&id).await?.as_ref() != Some(&wanted) {
+                        let note = format!(
+                            "{} {}",
+                            ask.summary,
+                            marker(&ask.stage, &ask.binding, Some(&user))
+                        );
+                        self.patch("sysapproval_approver", &id, &json!({ "comments": note }))
+                            .await?;
+                    }
+                    id
+                }
                 None => {
                     let record = json!({
                         "sysapproval": ritm, "document_id": ritm, "source_table": "sc_req_item",
@@ -166,14 +190,7 @@ impl ApprovalChannel for ServiceNowClient {
                     self.insert("sysapproval_approver", &record).await?
                 }
             };
-            self.asked_records.lock().await.insert(
-                id.clone(),
-                Marker {
-                    stage: Arc::clone(&ask.stage),
-                    binding: ask.binding.clone(),
-                    approver: Some(user.clone()),
-                },
-            );
+            self.asked_records.lock().await.insert(id.clone(), wanted);
             references.push(id);
         }
         Ok(AskReceipt { references })

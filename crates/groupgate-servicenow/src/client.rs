@@ -4,6 +4,7 @@ use crate::ServiceNowConfig;
 use crate::config::Auth;
 use crate::errors::classify;
 use groupgate_core::Secret;
+use groupgate_core::input::BoundedBytes;
 use groupgate_core::ports::{PortError, PortResult};
 use percent_encoding::{NON_ALPHANUMERIC, utf8_percent_encode};
 use reqwest::Method;
@@ -12,8 +13,8 @@ use std::collections::HashMap;
 use std::time::{Duration, Instant};
 use tokio::sync::Mutex;
 
-/// Rows read per page.
-const PAGE: usize = 100;
+/// The longest answer read from the instance (32 MiB).
+pub(crate) const MAX_ANSWER_BYTES: usize = 32 << 20;
 
 /// An OAuth access token, the refresh token that came with it, and until
 /// when the access token is used without asking again.
@@ -55,11 +56,17 @@ fn network(what: &str, e: &reqwest::Error) -> PortError {
 }
 
 impl ServiceNowClient {
-    /// A client for `config` (rustls; no OpenSSL).
+    /// A client for `config` (rustls; no OpenSSL). Fails when the instance
+    /// is not `https` (see [`ServiceNowConfig::validate`]).
     pub fn new(config: ServiceNowConfig) -> Result<Self, crate::ConfigError> {
+        config.validate()?;
+        // No redirects: the Table API does not redirect, and a redirect is
+        // where credentials could leave.
         let http = reqwest::Client::builder()
             .timeout(config.timeout)
             .user_agent(format!("groupgate/{}", env!("CARGO_PKG_VERSION")))
+            .redirect(reqwest::redirect::Policy::none())
+            .https_only(config.transport == groupgate_core::endpoint::Transport::HttpsOnly)
             .build()
             .map_err(|_| crate::ConfigError::BadUrl(config.instance_url.clone()))?;
         Ok(Self {
@@ -75,7 +82,7 @@ impl ServiceNowClient {
     /// The OAuth grant the settings describe (`None` for Basic).
     fn grant(&self) -> Option<Vec<(&'static str, String)>> {
         match &self.config.auth {
-            Auth::Basic { .. } => None,
+            Auth::Basic { .. } | Auth::ApiKey { .. } => None,
             Auth::OAuthPassword {
                 client_id,
                 client_secret,
@@ -102,7 +109,7 @@ impl ServiceNowClient {
     /// The `refresh_token` grant for a refresh token the instance issued.
     fn refresh_grant(&self, refresh: &Secret) -> Option<Vec<(&'static str, String)>> {
         let (client_id, client_secret) = match &self.config.auth {
-            Auth::Basic { .. } => return None,
+            Auth::Basic { .. } | Auth::ApiKey { .. } => return None,
             Auth::OAuthPassword {
                 client_id,
                 client_secret,
@@ -162,7 +169,7 @@ impl ServiceNowClient {
             .await
             .map_err(|e| network("oauth_token.do", &e))?;
         let status = answer.status().as_u16();
-        let body = answer.text().await.unwrap_or_default();
+        let body = read_body(answer, "oauth_token.do").await?;
         if status != 200 {
             let v: Value = serde_json::from_str(&body).unwrap_or(Value::Null);
             let error = v.get("error").and_then(Value::as_str).unwrap_or("refused");
@@ -214,6 +221,7 @@ impl ServiceNowClient {
                 (Auth::Basic { user, password }, _) => {
                     request = request.basic_auth(user, Some(password.expose()))
                 }
+                (Auth::ApiKey { key }, _) => request = request.header("x-sn-apikey", key.expose()),
                 (_, Some(token)) => request = request.bearer_auth(token.expose()),
                 (_, None) => {}
             }
@@ -223,8 +231,9 @@ impl ServiceNowClient {
             let response = request.send().await.map_err(|e| network(&what, &e))?;
             let status = response.status().as_u16();
             let headers = response.headers().clone();
-            let text = response.text().await.map_err(|e| network(&what, &e))?;
-            if status == 401 && !refreshed && !matches!(self.config.auth, Auth::Basic { .. }) {
+            let text = read_body(response, &what).await?;
+            let renewable = !matches!(self.config.auth, Auth::Basic { .. } | Auth::ApiKey { .. });
+            if status == 401 && !refreshed && renewable {
                 refreshed = true;
                 continue;
             }
@@ -275,9 +284,10 @@ impl ServiceNowClient {
     ) -> PortResult<Vec<Value>> {
         let mut rows = Vec::new();
         let mut offset = 0;
+        let page_size = self.config.page_size.clamp(1, crate::config::MAX_PAGE_SIZE);
         loop {
             let path = format!(
-                "/api/now/table/{table}?sysparm_query={}&sysparm_fields={}&sysparm_exclude_reference_link=true&sysparm_limit={PAGE}&sysparm_offset={offset}",
+                "/api/now/table/{table}?sysparm_query={}&sysparm_fields={}&sysparm_exclude_reference_link=true&sysparm_limit={page_size}&sysparm_offset={offset}",
                 encode(query),
                 encode(fields)
             );
@@ -293,7 +303,7 @@ impl ServiceNowClient {
                 .and_then(|v| v.parse::<usize>().ok());
             let more = match total {
                 Some(total) => offset < total,
-                None => got == PAGE,
+                None => got == page_size,
             };
             if !more || got == 0 || rows.len() >= max {
                 break;
@@ -333,6 +343,20 @@ impl ServiceNowClient {
         .await
         .map(|_| ())
     }
+}
+
+/// An answer's text, read up to [`MAX_ANSWER_BYTES`].
+async fn read_body(mut response: reqwest::Response, what: &str) -> PortResult<String> {
+    let mut body = BoundedBytes::new(MAX_ANSWER_BYTES);
+    let too_large = |e: groupgate_core::input::TooLarge| {
+        PortError::permanent(format!("ServiceNow {what}: {e}"))
+    };
+    body.expect_length(response.content_length())
+        .map_err(too_large)?;
+    while let Some(chunk) = response.chunk().await.map_err(|e| network(what, &e))? {
+        body.push(&chunk).map_err(too_large)?;
+    }
+    Ok(body.into_text())
 }
 
 /// A field's raw value as a string (reference fields may come as objects).

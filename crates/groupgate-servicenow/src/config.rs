@@ -1,6 +1,7 @@
 //! ServiceNow settings: instance, credentials, catalog variable mapping.
 
 use groupgate_core::Secret;
+use groupgate_core::endpoint::{EndpointError, Transport, checked_endpoint};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -32,6 +33,12 @@ pub enum Auth {
         client_id: String,
         /// The OAuth client secret.
         client_secret: Secret,
+    },
+    /// An API key (REST API Key, Washington DC release and later), sent as
+    /// the `x-sn-apikey` header; the instance maps it to an integration user.
+    ApiKey {
+        /// The key.
+        key: Secret,
     },
 }
 
@@ -143,7 +150,16 @@ pub struct ServiceNowConfig {
     pub approvals: ApprovalMode,
     /// How `sys_user` records are matched to directory users.
     pub approver_identity: ApproverIdentity,
+    /// Rows asked for per page of a Table API query (`sysparm_limit`),
+    /// 1 to 10,000; 100 by default.
+    pub page_size: usize,
+    /// `https` only (the default), or also plain `http` to a loopback
+    /// address, for emulators: credentials go to `instance_url`.
+    pub transport: Transport,
 }
+
+/// The most rows a page may ask for (the Table API's own default cap).
+pub(crate) const MAX_PAGE_SIZE: usize = 10_000;
 
 /// A missing or malformed setting.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -154,6 +170,9 @@ pub enum ConfigError {
     /// The instance URL is not a URL.
     #[error("`GROUPGATE_SNOW_INSTANCE_URL` is not a valid URL: `{0}`")]
     BadUrl(String),
+    /// An endpoint that credentials may not be sent to.
+    #[error(transparent)]
+    Endpoint(#[from] EndpointError),
     /// The settings file is not valid.
     #[error("the ServiceNow settings file is not valid: {0}")]
     File(String),
@@ -171,10 +190,36 @@ impl ServiceNowConfig {
             states: StateCodes::default(),
             approvals: ApprovalMode::Create,
             approver_identity: ApproverIdentity::UserName,
+            page_size: 100,
+            transport: Transport::HttpsOnly,
         }
     }
 
-    /// Settings from `GROUPGATE_SNOW_INSTANCE_URL` and either
+    /// Settings for an emulator on this machine: plain http to loopback
+    /// allowed.
+    pub fn for_loopback_emulator(instance_url: impl Into<String>, auth: Auth) -> Self {
+        let mut config = Self::new(instance_url, auth);
+        config.transport = Transport::AllowLoopbackHttp;
+        config
+    }
+
+    /// Checks the settings a client is built from: the instance is `https`
+    /// (or loopback `http` when `transport` allows it) with no credentials,
+    /// query or fragment in the URL; the page size is 1 to 10,000.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        checked_endpoint("instance_url", &self.instance_url, self.transport)?;
+        if !(1..=MAX_PAGE_SIZE).contains(&self.page_size) {
+            return Err(ConfigError::File(format!(
+                "`page_size` is {}; it must be 1 to {MAX_PAGE_SIZE}",
+                self.page_size
+            )));
+        }
+        Ok(())
+    }
+
+    /// Settings from `GROUPGATE_SNOW_INSTANCE_URL` (https; loopback http only
+    /// with `GROUPGATE_SNOW_ALLOW_INSECURE_LOOPBACK=true`) and either
+    /// `GROUPGATE_SNOW_API_KEY` (the `x-sn-apikey` header),
     /// `GROUPGATE_SNOW_USER` + `GROUPGATE_SNOW_PASSWORD` (Basic, or the OAuth
     /// password grant when `GROUPGATE_SNOW_CLIENT_ID` and
     /// `GROUPGATE_SNOW_CLIENT_SECRET` are also set) or only the client id and
@@ -200,6 +245,29 @@ impl ServiceNowConfig {
         if reqwest::Url::parse(&url).is_err() {
             return Err(ConfigError::BadUrl(url));
         }
+        let transport = match get("GROUPGATE_SNOW_ALLOW_INSECURE_LOOPBACK")
+            .map(|v| v.trim().to_ascii_lowercase())
+            .as_deref()
+        {
+            None | Some("0" | "false" | "no") => Transport::HttpsOnly,
+            Some("1" | "true" | "yes") => Transport::AllowLoopbackHttp,
+            Some(other) => {
+                return Err(ConfigError::File(format!(
+                    "`GROUPGATE_SNOW_ALLOW_INSECURE_LOOPBACK` is `{other}`: use true or false"
+                )));
+            }
+        };
+        let url = checked_endpoint("GROUPGATE_SNOW_INSTANCE_URL", &url, transport)?;
+        if let Some(key) = get("GROUPGATE_SNOW_API_KEY") {
+            let mut config = Self::new(
+                url,
+                Auth::ApiKey {
+                    key: Secret::new(key),
+                },
+            );
+            config.transport = transport;
+            return Ok(config);
+        }
         let user = get("GROUPGATE_SNOW_USER");
         let password = get("GROUPGATE_SNOW_PASSWORD").map(Secret::new);
         let client = get("GROUPGATE_SNOW_CLIENT_ID")
@@ -219,7 +287,9 @@ impl ServiceNowConfig {
             (Some(_), None, _) => return Err(ConfigError::Missing("GROUPGATE_SNOW_PASSWORD")),
             _ => return Err(ConfigError::Missing("GROUPGATE_SNOW_USER")),
         };
-        Ok(Self::new(url, auth))
+        let mut config = Self::new(url, auth);
+        config.transport = transport;
+        Ok(config)
     }
 
     /// Settings from a YAML settings file (the instance, the integration
@@ -261,6 +331,9 @@ impl ServiceNowConfig {
                     "GROUPGATE_SNOW_INSTANCE_URL" => settings.instance_url.clone(),
                     "GROUPGATE_SNOW_USER" => settings.user.clone(),
                     "GROUPGATE_SNOW_CLIENT_ID" => settings.client_id.clone(),
+                    "GROUPGATE_SNOW_ALLOW_INSECURE_LOOPBACK" => {
+                        settings.allow_insecure_loopback.map(|b| b.to_string())
+                    }
                     _ => None,
                 })
         };
@@ -270,6 +343,9 @@ impl ServiceNowConfig {
         }
         if let Some(mode) = settings.approvals {
             config.approvals = mode;
+        }
+        if let Some(size) = settings.page_size {
+            config.page_size = size;
         }
         if let Some(identity) = settings.approver_identity {
             if let ApproverIdentity::ObjectIdField(field) = &identity
@@ -284,6 +360,7 @@ impl ServiceNowConfig {
         config.states = settings.states;
         config.default_mapping = settings.default_mapping;
         config.catalog = settings.catalog;
+        config.validate()?;
         Ok(config)
     }
 
@@ -304,6 +381,8 @@ struct SettingsFile {
     user: Option<String>,
     client_id: Option<String>,
     timeout_seconds: Option<u64>,
+    page_size: Option<usize>,
+    allow_insecure_loopback: Option<bool>,
     approvals: Option<ApprovalMode>,
     approver_identity: Option<ApproverIdentity>,
     states: StateCodes,
@@ -313,6 +392,8 @@ struct SettingsFile {
     password: Option<serde::de::IgnoredAny>,
     /// Accepted only to be refused by name.
     client_secret: Option<serde::de::IgnoredAny>,
+    /// Accepted only to be refused by name.
+    api_key: Option<serde::de::IgnoredAny>,
 }
 
 impl SettingsFile {
@@ -330,6 +411,7 @@ impl SettingsFile {
         let secret = [
             ("password", settings.password.is_some()),
             ("client_secret", settings.client_secret.is_some()),
+            ("api_key", settings.api_key.is_some()),
         ]
         .into_iter()
         .find_map(|(key, present)| present.then_some(key));
@@ -402,11 +484,68 @@ catalog:
     #[test]
     fn variables_take_precedence_over_the_file() {
         let vars = |k: &str| match k {
-            "GROUPGATE_SNOW_INSTANCE_URL" => Some("http://127.0.0.1:9".to_owned()),
+            "GROUPGATE_SNOW_INSTANCE_URL" => Some("https://other.service-now.com".to_owned()),
             other => env(other),
         };
         let c = ServiceNowConfig::from_file_and_vars(Some(FILE), vars).unwrap();
-        assert_eq!(c.instance_url, "http://127.0.0.1:9");
+        assert_eq!(c.instance_url, "https://other.service-now.com");
+    }
+
+    #[test]
+    fn credentials_go_only_over_https_unless_loopback_http_is_asked_for() {
+        for url in [
+            "http://contoso.service-now.com",
+            "ftp://contoso.service-now.com",
+        ] {
+            let file = format!("instance_url: {url}\nuser: u\n");
+            let err = ServiceNowConfig::from_file_and_vars(Some(&file), env).unwrap_err();
+            assert!(err.to_string().contains("must use https"), "{err}");
+        }
+        // Loopback http needs the explicit setting, and never reaches further.
+        let file = "instance_url: http://127.0.0.1:9\nuser: u\n";
+        assert!(ServiceNowConfig::from_file_and_vars(Some(file), env).is_err());
+        let allowed = format!("{file}allow_insecure_loopback: true\n");
+        let c = ServiceNowConfig::from_file_and_vars(Some(&allowed), env).unwrap();
+        assert_eq!(c.transport, Transport::AllowLoopbackHttp);
+        let far = "instance_url: http://10.1.2.3\nuser: u\nallow_insecure_loopback: true\n";
+        assert!(ServiceNowConfig::from_file_and_vars(Some(far), env).is_err());
+        // A client built by hand is checked too.
+        let by_hand = ServiceNowConfig::new(
+            "http://contoso.service-now.com",
+            Auth::Basic {
+                user: "u".into(),
+                password: Secret::new("p"),
+            },
+        );
+        assert!(crate::ServiceNowClient::new(by_hand).is_err());
+    }
+
+    #[test]
+    fn an_api_key_comes_from_the_environment_only() {
+        let vars = |k: &str| match k {
+            "GROUPGATE_SNOW_INSTANCE_URL" => Some("https://contoso.service-now.com".to_owned()),
+            "GROUPGATE_SNOW_API_KEY" => Some("k3y".to_owned()),
+            _ => None,
+        };
+        let c = ServiceNowConfig::from_vars(vars).unwrap();
+        assert!(matches!(&c.auth, Auth::ApiKey { key } if key.expose() == "k3y"));
+        assert!(!format!("{c:?}").contains("k3y"));
+        let file = "instance_url: https://x.service-now.com\napi_key: k3y\n";
+        let err = ServiceNowConfig::from_file_and_vars(Some(file), env).unwrap_err();
+        assert!(err.to_string().contains("GROUPGATE_SNOW_API_KEY"), "{err}");
+        assert!(!err.to_string().contains("k3y"), "{err}");
+    }
+
+    #[test]
+    fn the_page_size_is_a_bounded_setting() {
+        let file =
+            |n: &str| format!("instance_url: https://x.service-now.com\nuser: u\npage_size: {n}\n");
+        let c = ServiceNowConfig::from_file_and_vars(Some(&file("500")), env).unwrap();
+        assert_eq!(c.page_size, 500);
+        for bad in ["0", "10001"] {
+            let err = ServiceNowConfig::from_file_and_vars(Some(&file(bad)), env).unwrap_err();
+            assert!(err.to_string().contains("page_size"), "{err}");
+        }
     }
 
     #[test]

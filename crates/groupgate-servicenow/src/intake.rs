@@ -25,9 +25,17 @@ pub struct RitmCreated {
     pub sys_updated_on: String,
 }
 
+/// The longest notification body taken in (a real one is about 200 bytes).
+pub const MAX_NOTIFICATION_BYTES: usize = 16 * 1024;
+
 /// A payload that cannot be taken in.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum IntakeError {
+    /// Longer than [`MAX_NOTIFICATION_BYTES`]; not parsed.
+    #[error(
+        "the payload is {0} bytes, more than the {MAX_NOTIFICATION_BYTES} a RITM notification may have; send only the event, sys_id, number and sys_updated_on"
+    )]
+    TooLarge(usize),
     /// Not JSON, or not the expected shape.
     #[error(
         "the payload is not a RITM notification: {0}; expected {{\"event\": \"sc_req_item.inserted\", \"sys_id\": …, \"number\": …}}"
@@ -53,12 +61,17 @@ pub enum IntakeError {
 /// let ok = parse_ritm_created(br#"{"event":"sc_req_item.inserted","sys_id":"b82a0a3b1b1a2010a8d0ed7bbd4bcbfe","number":"RITM0010001","sys_updated_on":"2025-01-01 10:00:00"}"#).unwrap();
 /// assert_eq!(ok.number, "RITM0010001");
 /// assert!(parse_ritm_created(b"{}").is_err());
+/// assert!(parse_ritm_created(&vec![b' '; 1 << 20]).is_err()); // too large: not parsed
 /// ```
 pub fn parse_ritm_created(body: &[u8]) -> Result<RitmCreated, IntakeError> {
+    if body.len() > MAX_NOTIFICATION_BYTES {
+        return Err(IntakeError::TooLarge(body.len()));
+    }
     let payload: RitmCreated =
         serde_json::from_slice(body).map_err(|e| IntakeError::Malformed(e.to_string()))?;
     if payload.event != "sc_req_item.inserted" {
-        return Err(IntakeError::OtherEvent(payload.event));
+        let shown: String = payload.event.chars().take(64).collect();
+        return Err(IntakeError::OtherEvent(shown));
     }
     ritm_number(&payload.number).map_err(|e| IntakeError::BadField {
         field: "number",

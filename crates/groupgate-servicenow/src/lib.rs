@@ -17,5 +17,5 @@ pub use config::{
     ApprovalMode, ApproverIdentity, Auth, ConfigError, ServiceNowConfig, StateCodes,
     VariableMapping,
 };
-pub use intake::{IntakeError, RitmCreated, parse_ritm_created};
+pub use intake::{IntakeError, MAX_NOTIFICATION_BYTES, RitmCreated, parse_ritm_created};
 pub use query::{QueryError, ritm_number, sys_id};

@@ -1,4 +1,5 @@
-//! Eventual consistency shared by the fake directory and the Graph emulator:
+//! Eventual consistency shared by the fake directory and the Graph emulator
+//! (`groupgate-emulators`):
 //! a membership write reaches reads only after a lag, and adds to some groups
 //! can be made never to show.
 
@@ -16,7 +17,7 @@ struct Change {
 
 /// Writes not yet visible to reads.
 #[derive(Debug, Default)]
-pub(crate) struct Replication {
+pub struct Replication {
     lag: TimeDelta,
     never_visible: Vec<String>,
     changes: Vec<Change>,
@@ -24,17 +25,17 @@ pub(crate) struct Replication {
 
 impl Replication {
     /// Writes made from now on show after `lag`.
-    pub(crate) fn set_lag(&mut self, lag: TimeDelta) {
+    pub fn set_lag(&mut self, lag: TimeDelta) {
         self.lag = lag;
     }
 
     /// Adds to `group` made from now on never show.
-    pub(crate) fn never_visible(&mut self, group: &str) {
+    pub fn never_visible(&mut self, group: &str) {
         self.never_visible.push(group.to_ascii_lowercase());
     }
 
     /// Records an add made at `now`.
-    pub(crate) fn added(&mut self, group: &str, user: &str, now: DateTime<Utc>) {
+    pub fn added(&mut self, group: &str, user: &str, now: DateTime<Utc>) {
         let never = self
             .never_visible
             .iter()
@@ -54,7 +55,7 @@ impl Replication {
 
     /// Records a removal made at `now`; it drops any pending add's
     /// invisibility (what is gone is gone).
-    pub(crate) fn removed(&mut self, group: &str, user: &str, now: DateTime<Utc>) {
+    pub fn removed(&mut self, group: &str, user: &str, now: DateTime<Utc>) {
         self.changes.retain(|c| {
             !(c.group.eq_ignore_ascii_case(group) && c.user.eq_ignore_ascii_case(user))
         });
@@ -68,7 +69,7 @@ impl Replication {
 
     /// What a read at `now` shows, given the true membership: the newest
     /// write not yet visible decides.
-    pub(crate) fn visible(
+    pub fn visible(
         &self,
         truth: MembershipState,
         group: &str,

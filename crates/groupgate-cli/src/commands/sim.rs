@@ -5,7 +5,7 @@ use crate::files;
 use chrono::TimeDelta;
 use groupgate_core::DirectorySnapshot;
 use groupgate_core::ports::SystemClock;
-use groupgate_sim::{
+use groupgate_emulators::{
     GraphEmulator, GraphEmulatorOptions, SnowData, SnowEmulator, SnowEmulatorOptions,
 };
 use std::path::Path;
@@ -56,6 +56,7 @@ pub(crate) fn graph(
         println!("GROUPGATE_GRAPH_AUTHORITY_URL={}", emu.authority_url());
         println!("GROUPGATE_GRAPH_TENANT_ID={}", options.tenant_id);
         println!("GROUPGATE_GRAPH_CLIENT_ID={}", options.client_id);
+        println!("GROUPGATE_GRAPH_ALLOW_INSECURE_LOOPBACK=true");
         println!("(the client secret is the one given with --client-secret; press Ctrl-C to stop)");
         let _ = tokio::signal::ctrl_c().await;
         Ok(Exit::Success)
@@ -90,6 +91,7 @@ pub(crate) fn servicenow(
         println!("GROUPGATE_SNOW_INSTANCE_URL={}", emu.instance_url());
         println!("GROUPGATE_SNOW_USER={}", options.user);
         println!("GROUPGATE_SNOW_CLIENT_ID={}", options.client_id);
+        println!("GROUPGATE_SNOW_ALLOW_INSECURE_LOOPBACK=true");
         println!("(the password is the one given with --password; the OAuth client secret is `{}`; press Ctrl-C to stop)", options.client_secret);
         let _ = tokio::signal::ctrl_c().await;
         Ok(Exit::Success)

@@ -8,10 +8,9 @@ use groupgate_core::workflow::{Phase, Verdict};
 use groupgate_core::{
     CompiledPolicy, DirectorySnapshot, GroupId, MembershipState, Request, UserId, UserType,
 };
+use groupgate_emulators::{GraphEmulator, GraphEmulatorOptions};
 use groupgate_graph::{GraphClient, GraphConfig, Secret};
-use groupgate_sim::{
-    EXAMPLE_DIRECTORY, EXAMPLE_POLICY, GraphEmulator, GraphEmulatorOptions, SimClock, World,
-};
+use groupgate_sim::{EXAMPLE_DIRECTORY, EXAMPLE_POLICY, SimClock, World};
 use std::sync::Arc;
 
 const FINANCE: &str = "aaaaaaaa-0000-0000-0000-000000000001";
@@ -39,9 +38,13 @@ async fn emulator(options: GraphEmulatorOptions, clock: &SimClock) -> GraphEmula
 
 fn client(emu: &GraphEmulator, secret: &str) -> GraphClient {
     let o = emu.options();
-    let mut config = GraphConfig::new(&o.tenant_id, &o.client_id, Secret::new(secret));
-    config.base_url = emu.base_url();
-    config.authority_url = emu.authority_url();
+    let config = GraphConfig::for_loopback_emulator(
+        &o.tenant_id,
+        &o.client_id,
+        Secret::new(secret),
+        emu.base_url(),
+        emu.authority_url(),
+    );
     GraphClient::new(config).unwrap()
 }
 
@@ -533,9 +536,13 @@ async fn with_a_seeded_20_percent_fault_rate_the_final_memberships_are_exact() {
     // Throttled batch items come back as transient at once (the engine
     // retries on simulated time instead of the adapter sleeping).
     let o = emu.options();
-    let mut config = GraphConfig::new(&o.tenant_id, &o.client_id, Secret::new("emulator-secret"));
-    config.base_url = emu.base_url();
-    config.authority_url = emu.authority_url();
+    let mut config = GraphConfig::for_loopback_emulator(
+        &o.tenant_id,
+        &o.client_id,
+        Secret::new("emulator-secret"),
+        emu.base_url(),
+        emu.authority_url(),
+    );
     config.max_batch_wait = std::time::Duration::ZERO;
     let policy = CompiledPolicy::from_yaml_str(EXAMPLE_POLICY, "examples/policy.yaml").unwrap();
     let world = World::with_identity(
@@ -750,9 +757,13 @@ async fn every_error_class_reaches_the_engine_classified() {
     emu.drop_next("GET /v1.0/groups");
     assert!(graph.group(&group).await.unwrap_err().class.is_transient());
     let o = emu.options();
-    let mut config = GraphConfig::new(&o.tenant_id, &o.client_id, Secret::new("emulator-secret"));
-    config.base_url = emu.base_url();
-    config.authority_url = emu.authority_url();
+    let mut config = GraphConfig::for_loopback_emulator(
+        &o.tenant_id,
+        &o.client_id,
+        Secret::new("emulator-secret"),
+        emu.base_url(),
+        emu.authority_url(),
+    );
     config.timeout = std::time::Duration::from_millis(300);
     let impatient = GraphClient::new(config).unwrap();
     emu.slow_next("GET /v1.0/groups", std::time::Duration::from_millis(900));
@@ -846,9 +857,13 @@ async fn offboarding_from_30_groups_survives_a_20_percent_fault_rate() {
         .await
         .unwrap();
     let o = emu.options();
-    let mut config = GraphConfig::new(&o.tenant_id, &o.client_id, Secret::new("emulator-secret"));
-    config.base_url = emu.base_url();
-    config.authority_url = emu.authority_url();
+    let mut config = GraphConfig::for_loopback_emulator(
+        &o.tenant_id,
+        &o.client_id,
+        Secret::new("emulator-secret"),
+        emu.base_url(),
+        emu.authority_url(),
+    );
     config.max_batch_wait = std::time::Duration::ZERO;
     let mut settings = groupgate_core::workflow::WorkflowSettings::default();
     settings.retry.max_attempts = 40;

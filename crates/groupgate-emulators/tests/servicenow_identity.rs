@@ -10,8 +10,9 @@ use chrono::TimeDelta;
 use groupgate_core::TicketRef;
 use groupgate_core::audit::Entry;
 use groupgate_core::workflow::{Event, Phase};
+use groupgate_emulators::{SnowData, SnowEmulator, SnowEmulatorOptions};
 use groupgate_servicenow::{ApproverIdentity, Auth, ServiceNowClient, ServiceNowConfig};
-use groupgate_sim::{EXAMPLE_POLICY, SnowData, SnowEmulator, SnowEmulatorOptions, World};
+use groupgate_sim::{EXAMPLE_POLICY, World};
 use serde_json::json;
 use snow_support::*;
 use std::sync::Arc;
@@ -111,7 +112,7 @@ async fn a_second_sys_user_with_the_approvers_e_mail_never_answers_for_them() {
 
 fn object_id_world(emu: &SnowEmulator, clock: &groupgate_sim::SimClock) -> World {
     let o = emu.options();
-    let mut config = ServiceNowConfig::new(
+    let mut config = ServiceNowConfig::for_loopback_emulator(
         emu.instance_url(),
         Auth::Basic {
             user: o.user.clone(),

@@ -7,8 +7,9 @@
 
 use groupgate_core::ports::{FactsQuery, IdentityProvider};
 use groupgate_core::{CompiledPolicy, DirectorySnapshot, GroupId};
+use groupgate_emulators::{GraphEmulator, GraphEmulatorOptions};
 use groupgate_graph::{GraphClient, GraphConfig, Secret};
-use groupgate_sim::{EXAMPLE_DIRECTORY, GraphEmulator, GraphEmulatorOptions, SimClock};
+use groupgate_sim::{EXAMPLE_DIRECTORY, SimClock};
 use std::sync::Arc;
 
 const TEAM: &str = "aaaaaaaa-0000-0000-0000-0000000000c1";
@@ -41,9 +42,13 @@ async fn emulator(page: usize) -> GraphEmulator {
 
 fn client(emu: &GraphEmulator) -> GraphClient {
     let o = emu.options();
-    let mut config = GraphConfig::new(&o.tenant_id, &o.client_id, Secret::new("emulator-secret"));
-    config.base_url = emu.base_url();
-    config.authority_url = emu.authority_url();
+    let config = GraphConfig::for_loopback_emulator(
+        &o.tenant_id,
+        &o.client_id,
+        Secret::new("emulator-secret"),
+        emu.base_url(),
+        emu.authority_url(),
+    );
     GraphClient::new(config).unwrap()
 }
 

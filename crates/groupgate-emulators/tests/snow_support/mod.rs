@@ -5,11 +5,9 @@
 
 use chrono::{DateTime, Utc};
 use groupgate_core::{CompiledPolicy, DirectorySnapshot};
+use groupgate_emulators::{SnowData, SnowEmulator, SnowEmulatorOptions, SnowRitm, SnowUser};
 use groupgate_servicenow::{Auth, ServiceNowClient, ServiceNowConfig};
-use groupgate_sim::{
-    EXAMPLE_DIRECTORY, EXAMPLE_POLICY, SimClock, SnowData, SnowEmulator, SnowEmulatorOptions,
-    SnowRitm, SnowUser, World,
-};
+use groupgate_sim::{EXAMPLE_DIRECTORY, EXAMPLE_POLICY, SimClock, World};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
@@ -133,7 +131,11 @@ pub(crate) fn client(emu: &SnowEmulator, oauth: bool, password: &str) -> Service
             password: password.into(),
         }
     };
-    ServiceNowClient::new(ServiceNowConfig::new(emu.instance_url(), auth)).unwrap()
+    ServiceNowClient::new(ServiceNowConfig::for_loopback_emulator(
+        emu.instance_url(),
+        auth,
+    ))
+    .unwrap()
 }
 
 pub(crate) fn world(emu: &SnowEmulator, clock: &SimClock) -> World {

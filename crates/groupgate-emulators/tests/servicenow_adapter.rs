@@ -6,10 +6,11 @@ use chrono::{DateTime, TimeDelta, Utc};
 use groupgate_core::ports::{ErrorClass, TicketSystem};
 use groupgate_core::workflow::Phase;
 use groupgate_core::{CompiledPolicy, TicketRef};
+use groupgate_emulators::{SnowEmulator, SnowEmulatorOptions};
 use groupgate_servicenow::{
     ApprovalMode, Auth, ServiceNowClient, ServiceNowConfig, parse_ritm_created,
 };
-use groupgate_sim::{EXAMPLE_POLICY, SnowEmulator, SnowEmulatorOptions, World};
+use groupgate_sim::{EXAMPLE_POLICY, World};
 use std::sync::Arc;
 
 mod snow_support;
@@ -381,7 +382,7 @@ async fn dropped_connections_and_slow_answers_are_transient() {
             .is_transient()
     );
     let o = emu.options();
-    let mut config = ServiceNowConfig::new(
+    let mut config = ServiceNowConfig::for_loopback_emulator(
         emu.instance_url(),
         Auth::Basic {
             user: o.user.clone(),
@@ -420,7 +421,7 @@ async fn dropped_connections_and_slow_answers_are_transient() {
 /// A client whose approval records are created by the instance's own flow.
 fn flow_client(emu: &SnowEmulator) -> Arc<ServiceNowClient> {
     let o = emu.options();
-    let mut config = ServiceNowConfig::new(
+    let mut config = ServiceNowConfig::for_loopback_emulator(
         emu.instance_url(),
         Auth::Basic {
             user: o.user.clone(),

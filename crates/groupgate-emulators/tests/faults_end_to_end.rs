@@ -9,10 +9,9 @@ mod snow_support;
 use chrono::TimeDelta;
 use groupgate_core::workflow::{Phase, WorkflowSettings};
 use groupgate_core::{CompiledPolicy, Secret, TicketRef};
+use groupgate_emulators::{GraphEmulator, GraphEmulatorOptions, SnowEmulator, SnowEmulatorOptions};
 use groupgate_graph::{GraphClient, GraphConfig};
-use groupgate_sim::{
-    EXAMPLE_POLICY, GraphEmulator, GraphEmulatorOptions, SnowEmulator, SnowEmulatorOptions, World,
-};
+use groupgate_sim::{EXAMPLE_POLICY, World};
 use snow_support::*;
 use std::sync::Arc;
 
@@ -83,9 +82,13 @@ async fn world_at_fault_rate(seed: u64) -> (World, GraphEmulator, SnowEmulator) 
     .await
     .unwrap();
     let o = graph.options();
-    let mut config = GraphConfig::new(&o.tenant_id, &o.client_id, Secret::new("emulator-secret"));
-    config.base_url = graph.base_url();
-    config.authority_url = graph.authority_url();
+    let mut config = GraphConfig::for_loopback_emulator(
+        &o.tenant_id,
+        &o.client_id,
+        Secret::new("emulator-secret"),
+        graph.base_url(),
+        graph.authority_url(),
+    );
     config.max_batch_wait = std::time::Duration::ZERO;
     let identity = Arc::new(GraphClient::new(config).unwrap());
     let tickets = Arc::new(client(&snow, true, "emulator-password"));
