@@ -90,9 +90,10 @@ pub(super) async fn graph(
     t.counter += 1;
     let request_id = format!("emu-{:06}", t.counter);
     let reply = |status: u16, body: Option<Value>| {
+        let client = client_request_id.as_deref().unwrap_or(&request_id);
         answer(
             status,
-            body,
+            with_inner_error(body, &request_id, client, now),
             &request_id,
             client_request_id.as_deref(),
             None,

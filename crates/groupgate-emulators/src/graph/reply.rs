@@ -35,6 +35,27 @@ pub(super) fn error_body(code: &str, message: &str, request_id: &str, now: DateT
         "date": now.format("%Y-%m-%dT%H:%M:%S").to_string(), "request-id": request_id, "client-request-id": request_id }}})
 }
 
+/// Graph's error bodies carry `innerError` with the date and the ids of the
+/// request: added to an error body that has none.
+pub(super) fn with_inner_error(
+    body: Option<Value>,
+    request_id: &str,
+    client_request_id: &str,
+    now: DateTime<Utc>,
+) -> Option<Value> {
+    let mut body = body?;
+    if let Some(error) = body.get_mut("error").and_then(Value::as_object_mut)
+        && !error.contains_key("innerError")
+    {
+        error.insert(
+            "innerError".to_owned(),
+            json!({"date": now.format("%Y-%m-%dT%H:%M:%S").to_string(),
+                   "request-id": request_id, "client-request-id": client_request_id}),
+        );
+    }
+    Some(body)
+}
+
 /// A Graph-shaped answer with its id headers.
 pub(super) fn answer(
     status: u16,

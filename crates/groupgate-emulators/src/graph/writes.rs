@@ -199,6 +199,14 @@ pub(super) fn batch(shared: &Shared, t: &mut Tenant, body: &Value, now: DateTime
         statuses.insert(id.to_ascii_lowercase(), status);
         responses.push(json!({"id": id, "status": status, "headers": {"Content-Type": "application/json"}, "body": body}));
     }
+    for response in &mut responses {
+        t.counter += 1;
+        let item_id = format!("emu-{:06}", t.counter);
+        if let Some(body) = response.get_mut("body") {
+            *body =
+                with_inner_error(Some(body.take()), &item_id, &item_id, now).unwrap_or(Value::Null);
+        }
+    }
     responses.reverse();
     (200, Some(json!({"responses": responses})))
 }

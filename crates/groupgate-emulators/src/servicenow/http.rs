@@ -131,10 +131,21 @@ pub(super) async fn table(
         serde_json::from_slice(&body).unwrap_or(Value::Null)
     };
     let base = shared.base.lock().map(|b| b.clone()).unwrap_or_default();
+    if let Some(table) = segs.first()
+        && !TABLES.contains(table)
+    {
+        return (
+            StatusCode::BAD_REQUEST,
+            axum::Json(json!({"error": {"message": format!("Invalid table {table}"), "detail": null}, "status": "failure"})),
+        )
+            .into_response();
+    }
     match (method.as_str(), segs.as_slice()) {
         ("GET", [table]) => list(&shared, &i, table, &query, &base, &uri),
         ("GET", [table, id]) => match find(&i, table, id) {
-            Some(r) => axum::Json(json!({"result": shape(r, &query, &base)})).into_response(),
+            Some(r) => {
+                axum::Json(json!({"result": shape(&i, table, r, &query, &base)})).into_response()
+            }
             None => envelope_error(
                 404,
                 "No Record found",
@@ -158,7 +169,7 @@ pub(super) async fn table(
             roll_up(&mut i, table, &r, now);
             (
                 StatusCode::CREATED,
-                axum::Json(json!({"result": shape(&r, &HashMap::new(), &base)})),
+                axum::Json(json!({"result": shape(&i, table, &r, &query, &base)})),
             )
                 .into_response()
         }
@@ -182,7 +193,7 @@ pub(super) async fn table(
                 *stored = r.clone();
             }
             roll_up(&mut i, table, &r, now);
-            axum::Json(json!({"result": shape(&r, &HashMap::new(), &base)})).into_response()
+            axum::Json(json!({"result": shape(&i, table, &r, &query, &base)})).into_response()
         }
         _ => envelope_error(
             400,

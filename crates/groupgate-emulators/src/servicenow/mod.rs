@@ -10,6 +10,7 @@
 //! emulator. By default, like an instance, it ignores query conditions it
 //! cannot read (`strict_queries` turns that off).
 
+mod display;
 mod http;
 mod query;
 mod records;
@@ -21,6 +22,7 @@ use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use chrono::{DateTime, Utc};
+use display::*;
 use groupgate_core::ports::Clock;
 use http::*;
 use query::*;
@@ -211,7 +213,8 @@ impl SnowEmulator {
         let mut tables: BTreeMap<String, Vec<Row>> = BTreeMap::new();
         let mut counter = 0u64;
         for u in &data.users {
-            let mut user = json!({"sys_id": u.sys_id, "user_name": u.user_name, "email": u.email, "active": "true"});
+            // `name` is the display field; without one in the data, the user name.
+            let mut user = json!({"sys_id": u.sys_id, "user_name": u.user_name, "name": u.user_name, "email": u.email, "active": "true"});
             for (k, v) in &u.fields {
                 user[k] = Value::String(v.clone());
             }

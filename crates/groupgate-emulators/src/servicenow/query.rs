@@ -119,7 +119,13 @@ pub(super) fn list(
         }
     }
     if unreadable && shared.options.strict_queries {
-        return page(Vec::new(), query, base, uri);
+        return page(
+            |r| shape(i, table, r, query, base),
+            Vec::new(),
+            query,
+            base,
+            uri,
+        );
     }
     let (all, alternatives) = groups.split_first().unwrap_or((&groups[0], &[]));
     let mut hits: Vec<Row> = rows
@@ -137,11 +143,11 @@ pub(super) fn list(
             hits.reverse();
         }
     }
-    let _ = i;
-    page(hits, query, base, uri)
+    page(|r| shape(i, table, r, query, base), hits, query, base, uri)
 }
 
 pub(super) fn page(
+    shown_as: impl Fn(&Row) -> Value,
     hits: Vec<Row>,
     query: &HashMap<String, String>,
     base: &str,
@@ -156,12 +162,7 @@ pub(super) fn page(
         .get("sysparm_offset")
         .and_then(|v| v.parse().ok())
         .unwrap_or(0);
-    let shown: Vec<Value> = hits
-        .iter()
-        .skip(offset)
-        .take(limit)
-        .map(|r| shape(r, query, base))
-        .collect();
+    let shown: Vec<Value> = hits.iter().skip(offset).take(limit).map(shown_as).collect();
     let mut response = axum::Json(json!({"result": shown})).into_response();
     let h = response.headers_mut();
     if let Ok(v) = HeaderValue::from_str(&total.to_string()) {
@@ -201,16 +202,25 @@ pub(super) fn page(
     response
 }
 
-/// A row as the Table API shows it: selected fields, display values, reference links.
-pub(super) fn shape(r: &Row, query: &HashMap<String, String>, base: &str) -> Value {
+/// A row as the Table API shows it: the fields asked for
+/// (`sysparm_fields`), raw values, display values (`sysparm_display_value=true`)
+/// or both (`all`), and reference links unless
+/// `sysparm_exclude_reference_link=true`.
+pub(super) fn shape(
+    i: &Instance,
+    table: &str,
+    r: &Row,
+    query: &HashMap<String, String>,
+    base: &str,
+) -> Value {
     let fields: Vec<String> = match query.get("sysparm_fields") {
         Some(f) if !f.is_empty() => f.split(',').map(|s| s.trim().to_owned()).collect(),
         _ => r.keys().cloned().collect(),
     };
     let display = query
         .get("sysparm_display_value")
-        .map(String::as_str)
-        .unwrap_or("false");
+        .map(|v| v.to_ascii_lowercase())
+        .unwrap_or_else(|| "false".to_owned());
     let links = query
         .get("sysparm_exclude_reference_link")
         .map(String::as_str)
@@ -218,19 +228,22 @@ pub(super) fn shape(r: &Row, query: &HashMap<String, String>, base: &str) -> Val
     let mut out = Map::new();
     for f in fields {
         let value = text(r, &f);
-        let reference = REFERENCES
-            .iter()
-            .find(|(name, _)| *name == f)
-            .map(|(_, t)| *t);
-        let shown = match (display, reference) {
-            ("all", Some(t)) if links && !value.is_empty() => {
-                json!({"display_value": value, "value": value, "link": format!("{base}/api/now/table/{t}/{value}")})
+        let link = referenced_table(&f)
+            .filter(|_| links && !value.is_empty())
+            .map(|t| format!("{base}/api/now/table/{t}/{value}"));
+        let shown = match (display.as_str(), link) {
+            ("all", Some(link)) => json!({
+                "display_value": display_value(i, table, &f, &value), "value": value, "link": link
+            }),
+            ("all", None) => {
+                json!({"display_value": display_value(i, table, &f, &value), "value": value})
             }
-            ("all", _) => json!({"display_value": value, "value": value}),
-            (_, Some(t)) if links && !value.is_empty() => {
-                json!({"link": format!("{base}/api/now/table/{t}/{value}"), "value": value})
+            ("true", Some(link)) => {
+                json!({"display_value": display_value(i, table, &f, &value), "link": link})
             }
-            _ => Value::String(value),
+            ("true", None) => Value::String(display_value(i, table, &f, &value)),
+            (_, Some(link)) => json!({"link": link, "value": value}),
+            (_, None) => Value::String(value),
         };
         out.insert(f, shown);
     }
