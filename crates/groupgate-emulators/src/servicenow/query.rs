@@ -86,7 +86,8 @@ pub(super) fn list(
             .contains(&f)
     };
     let mut groups: Vec<Vec<Cond>> = vec![Vec::new()];
-    let mut order: Option<(String, bool)> = None;
+    // Sort keys in the order given: the first is the primary one.
+    let mut order: Vec<(String, bool)> = Vec::new();
     let mut unreadable = false;
     for part in query
         .get("sysparm_query")
@@ -96,9 +97,9 @@ pub(super) fn list(
         .filter(|p| !p.is_empty())
     {
         if let Some(f) = part.strip_prefix("ORDERBYDESC") {
-            order = Some((f.to_owned(), true));
+            order.push((f.to_owned(), true));
         } else if let Some(f) = part.strip_prefix("ORDERBY") {
-            order = Some((f.to_owned(), false));
+            order.push((f.to_owned(), false));
         } else if let Some(rest) = part.strip_prefix("OR") {
             match parse_cond(rest).filter(|c| known(cond_field(c))) {
                 Some(c) => {
@@ -137,12 +138,16 @@ pub(super) fn list(
                 .all(|alt| alt.iter().any(|c| matches(c, r)))
         })
         .collect();
-    if let Some((f, desc)) = order {
-        hits.sort_by_key(|a| text(a, &f));
-        if desc {
-            hits.reverse();
-        }
-    }
+    hits.sort_by(|a, b| {
+        order
+            .iter()
+            .map(|(f, desc)| {
+                let o = text(a, f).cmp(&text(b, f));
+                if *desc { o.reverse() } else { o }
+            })
+            .find(|o| o.is_ne())
+            .unwrap_or(std::cmp::Ordering::Equal)
+    });
     page(|r| shape(i, table, r, query, base), hits, query, base, uri)
 }
 
