@@ -23,8 +23,11 @@ const DISPLAY_FIELDS: &[(&str, &str)] = &[
     ("task", "number"),
 ];
 
+/// A choice field's values and labels.
+type ChoiceList = &'static [(&'static str, &'static str)];
+
 /// Choice labels by table and field (the out-of-box lists).
-const CHOICES: &[(&str, &str, &[(&str, &str)])] = &[
+const CHOICES: &[(&str, &str, ChoiceList)] = &[
     (
         "sc_req_item",
         "state",
