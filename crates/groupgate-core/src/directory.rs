@@ -10,6 +10,7 @@ use crate::model::{
 use crate::policy::FactNeeds;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
+use std::sync::Arc;
 
 /// A user in a snapshot.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
@@ -94,7 +95,7 @@ fn member() -> UserType {
 /// let needs = groupgate_core::FactNeeds { group: Some("g1".into()), ..Default::default() };
 /// let facts = dir.facts_for(&request, &needs);
 /// assert_eq!(facts.membership, MembershipState::Direct);
-/// assert_eq!(facts.target_manager.unwrap().upn, "grace@contoso.com");
+/// assert_eq!(&*facts.target_manager.unwrap().upn, "grace@contoso.com");
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -289,11 +290,11 @@ fn is_direct(u: &DirectoryUser, g: &DirectoryGroup) -> bool {
 fn to_user(u: &DirectoryUser) -> User {
     User {
         id: UserId::new(u.id.clone()),
-        upn: u.upn.clone(),
-        display_name: u.display_name.clone(),
+        upn: Arc::from(u.upn.as_str()),
+        display_name: u.display_name.as_deref().map(Arc::from),
         enabled: u.enabled,
         user_type: u.user_type,
-        employee_type: u.employee_type.clone(),
+        employee_type: u.employee_type.as_deref().map(Arc::from),
     }
 }
 

@@ -568,7 +568,7 @@ fn approvers_are_directory_users_known_by_object_id() {
     // The data owner is not in the directory facts: not eligible, the stage
     // cannot be satisfied, and the request is denied.
     let mut f = facts(&p, &r);
-    f.approvers.retain(|u| u.upn != "dora.data@contoso.com");
+    f.approvers.retain(|u| &*u.upn != "dora.data@contoso.com");
     let d = p.evaluate(&r, &f, business_hours());
     assert!(
         d.has_reason(ReasonCode::ApproverNotInDirectory),
@@ -580,7 +580,7 @@ fn approvers_are_directory_users_known_by_object_id() {
     // A disabled data owner is not eligible either.
     let mut f = facts(&p, &r);
     for u in &mut f.approvers {
-        if u.upn == "dora.data@contoso.com" {
+        if &*u.upn == "dora.data@contoso.com" {
             u.enabled = false;
         }
     }

@@ -85,7 +85,7 @@ fn user(upn: &'static str) -> impl Strategy<Value = Option<User>> {
                 } else {
                     UserType::Member
                 },
-                employee_type: employee_type.map(str::to_owned),
+                employee_type: employee_type.map(Into::into),
             }),
     )
 }

@@ -77,7 +77,7 @@ async fn users_managers_and_groups_are_read_with_their_attributes() {
     let eve = graph.user("eve.former@contoso.com").await.unwrap().unwrap();
     assert!(!eve.enabled);
     let manager = graph.manager(&UserId::new(CARL)).await.unwrap().unwrap();
-    assert_eq!(manager.upn, "mia.manager@contoso.com");
+    assert_eq!(&*manager.upn, "mia.manager@contoso.com");
     assert!(
         graph
             .manager(&UserId::new("11111111-0000-0000-0000-00000000000b"))

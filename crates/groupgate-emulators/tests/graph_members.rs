@@ -53,7 +53,7 @@ fn client(emu: &GraphEmulator) -> GraphClient {
 }
 
 fn upns(read: &groupgate_core::GroupMembers) -> Vec<String> {
-    let mut out: Vec<String> = read.members.iter().map(|u| u.upn.clone()).collect();
+    let mut out: Vec<String> = read.members.iter().map(|u| u.upn.to_string()).collect();
     out.sort();
     out
 }

@@ -372,8 +372,8 @@ impl GraphClient {
         let id = text("id").ok_or_else(|| PortError::permanent("Graph user without an id"))?;
         Ok(User {
             id: UserId::new(id),
-            upn: text("userPrincipalName").unwrap_or_default(),
-            display_name: text("displayName"),
+            upn: text("userPrincipalName").unwrap_or_default().into(),
+            display_name: text("displayName").map(Into::into),
             enabled: value
                 .get("accountEnabled")
                 .and_then(Value::as_bool)
@@ -383,7 +383,7 @@ impl GraphClient {
             } else {
                 UserType::Member
             },
-            employee_type: text("employeeType"),
+            employee_type: text("employeeType").map(Into::into),
         })
     }
 

@@ -1,7 +1,9 @@
 //! A synthetic but realistic policy and request pool of any size.
 
 use chrono::{DateTime, TimeDelta, Utc};
-use groupgate_core::{CompiledPolicy, Facts, Group, Request, Suggestion, User, UserType};
+use groupgate_core::{
+    CompiledPolicy, Facts, Group, MembershipState, Request, Suggestion, User, UserType,
+};
 use std::fmt::Write;
 
 const SYLLABLES: &[&str] = &[
@@ -94,80 +96,126 @@ pub(crate) fn policy_yaml(n: usize) -> String {
     y
 }
 
-fn user(id: &str, employee_type: &str, user_type: UserType) -> User {
+fn user(name: &str, employee_type: &str, user_type: UserType) -> User {
     User {
-        id: id.into(),
-        upn: format!("{id}@contoso.com"),
+        id: format!("id-{name}").into(),
+        upn: format!("{name}@contoso.com").into(),
         display_name: None,
         enabled: true,
         user_type,
-        employee_type: Some(employee_type.to_owned()),
+        employee_type: Some(employee_type.into()),
     }
 }
 
 /// One request with its facts and evaluation time.
 pub(crate) type Case = (Request, Facts, DateTime<Utc>);
 
+/// The kinds of request in the pool, one per slot of 20.
+const KINDS: [&str; 20] = [
+    "exact name",
+    "exact name",
+    "exact name",
+    "exact name",
+    "exact name",
+    "exact name",
+    "phrase in text",
+    "phrase in text",
+    "alias",
+    "alias",
+    "typo (unresolved)",
+    "typo (unresolved)",
+    "unknown name",
+    "contractor",
+    "contractor",
+    "guest",
+    "after hours",
+    "standard change",
+    "already member",
+    "exact name",
+];
+
 /// The kind of the pool's `k`-th request, for per-kind reporting.
 pub(crate) fn kind_name(k: usize) -> &'static str {
-    match k % 20 {
-        0..=7 => "exact name",
-        8..=10 => "phrase in text",
-        11 | 12 => "alias",
-        13 | 14 => "typo (unresolved)",
-        15 | 16 => "contractor",
-        17 => "guest",
-        _ => "after hours",
-    }
+    KINDS[k % KINDS.len()]
 }
 
-/// A mixed pool: exact names, phrases, aliases, typos (unresolved), AI
-/// suggestions, contractors, guests, and requests outside the change window.
+/// A mixed pool: exact names, phrases, aliases, typos and unknown names
+/// (unresolved; some with AI suggestions), contractors, guests, requests
+/// outside the change window, standard changes (the requester is the
+/// target's manager, on a low-risk group) and targets who are already
+/// members. The facts carry every person the plan names, as the engine
+/// gathers them.
 pub(crate) fn request_pool(policy: &CompiledPolicy, n: usize, size: usize) -> Vec<Case> {
     let mut rng = Lcg(42);
     let day: DateTime<Utc> = "2026-11-25T10:00:00Z".parse().unwrap_or_default();
     (0..size)
         .map(|k| {
-            let i = rng.next() % n;
+            let kind = kind_name(k);
+            // Standard changes need a low-risk group (every third one).
+            let i = match kind {
+                "standard change" => (rng.next() % n.div_ceil(3)) * 3 % n,
+                _ => rng.next() % n,
+            };
             let name = entry_name(i);
-            let kind = k % 20;
             let (resource, target_kind, now) = match kind {
-                0..=7 => (name.clone(), "Employee", day),
-                8..=10 => (format!("Access to {name} please"), "Employee", day),
-                11 | 12 => (format!("APP-{i}"), "Employee", day),
-                13 | 14 => (
+                "phrase in text" => (format!("Access to {name} please"), "Employee", day),
+                "alias" => (format!("APP-{i}"), "Employee", day),
+                "typo (unresolved)" => (
                     name.replacen('a', "e", 2).replace(char::is_numeric, ""),
                     "Employee",
                     day,
                 ),
-                15 | 16 => (name.clone(), "Contractor", day),
-                17 => (name.clone(), "Guest", day),
-                _ => (name.clone(), "Employee", day + TimeDelta::hours(11)),
+                "unknown name" => (format!("Quantum Flux Portal {k}"), "Employee", day),
+                "contractor" => (name.clone(), "Contractor", day),
+                "guest" => (name.clone(), "Guest", day),
+                "after hours" => (name.clone(), "Employee", day + TimeDelta::hours(11)),
+                _ => (name.clone(), "Employee", day),
             };
             let user_type = if target_kind == "Guest" {
                 UserType::Guest
             } else {
                 UserType::Member
             };
+            let requester = if kind == "standard change" {
+                "mgr"
+            } else {
+                "req"
+            };
             let request = Request {
                 ticket: format!("RITM{k:07}").into(),
-                requester: "req@contoso.com".into(),
+                requester: format!("{requester}@contoso.com"),
                 target: "tgt@contoso.com".into(),
                 resource,
                 end_date: (target_kind != "Employee").then(|| (now + TimeDelta::days(60)).into()),
                 justification: "benchmark".into(),
-                suggestion: (kind == 14).then(|| Suggestion {
+                suggestion: (k % 40 == 10).then(|| Suggestion {
                     group: format!("GRP-{i}"),
                     source: "ai-triage".into(),
                     confidence: Some(0.8),
                 }),
             };
             let object = policy.resolve(&request).object_id().map(str::to_owned);
+            let approvers = [
+                "mgr".to_owned(),
+                format!("owner{i}"),
+                format!("data{i}"),
+                "sec1".to_owned(),
+                "sec2".to_owned(),
+            ]
+            .iter()
+            .map(|p| user(p, "Employee", UserType::Member))
+            .collect();
             let facts = Facts {
-                requester: Some(user("req", "Employee", UserType::Member)),
+                requester: Some(user(requester, "Employee", UserType::Member)),
                 target: Some(user("tgt", target_kind, user_type)),
                 target_manager: Some(user("mgr", "Employee", UserType::Member)),
                 group: object.map(|o| Group::security(o, "g")),
+                membership: if kind == "already member" {
+                    MembershipState::Direct
+                } else {
+                    MembershipState::NotMember
+                },
+                approvers,
                 ..Facts::default()
             };
             (request, facts, now)

@@ -206,9 +206,9 @@ fn check_person(role: Role, key: &str, user: &Option<User>, reasons: &mut Vec<Re
         Some(u) if !u.is_named_by(key) => reasons.push(
             Reason::new(not_found)
                 .detail(name, key)
-                .detail("described", u.upn.as_str()),
+                .detail("described", &u.upn),
         ),
-        Some(u) if !u.enabled => reasons.push(Reason::new(disabled).detail(name, u.upn.as_str())),
+        Some(u) if !u.enabled => reasons.push(Reason::new(disabled).detail(name, &u.upn)),
         Some(_) => {}
     }
 }
@@ -434,7 +434,7 @@ fn person_rules<'p>(
         reasons.push(
             Reason::new(ReasonCode::ContractorRule)
                 .rule(&rule.rule)
-                .detail("target", target.upn.as_str())
+                .detail("target", &target.upn)
                 .detail(
                     "employee_type",
                     target.employee_type.as_deref().unwrap_or_default(),
@@ -448,7 +448,7 @@ fn person_rules<'p>(
         reasons.push(
             Reason::new(ReasonCode::GuestRule)
                 .rule(&rule.rule)
-                .detail("target", target.upn.as_str()),
+                .detail("target", &target.upn),
         );
         out.push(rule);
     }
@@ -466,7 +466,7 @@ fn check_target_type(group: &CompiledGroup, target: &User, reasons: &mut Vec<Rea
         reasons.push(
             Reason::new(ReasonCode::UserTypeNotAllowed)
                 .rule(&group.rule)
-                .detail("target", target.upn.as_str())
+                .detail("target", &target.upn)
                 .detail("group", &group.key)
                 .detail("user_type", user_type),
         );
@@ -563,7 +563,9 @@ fn standard_change(
     p.standard_changes
         .iter()
         .find(|sc| {
-            sc.groups.as_ref().is_none_or(|gs| gs.contains(&idx))
+            sc.groups
+                .as_ref()
+                .is_none_or(|gs| gs.binary_search(&idx).is_ok())
                 && group.risk <= sc.max_risk
                 && (!sc.requester_is_target_manager || requester_is_manager)
                 && sc.target_user_types.as_ref().is_none_or(|types| {

@@ -4,6 +4,7 @@
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde::ser::{SerializeMap, SerializeStruct};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use smallvec::SmallVec;
 use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::fmt;
@@ -224,7 +225,7 @@ impl From<i64> for DetailValue {
 /// they hold the same keys with the same values, in whatever order they were
 /// added (so details read back from JSON equal the originals).
 #[derive(Debug, Clone, Default)]
-pub struct Details(Vec<(Cow<'static, str>, DetailValue)>);
+pub struct Details(SmallVec<[(Cow<'static, str>, DetailValue); 3]>);
 
 impl PartialEq for Details {
     fn eq(&self, other: &Self) -> bool {

@@ -188,7 +188,7 @@ fn consider(
     if !out.iter().any(|a| a.id.same(&user.id)) {
         out.push(Approver {
             id: user.id.clone(),
-            name: Arc::from(user.upn.as_str()),
+            name: Arc::clone(&user.upn),
             role: Arc::clone(role),
         });
     }

@@ -3,6 +3,7 @@
 use super::UserId;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
+use std::sync::Arc;
 
 /// Whether a user belongs to the tenant or was invited from outside (B2B).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
@@ -29,18 +30,19 @@ pub enum UserType {
 pub struct User {
     /// Object id.
     pub id: UserId,
-    /// User principal name, e.g. `ada@contoso.com`.
-    pub upn: String,
+    /// User principal name, e.g. `ada@contoso.com` (shared: a decision's
+    /// approvers carry it without copying).
+    pub upn: Arc<str>,
     /// Display name, when known.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub display_name: Option<String>,
+    pub display_name: Option<Arc<str>>,
     /// Whether the account can sign in (Graph `accountEnabled`).
     pub enabled: bool,
     /// Member or guest.
     pub user_type: UserType,
     /// Free-form employee type from the directory, e.g. `Employee` or `Contractor`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub employee_type: Option<String>,
+    pub employee_type: Option<Arc<str>>,
 }
 
 impl User {

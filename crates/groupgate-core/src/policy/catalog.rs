@@ -303,16 +303,7 @@ impl CatalogIndex {
         } else {
             query.join(" ")
         };
-        let hits = self.fuzzy_index().search(
-            &query,
-            |k| {
-                self.key_texts
-                    .get(k as usize)
-                    .map(AsRef::as_ref)
-                    .unwrap_or("")
-            },
-            min_score,
-        );
+        let hits = self.fuzzy_index().search(&query, min_score);
         let mut out: Vec<(usize, Arc<str>, f64)> = Vec::new();
         for hit in hits {
             let Some(key) = self.key_texts.get(hit.key as usize) else {

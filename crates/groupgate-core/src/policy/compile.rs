@@ -251,6 +251,7 @@ pub(crate) struct CompiledGroup {
 #[derive(Debug, Clone)]
 pub(crate) struct CompiledStandardChange {
     pub(crate) name: Arc<str>,
+    /// The groups it covers, sorted (`None`: every group).
     pub(crate) groups: Option<Vec<usize>>,
     pub(crate) max_risk: RiskTier,
     pub(crate) requester_is_target_manager: bool,
@@ -354,9 +355,14 @@ impl CompiledPolicy {
         let mut diags = Vec::new();
         let inner = compile(document, &mut diags);
         match inner {
-            Some(inner) if !diags.iter().any(|d| d.severity == Severity::Error) => Ok(Self {
-                inner: Arc::new(inner),
-            }),
+            Some(inner) if !diags.iter().any(|d| d.severity == Severity::Error) => {
+                // The close-match index is built now, not on the first
+                // unresolved request: no decision after a load waits for it.
+                inner.catalog.fuzzy_index();
+                Ok(Self {
+                    inner: Arc::new(inner),
+                })
+            }
             _ => {
                 let mut diagnostics: Vec<Diagnostic> = diags
                     .into_iter()
@@ -966,7 +972,8 @@ pub(crate) fn compile(doc: PolicyDocument, diags: &mut Vec<Diagnostic>) -> Optio
     let mut standard_changes = Vec::new();
     for (i, sc) in doc.standard_changes.iter().enumerate() {
         let groups_idx = sc.groups.as_ref().map(|keys| {
-            keys.iter()
+            let mut idx: Vec<usize> = keys
+                .iter()
                 .enumerate()
                 .filter_map(|(j, key)| {
                     let found = group_by_key.get(key).copied();
@@ -978,7 +985,11 @@ pub(crate) fn compile(doc: PolicyDocument, diags: &mut Vec<Diagnostic>) -> Optio
                     }
                     found
                 })
-                .collect()
+                .collect();
+            // Sorted, so a decision finds its group in O(log n).
+            idx.sort_unstable();
+            idx.dedup();
+            idx
         });
         standard_changes.push(CompiledStandardChange {
             name: Arc::from(sc.name.as_str()),

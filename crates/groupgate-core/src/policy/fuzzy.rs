@@ -25,6 +25,11 @@ pub(crate) struct FuzzyIndex {
     slots: FxHashMap<Gram, u32>,
     offsets: Vec<u32>,
     postings: Vec<u32>,
+    /// Each key's distinct grams as sorted slot numbers:
+    /// `key_slots[key_offsets[k]..key_offsets[k + 1]]`, so scoring a
+    /// candidate is one merge, with nothing to split or sort.
+    key_offsets: Vec<u32>,
+    key_slots: Vec<u32>,
 }
 
 /// A scored key.
@@ -48,39 +53,67 @@ impl FuzzyIndex {
             slots: FxHashMap::default(),
             offsets: Vec::new(),
             postings: Vec::with_capacity(pairs.len()),
+            key_offsets: Vec::with_capacity(keys.len() + 1),
+            key_slots: Vec::with_capacity(pairs.len()),
         };
+        // Grams in sorted order get increasing slots; each key's grams,
+        // gathered per key, are then sorted by slot as they are pushed.
+        let mut per_key: Vec<Vec<u32>> = vec![Vec::new(); keys.len()];
         for (gram, key) in pairs {
-            if !index.slots.contains_key(&gram) {
-                index.slots.insert(gram, index.offsets.len() as u32);
-                index.offsets.push(index.postings.len() as u32);
-            }
+            let slot = match index.slots.get(&gram) {
+                Some(&slot) => slot,
+                None => {
+                    let slot = index.offsets.len() as u32;
+                    index.slots.insert(gram, slot);
+                    index.offsets.push(index.postings.len() as u32);
+                    slot
+                }
+            };
             index.postings.push(key);
+            if let Some(list) = per_key.get_mut(key as usize) {
+                list.push(slot);
+            }
         }
         index.offsets.push(index.postings.len() as u32);
+        for list in per_key {
+            index.key_offsets.push(index.key_slots.len() as u32);
+            index.key_slots.extend(list);
+        }
+        index.key_offsets.push(index.key_slots.len() as u32);
         index
     }
 
-    fn posting(&self, gram: &Gram) -> Option<&[u32]> {
-        let slot = *self.slots.get(gram)? as usize;
-        let (start, end) = (
-            *self.offsets.get(slot)? as usize,
-            *self.offsets.get(slot + 1)? as usize,
-        );
-        self.postings.get(start..end)
+    /// The sorted gram slots of key `key`.
+    fn key_grams(&self, key: u32) -> &[u32] {
+        let k = key as usize;
+        match (self.key_offsets.get(k), self.key_offsets.get(k + 1)) {
+            (Some(&start), Some(&end)) => self
+                .key_slots
+                .get(start as usize..end as usize)
+                .unwrap_or(&[]),
+            _ => &[],
+        }
     }
 
-    /// The best keys for `query`, best first, scored against `key_text(id)`.
-    pub(crate) fn search<'a>(
-        &self,
-        query: &str,
-        key_text: impl Fn(u32) -> &'a str,
-        min_score: f64,
-    ) -> Vec<FuzzyHit> {
+    /// The best keys for `query`, best first, with their Dice scores.
+    pub(crate) fn search(&self, query: &str, min_score: f64) -> Vec<FuzzyHit> {
         let query_grams = grams(query);
         if query_grams.is_empty() {
             return Vec::new();
         }
-        let mut lists: Vec<&[u32]> = query_grams.iter().filter_map(|g| self.posting(g)).collect();
+        // The query's grams the index knows, as sorted slots; grams it does
+        // not know count in the query's size but can match nothing.
+        let mut query_slots: Vec<u32> = Vec::with_capacity(query_grams.len());
+        let mut lists: Vec<&[u32]> = Vec::with_capacity(query_grams.len());
+        for g in &query_grams {
+            if let Some(&slot) = self.slots.get(g) {
+                query_slots.push(slot);
+                if let Some(list) = self.posting_of(slot) {
+                    lists.push(list);
+                }
+            }
+        }
+        query_slots.sort_unstable();
         lists.sort_by_key(|l| l.len());
         // Count how many probed grams each key shares, in a small fixed table.
         let mut table = CountTable::default();
@@ -99,13 +132,53 @@ impl FuzzyIndex {
             .into_iter()
             .map(|(key, _)| FuzzyHit {
                 key,
-                score: dice_against(&query_grams, key_text(key)),
+                score: dice_counts(
+                    common(&query_slots, self.key_grams(key)),
+                    query_grams.len(),
+                    self.key_grams(key).len(),
+                ),
             })
             .filter(|h| h.score >= min_score)
             .collect();
         hits.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.key.cmp(&b.key)));
         hits
     }
+
+    fn posting_of(&self, slot: u32) -> Option<&[u32]> {
+        let slot = slot as usize;
+        let (start, end) = (
+            *self.offsets.get(slot)? as usize,
+            *self.offsets.get(slot + 1)? as usize,
+        );
+        self.postings.get(start..end)
+    }
+}
+
+/// How many elements two sorted, distinct lists share.
+fn common<T: Ord>(a: &[T], b: &[T]) -> usize {
+    let (mut i, mut j, mut n) = (0, 0, 0usize);
+    while i < a.len() && j < b.len() {
+        match a[i].cmp(&b[j]) {
+            std::cmp::Ordering::Less => i += 1,
+            std::cmp::Ordering::Greater => j += 1,
+            std::cmp::Ordering::Equal => {
+                n += 1;
+                i += 1;
+                j += 1;
+            }
+        }
+    }
+    n
+}
+
+/// The Sørensen–Dice coefficient from the shared count and both sizes,
+/// rounded to three places (so ties are stable).
+fn dice_counts(common: usize, a: usize, b: usize) -> f64 {
+    if a == 0 && b == 0 {
+        return 1.0;
+    }
+    let score = 2.0 * common as f64 / (a + b) as f64;
+    (score * 1000.0).round() / 1000.0
 }
 
 /// Capacity of the counting table: at least `PROBE_GRAMS * POSTINGS_PER_GRAM`
@@ -156,38 +229,6 @@ impl CountTable {
     }
 }
 
-/// Sørensen–Dice of the sorted, distinct `query` grams against `text`'s grams,
-/// computed on the stack for texts up to 64 characters.
-fn dice_against(query: &[Gram], text: &str) -> f64 {
-    let mut buf = [0 as Gram; 66];
-    let mut len = 0;
-    let mut window = [' ', ' ', ' '];
-    let mut chars = text.chars().chain(std::iter::once(' '));
-    match chars.next() {
-        Some(first) => window[2] = first,
-        None => return dice(query, &[]),
-    }
-    for c in chars {
-        window = [window[1], window[2], c];
-        if len == buf.len() {
-            // A long key: fall back to the allocating path.
-            return dice(query, &grams(text));
-        }
-        buf[len] = pack(window);
-        len += 1;
-    }
-    let own = &mut buf[..len];
-    own.sort_unstable();
-    let mut distinct = 0;
-    for i in 0..own.len() {
-        if i == 0 || own[i] != own[i - 1] {
-            own[distinct] = own[i];
-            distinct += 1;
-        }
-    }
-    dice(query, &own[..distinct])
-}
-
 fn pack(w: [char; 3]) -> Gram {
     ((w[0] as u64) << 42) | ((w[1] as u64) << 21) | (w[2] as u64)
 }
@@ -223,24 +264,9 @@ fn grams_into(text: &str, out: &mut Vec<Gram>) {
 }
 
 /// Sørensen–Dice coefficient of two sorted, distinct gram lists.
+#[cfg(test)]
 fn dice(a: &[Gram], b: &[Gram]) -> f64 {
-    if a.is_empty() && b.is_empty() {
-        return 1.0;
-    }
-    let (mut i, mut j, mut common) = (0, 0, 0usize);
-    while i < a.len() && j < b.len() {
-        match a[i].cmp(&b[j]) {
-            std::cmp::Ordering::Less => i += 1,
-            std::cmp::Ordering::Greater => j += 1,
-            std::cmp::Ordering::Equal => {
-                common += 1;
-                i += 1;
-                j += 1;
-            }
-        }
-    }
-    let score = 2.0 * common as f64 / (a.len() + b.len()) as f64;
-    (score * 1000.0).round() / 1000.0
+    dice_counts(common(a, b), a.len(), b.len())
 }
 
 #[cfg(test)]
@@ -251,11 +277,11 @@ mod tests {
     fn finds_typos_and_ranks_them() {
         let keys = ["finance bi", "finance ledger", "team alpha", "hr portal"];
         let index = FuzzyIndex::build(&keys);
-        let hits = index.search("finanse bi", |k| keys[k as usize], 0.3);
+        let hits = index.search("finanse bi", 0.3);
         assert_eq!(hits[0].key, 0);
         assert!(hits[0].score > 0.5, "{hits:?}");
         assert!(hits.iter().all(|h| h.key != 3));
-        assert!(index.search("zzzz", |k| keys[k as usize], 0.3).is_empty());
+        assert!(index.search("zzzz", 0.3).is_empty());
     }
 
     #[test]
@@ -272,15 +298,23 @@ mod tests {
     }
 
     #[test]
-    fn stack_scoring_matches_the_allocating_one() {
-        let q = grams("finanse bi");
-        for text in [
+    fn indexed_scores_equal_scores_from_the_texts() {
+        let keys = [
             "finance bi",
             "x",
-            "",
             "a very long catalog entry name that goes on and on past sixty four chars",
-        ] {
-            assert_eq!(dice_against(&q, text), dice(&q, &grams(text)), "{text}");
+            "finance bill",
+        ];
+        let index = FuzzyIndex::build(&keys);
+        for query in ["finanse bi", "x", "catalog entry", "zzz finance"] {
+            for hit in index.search(query, 0.0) {
+                let text = keys[hit.key as usize];
+                assert_eq!(
+                    hit.score,
+                    dice(&grams(query), &grams(text)),
+                    "{query} / {text}"
+                );
+            }
         }
     }
 
