@@ -287,6 +287,20 @@ fn is_direct(u: &DirectoryUser, g: &DirectoryGroup) -> bool {
         .any(|m| m.eq_ignore_ascii_case(&u.id) || m.eq_ignore_ascii_case(&u.upn))
 }
 
+impl DirectoryUser {
+    /// The user as facts carry it.
+    pub fn to_user(&self) -> User {
+        to_user(self)
+    }
+}
+
+impl DirectoryGroup {
+    /// The group as facts carry it.
+    pub fn to_group(&self) -> Group {
+        to_group(self)
+    }
+}
+
 fn to_user(u: &DirectoryUser) -> User {
     User {
         id: UserId::new(u.id.clone()),

@@ -1,4 +1,7 @@
 //! Fake approvers: asks are recorded; tests and the demo answer them.
+//! Asks, cancellations and answers are kept per ticket and asks and notices
+//! are de-duplicated through sets, so every call costs the same however many
+//! tickets the simulation holds.
 
 use crate::{Faults, SimClock};
 use async_trait::async_trait;
@@ -7,14 +10,25 @@ use groupgate_core::ports::{
     ApprovalAsk, ApprovalChannel, AskReceipt, Clock, Notice, PortError, PortResult,
 };
 use groupgate_core::workflow::{ApprovalAnswer, Verdict};
+use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 
 #[derive(Debug, Default)]
 struct State {
+    /// Every ask, oldest first.
     asks: Vec<ApprovalAsk>,
-    cancelled: Vec<(String, String)>,
-    answers: Vec<(String, ApprovalAnswer)>,
+    ask_keys: HashSet<String>,
+    tickets: HashMap<String, TicketApprovals>,
     notices: Vec<Notice>,
+    notice_keys: HashSet<String>,
+}
+
+/// One ticket's asks (positions in `State::asks`), withdrawn stages and answers.
+#[derive(Debug, Default)]
+struct TicketApprovals {
+    asks: Vec<usize>,
+    cancelled: HashSet<String>,
+    answers: Vec<ApprovalAnswer>,
 }
 
 /// A fake approval channel.
@@ -68,38 +82,36 @@ impl FakeApprovals {
     ) -> Option<String> {
         let now = self.clock.now();
         let mut s = self.state.lock().ok()?;
-        let ask = s
+        let state = &mut *s;
+        let entry = state.tickets.get_mut(ticket)?;
+        let ask = entry
             .asks
             .iter()
             .rev()
-            .find(|a| {
-                a.ticket.as_str() == ticket
-                    && !s
-                        .cancelled
-                        .iter()
-                        .any(|(t, st)| t == ticket && **st == *a.stage)
-            })?
+            .filter_map(|&i| state.asks.get(i))
+            .find(|a| !entry.cancelled.contains(&*a.stage))?
             .clone();
-        s.answers.push((
-            ticket.to_owned(),
-            ApprovalAnswer {
-                stage: Arc::clone(&ask.stage),
-                approver: Arc::from(approver),
-                approver_id: None,
-                verdict,
-                comment: None,
-                channel: channel.to_owned(),
-                at: now,
-                binding: ask.binding.clone(),
-            },
-        ));
+        entry.answers.push(ApprovalAnswer {
+            stage: Arc::clone(&ask.stage),
+            approver: Arc::from(approver),
+            approver_id: None,
+            verdict,
+            comment: None,
+            channel: channel.to_owned(),
+            at: now,
+            binding: ask.binding.clone(),
+        });
         Some(ask.stage.to_string())
     }
 
     /// Records an arbitrary answer (e.g. one for a different binding).
     pub fn push_answer(&self, ticket: &str, answer: ApprovalAnswer) {
         if let Ok(mut s) = self.state.lock() {
-            s.answers.push((ticket.to_owned(), answer));
+            s.tickets
+                .entry(ticket.to_owned())
+                .or_default()
+                .answers
+                .push(answer);
         }
     }
 }
@@ -112,14 +124,12 @@ impl ApprovalChannel for FakeApprovals {
             .state
             .lock()
             .map_err(|_| PortError::permanent("fake approvals poisoned"))?;
-        if !s
-            .asks
-            .iter()
-            .any(|a| a.idempotency_key == ask.idempotency_key)
-        {
-            s.cancelled
-                .retain(|(t, st)| !(t == ask.ticket.as_str() && **st == *ask.stage));
+        if s.ask_keys.insert(ask.idempotency_key.clone()) {
+            let position = s.asks.len();
             s.asks.push(ask.clone());
+            let entry = s.tickets.entry(ask.ticket.to_string()).or_default();
+            entry.cancelled.remove(&*ask.stage);
+            entry.asks.push(position);
         }
         Ok(AskReceipt {
             references: vec![ask.idempotency_key.clone()],
@@ -132,11 +142,10 @@ impl ApprovalChannel for FakeApprovals {
             .state
             .lock()
             .map_err(|_| PortError::permanent("fake approvals poisoned"))?;
-        Ok(s.answers
-            .iter()
-            .filter(|(t, _)| t == ticket.as_str())
-            .map(|(_, a)| a.clone())
-            .collect())
+        Ok(s.tickets
+            .get(ticket.as_str())
+            .map(|t| t.answers.clone())
+            .unwrap_or_default())
     }
 
     async fn cancel(&self, ticket: &TicketRef, stage: &str, _reason: &str) -> PortResult<()> {
@@ -145,7 +154,11 @@ impl ApprovalChannel for FakeApprovals {
             .state
             .lock()
             .map_err(|_| PortError::permanent("fake approvals poisoned"))?;
-        s.cancelled.push((ticket.to_string(), stage.to_owned()));
+        s.tickets
+            .entry(ticket.to_string())
+            .or_default()
+            .cancelled
+            .insert(stage.to_owned());
         Ok(())
     }
 
@@ -155,11 +168,7 @@ impl ApprovalChannel for FakeApprovals {
             .state
             .lock()
             .map_err(|_| PortError::permanent("fake approvals poisoned"))?;
-        if !s
-            .notices
-            .iter()
-            .any(|n| n.idempotency_key == notice.idempotency_key)
-        {
+        if s.notice_keys.insert(notice.idempotency_key.clone()) {
             s.notices.push(notice.clone());
         }
         Ok(())

@@ -1,6 +1,7 @@
 //! A stateful fake directory: users, groups, memberships, and the eventual
 //! consistency of a real one (reads after a write may lag).
 
+use crate::index::IndexedDirectory;
 use crate::replication::Replication;
 use crate::{Faults, SimClock};
 use async_trait::async_trait;
@@ -13,7 +14,7 @@ use std::sync::Mutex;
 
 #[derive(Debug)]
 struct State {
-    snapshot: DirectorySnapshot,
+    dir: IndexedDirectory,
     replication: Replication,
     requests: u64,
     writes: Vec<String>,
@@ -36,7 +37,7 @@ impl FakeDirectory {
     pub fn new(snapshot: DirectorySnapshot, clock: SimClock) -> Self {
         Self {
             state: Mutex::new(State {
-                snapshot,
+                dir: IndexedDirectory::new(snapshot),
                 replication: Replication::default(),
                 requests: 0,
                 writes: Vec::new(),
@@ -69,14 +70,16 @@ impl FakeDirectory {
 
     /// Disables (or re-enables) a user's account.
     pub fn set_enabled(&self, user: &str, enabled: bool) {
-        if let Ok(mut s) = self.state.lock()
-            && let Some(u) = s
-                .snapshot
-                .users
-                .iter_mut()
-                .find(|u| u.id.eq_ignore_ascii_case(user) || u.upn.eq_ignore_ascii_case(user))
-        {
-            u.enabled = enabled;
+        if let Ok(mut s) = self.state.lock() {
+            s.dir.edit(|snapshot| {
+                if let Some(u) = snapshot
+                    .users
+                    .iter_mut()
+                    .find(|u| u.id.eq_ignore_ascii_case(user) || u.upn.eq_ignore_ascii_case(user))
+                {
+                    u.enabled = enabled;
+                }
+            });
         }
     }
 
@@ -84,69 +87,58 @@ impl FakeDirectory {
     /// keeps its memberships under its id): what an administrator renaming
     /// one account and reusing the UPN for another does.
     pub fn repoint(&self, upn: &str, new_id: &str) {
-        if let Ok(mut s) = self.state.lock()
-            && let Some(u) = s
-                .snapshot
-                .users
-                .iter_mut()
-                .find(|u| u.upn.eq_ignore_ascii_case(upn))
-        {
-            let old = std::mem::replace(&mut u.id, new_id.to_owned());
-            let mut moved = u.clone();
-            moved.id = old;
-            moved.upn = format!("former-{}", moved.upn);
-            s.snapshot.users.push(moved);
-            // Memberships listed by UPN belonged to the old object.
-            let old_id = s
-                .snapshot
-                .users
-                .last()
-                .map(|m| m.id.clone())
-                .unwrap_or_default();
-            for g in &mut s.snapshot.groups {
-                for m in &mut g.members {
-                    if m.eq_ignore_ascii_case(upn) {
-                        *m = old_id.clone();
+        if let Ok(mut s) = self.state.lock() {
+            s.dir.edit(|snapshot| {
+                let Some(u) = snapshot
+                    .users
+                    .iter_mut()
+                    .find(|u| u.upn.eq_ignore_ascii_case(upn))
+                else {
+                    return;
+                };
+                let old = std::mem::replace(&mut u.id, new_id.to_owned());
+                let mut moved = u.clone();
+                moved.id = old.clone();
+                moved.upn = format!("former-{}", moved.upn);
+                snapshot.users.push(moved);
+                // Memberships listed by UPN belonged to the old object.
+                for g in &mut snapshot.groups {
+                    for m in &mut g.members {
+                        if m.eq_ignore_ascii_case(upn) {
+                            *m = old.clone();
+                        }
                     }
                 }
-            }
+            });
         }
     }
 
     /// Sets (or clears) a user's manager.
     pub fn set_manager(&self, user: &str, manager: Option<&str>) {
-        if let Ok(mut s) = self.state.lock()
-            && let Some(u) = s
-                .snapshot
-                .users
-                .iter_mut()
-                .find(|u| u.id.eq_ignore_ascii_case(user) || u.upn.eq_ignore_ascii_case(user))
-        {
-            u.manager = manager.map(str::to_owned);
+        if let Ok(mut s) = self.state.lock() {
+            s.dir.edit(|snapshot| {
+                if let Some(u) = snapshot
+                    .users
+                    .iter_mut()
+                    .find(|u| u.id.eq_ignore_ascii_case(user) || u.upn.eq_ignore_ascii_case(user))
+                {
+                    u.manager = manager.map(str::to_owned);
+                }
+            });
         }
     }
 
     /// Adds a direct membership outside groupgate (by hand, another tool).
     pub fn add_by_hand(&self, group: &str, user: &str) {
         if let Ok(mut s) = self.state.lock() {
-            let id = s.snapshot.find_user(user).map(|u| u.id.clone());
-            if let (Some(id), Some(g)) = (id, s.snapshot.find_group_mut(group)) {
-                g.members.push(id);
-            }
+            s.dir.add(group, user);
         }
     }
 
     /// Removes a direct membership outside groupgate (by hand, another tool).
     pub fn remove_by_hand(&self, group: &str, user: &str) {
         if let Ok(mut s) = self.state.lock() {
-            let keys = s
-                .snapshot
-                .find_user(user)
-                .map(|u| (u.id.clone(), u.upn.clone()));
-            if let (Some((id, upn)), Some(g)) = (keys, s.snapshot.find_group_mut(group)) {
-                g.members
-                    .retain(|m| !m.eq_ignore_ascii_case(&id) && !m.eq_ignore_ascii_case(&upn));
-            }
+            s.dir.remove(group, user);
         }
     }
 
@@ -154,7 +146,7 @@ impl FakeDirectory {
     pub fn is_direct_member(&self, group: &str, user: &str) -> bool {
         self.state
             .lock()
-            .map(|s| s.snapshot.membership(user, group) == MembershipState::Direct)
+            .map(|s| s.dir.membership(user, group) == MembershipState::Direct)
             .unwrap_or(false)
     }
 
@@ -176,24 +168,17 @@ impl FakeDirectory {
 impl IdentityProvider for FakeDirectory {
     async fn user(&self, key: &str) -> PortResult<Option<User>> {
         self.faults.check("user")?;
-        Ok(self
-            .state
-            .lock()
-            .map_err(|_| lock_error())?
-            .snapshot
-            .user(key))
+        Ok(self.state.lock().map_err(|_| lock_error())?.dir.user(key))
     }
 
     async fn manager(&self, user: &UserId) -> PortResult<Option<User>> {
         self.faults.check("manager")?;
-        let s = self.state.lock().map_err(|_| lock_error())?;
-        let manager = s
-            .snapshot
-            .users
-            .iter()
-            .find(|u| u.id.eq_ignore_ascii_case(user))
-            .and_then(|u| u.manager.clone());
-        Ok(manager.and_then(|m| s.snapshot.user(&m)))
+        Ok(self
+            .state
+            .lock()
+            .map_err(|_| lock_error())?
+            .dir
+            .manager(user))
     }
 
     async fn group(&self, group: &GroupId) -> PortResult<Option<Group>> {
@@ -202,7 +187,7 @@ impl IdentityProvider for FakeDirectory {
             .state
             .lock()
             .map_err(|_| lock_error())?
-            .snapshot
+            .dir
             .group(group))
     }
 
@@ -210,7 +195,7 @@ impl IdentityProvider for FakeDirectory {
         self.faults.check("membership")?;
         let now = self.clock.now();
         let s = self.state.lock().map_err(|_| lock_error())?;
-        let truth = s.snapshot.membership(user, group);
+        let truth = s.dir.membership(user, group);
         Ok(s.replication.visible(truth, group, user, now))
     }
 
@@ -219,7 +204,7 @@ impl IdentityProvider for FakeDirectory {
         let s = self.state.lock().map_err(|_| lock_error())?;
         Ok(groups
             .iter()
-            .filter(|g| s.snapshot.membership(user, g) != MembershipState::NotMember)
+            .filter(|g| s.dir.membership(user, g) != MembershipState::NotMember)
             .cloned()
             .collect())
     }
@@ -228,15 +213,22 @@ impl IdentityProvider for FakeDirectory {
         self.faults.check("direct_groups")?;
         let now = self.clock.now();
         let s = self.state.lock().map_err(|_| lock_error())?;
-        Ok(s.snapshot
-            .groups
-            .iter()
-            .filter(|g| {
-                let truth = s.snapshot.membership(user, &g.id);
-                s.replication.visible(truth, &g.id, user, now) == MembershipState::Direct
-            })
-            .map(|g| GroupId::new(g.id.as_str()))
-            .collect())
+        // Groups the user was just removed from still show while the removal
+        // replicates; groups just added to do not show yet.
+        let mut groups = s.dir.direct_groups(user);
+        groups.retain(|g| {
+            s.replication.visible(MembershipState::Direct, g, user, now) == MembershipState::Direct
+        });
+        for pending in s.replication.pending_removals(user, now) {
+            if !groups
+                .iter()
+                .any(|g| g.as_str().eq_ignore_ascii_case(&pending))
+                && s.dir.group_index(&pending).is_some()
+            {
+                groups.push(GroupId::new(pending));
+            }
+        }
+        Ok(groups)
     }
 
     async fn group_members(
@@ -247,7 +239,7 @@ impl IdentityProvider for FakeDirectory {
     ) -> PortResult<Option<GroupMembers>> {
         self.faults.check("group_members")?;
         let s = self.state.lock().map_err(|_| lock_error())?;
-        Ok(s.snapshot.group_members(group, transitive, max))
+        Ok(s.dir.group_members(group, transitive, max))
     }
 
     async fn add_member(&self, group: &GroupId, user: &UserId) -> PortResult<WriteReceipt> {
@@ -255,25 +247,25 @@ impl IdentityProvider for FakeDirectory {
         let now = self.clock.now();
         let mut s = self.state.lock().map_err(|_| lock_error())?;
         let request_id = Self::request_id(&mut s);
-        if s.snapshot.user(user).is_none() {
+        if s.dir.user_index(user).is_none() {
             return Err(
                 PortError::not_found(format!("Resource '{user}' does not exist"))
                     .with_correlation(request_id),
             );
         }
-        if s.snapshot.membership(user, group) == MembershipState::Direct {
+        if s.dir.group_index(group).is_none() {
+            return Err(
+                PortError::not_found(format!("Resource '{group}' does not exist"))
+                    .with_correlation(request_id),
+            );
+        }
+        if s.dir.membership(user, group) == MembershipState::Direct {
             return Ok(WriteReceipt {
                 already: true,
                 request_ids: vec![request_id],
             });
         }
-        let Some(g) = s.snapshot.find_group_mut(group) else {
-            return Err(
-                PortError::not_found(format!("Resource '{group}' does not exist"))
-                    .with_correlation(request_id),
-            );
-        };
-        g.members.push(user.to_string());
+        s.dir.add(group, user);
         s.replication.added(group, user, now);
         s.writes.push(format!("add {group} {user}"));
         Ok(WriteReceipt {
@@ -287,17 +279,13 @@ impl IdentityProvider for FakeDirectory {
         let now = self.clock.now();
         let mut s = self.state.lock().map_err(|_| lock_error())?;
         let request_id = Self::request_id(&mut s);
-        let upn = s.snapshot.user(user).map(|u| u.upn).unwrap_or_default();
-        let Some(g) = s.snapshot.find_group_mut(group) else {
+        if s.dir.group_index(group).is_none() {
             return Err(
                 PortError::not_found(format!("Resource '{group}' does not exist"))
                     .with_correlation(request_id),
             );
-        };
-        let before = g.members.len();
-        g.members
-            .retain(|m| !m.eq_ignore_ascii_case(user) && !m.eq_ignore_ascii_case(&upn));
-        if g.members.len() == before {
+        }
+        if !s.dir.remove(group, user) {
             return Ok(WriteReceipt {
                 already: true,
                 request_ids: vec![request_id],

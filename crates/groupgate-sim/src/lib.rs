@@ -18,6 +18,7 @@ mod approvals;
 mod clock;
 mod directory;
 mod faults;
+mod index;
 pub mod replication;
 mod store;
 mod tickets;

@@ -5,22 +5,27 @@
 
 use chrono::{DateTime, TimeDelta, Utc};
 use groupgate_core::MembershipState;
+use std::collections::{HashMap, HashSet};
 
-/// One membership write and when reads start to show it.
+/// The newest membership write of a (group, user) pair and when reads start
+/// to show it: only the newest decides what a read sees.
 #[derive(Debug)]
 struct Change {
-    group: String,
-    user: String,
     added: bool,
     visible_at: DateTime<Utc>,
 }
 
-/// Writes not yet visible to reads.
+/// Writes not yet visible to reads, by lowercased (group, user): O(1) per
+/// read and write, however many writes were made.
 #[derive(Debug, Default)]
 pub struct Replication {
     lag: TimeDelta,
-    never_visible: Vec<String>,
-    changes: Vec<Change>,
+    never_visible: HashSet<String>,
+    changes: HashMap<(String, String), Change>,
+}
+
+fn pair(group: &str, user: &str) -> (String, String) {
+    (group.to_ascii_lowercase(), user.to_ascii_lowercase())
 }
 
 impl Replication {
@@ -31,40 +36,64 @@ impl Replication {
 
     /// Adds to `group` made from now on never show.
     pub fn never_visible(&mut self, group: &str) {
-        self.never_visible.push(group.to_ascii_lowercase());
+        self.never_visible.insert(group.to_ascii_lowercase());
     }
 
     /// Records an add made at `now`.
     pub fn added(&mut self, group: &str, user: &str, now: DateTime<Utc>) {
-        let never = self
-            .never_visible
-            .iter()
-            .any(|g| g.eq_ignore_ascii_case(group));
+        let never = self.never_visible.contains(&group.to_ascii_lowercase());
         let visible_at = if never {
             DateTime::<Utc>::MAX_UTC
         } else {
             now + self.lag
         };
-        self.changes.push(Change {
-            group: group.to_owned(),
-            user: user.to_owned(),
-            added: true,
-            visible_at,
-        });
+        self.prune(now);
+        if self.lag <= TimeDelta::zero() && !never {
+            self.changes.remove(&pair(group, user));
+            return;
+        }
+        self.changes.insert(
+            pair(group, user),
+            Change {
+                added: true,
+                visible_at,
+            },
+        );
     }
 
     /// Records a removal made at `now`; it drops any pending add's
     /// invisibility (what is gone is gone).
     pub fn removed(&mut self, group: &str, user: &str, now: DateTime<Utc>) {
-        self.changes.retain(|c| {
-            !(c.group.eq_ignore_ascii_case(group) && c.user.eq_ignore_ascii_case(user))
-        });
-        self.changes.push(Change {
-            group: group.to_owned(),
-            user: user.to_owned(),
-            added: false,
-            visible_at: now + self.lag,
-        });
+        self.prune(now);
+        if self.lag <= TimeDelta::zero() {
+            self.changes.remove(&pair(group, user));
+            return;
+        }
+        self.changes.insert(
+            pair(group, user),
+            Change {
+                added: false,
+                visible_at: now + self.lag,
+            },
+        );
+    }
+
+    /// The groups `user` was removed from whose removal reads do not show
+    /// yet at `now` (lowercased ids).
+    pub fn pending_removals(&self, user: &str, now: DateTime<Utc>) -> Vec<String> {
+        self.changes
+            .iter()
+            .filter(|((_, u), c)| !c.added && c.visible_at > now && u.eq_ignore_ascii_case(user))
+            .map(|((g, _), _)| g.clone())
+            .collect()
+    }
+
+    /// Forgets writes every read shows by now, so the map holds only what
+    /// is still replicating.
+    fn prune(&mut self, now: DateTime<Utc>) {
+        if self.changes.len() > 1024 {
+            self.changes.retain(|_, c| c.visible_at > now);
+        }
     }
 
     /// What a read at `now` shows, given the true membership: the newest
@@ -76,11 +105,13 @@ impl Replication {
         user: &str,
         now: DateTime<Utc>,
     ) -> MembershipState {
-        let stale = self.changes.iter().rev().find(|c| {
-            c.group.eq_ignore_ascii_case(group)
-                && c.user.eq_ignore_ascii_case(user)
-                && c.visible_at > now
-        });
+        if self.changes.is_empty() {
+            return truth;
+        }
+        let stale = self
+            .changes
+            .get(&pair(group, user))
+            .filter(|c| c.visible_at > now);
         match stale {
             Some(c) if c.added => MembershipState::NotMember,
             Some(_) => MembershipState::Direct,
