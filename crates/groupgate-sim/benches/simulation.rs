@@ -5,6 +5,8 @@
 //!
 //! `cargo bench -p groupgate-sim --bench simulation` (see docs/performance.md).
 
+#![allow(clippy::panic)] // a benchmark that cannot set up should stop loudly
+
 use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
 use groupgate_core::{CompiledPolicy, DirectorySnapshot, Request};
 use groupgate_sim::World;
@@ -36,7 +38,9 @@ fn policy() -> CompiledPolicy {
 }
 
 fn directory(users: usize) -> DirectorySnapshot {
-    let mut y = String::from("users:\n  - {id: 11111111-0000-0000-0000-000000000000, upn: boss@contoso.com}\n");
+    let mut y = String::from(
+        "users:\n  - {id: 11111111-0000-0000-0000-000000000000, upn: boss@contoso.com}\n",
+    );
     for i in 0..users {
         let _ = writeln!(
             y,

@@ -16,6 +16,7 @@
 
 mod approvals;
 mod clock;
+pub mod conformance;
 mod directory;
 mod faults;
 mod index;

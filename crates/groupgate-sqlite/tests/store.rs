@@ -1,0 +1,134 @@
+//! The SQLite store: the shared Store conformance suite, persistence across
+//! reopening, and clear errors for files it must not use.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: a failure should panic
+
+use groupgate_core::ports::Store;
+use groupgate_sqlite::{Durability, SqliteError, SqliteOptions, SqliteStore};
+use std::path::PathBuf;
+
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("groupgate-sqlite-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+#[tokio::test]
+async fn it_passes_the_store_conformance_suite_at_both_durabilities() {
+    for (name, durability) in [("full", Durability::Full), ("normal", Durability::Normal)] {
+        let dir = scratch(name);
+        let store = SqliteStore::open(
+            dir.join("g.db"),
+            SqliteOptions {
+                durability,
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        groupgate_sim::conformance::check_store(&store).await;
+    }
+}
+
+#[tokio::test]
+async fn the_memory_store_passes_the_same_suite() {
+    groupgate_sim::conformance::check_store(&groupgate_sim::MemoryStore::default()).await;
+}
+
+#[tokio::test]
+async fn everything_survives_reopening_and_the_chain_goes_on() {
+    let dir = scratch("reopen");
+    let path = dir.join("g.db");
+    {
+        let store = SqliteStore::open(&path, SqliteOptions::default()).unwrap();
+        groupgate_sim::conformance::check_store(&store).await;
+    }
+    let store = SqliteStore::open(&path, SqliteOptions::default()).unwrap();
+    let head = store.head().await.unwrap().expect("records kept");
+    let trail = store.trail(0, usize::MAX).await.unwrap();
+    assert_eq!(trail.last().unwrap().head(), head);
+    let text: String = trail.iter().map(|r| r.to_json_line() + "\n").collect();
+    groupgate_core::audit::verify_jsonl(&text).unwrap();
+    assert!(store.next_timer().await.unwrap().is_some(), "timers kept");
+    let rows = store.find(&Default::default()).await.unwrap();
+    assert_eq!(rows.len(), 3, "index rows kept");
+    store.check_integrity().unwrap();
+    // A backup is a store too.
+    let copy = dir.join("backup.db");
+    store.backup_to(&copy).unwrap();
+    let restored = SqliteStore::open(&copy, SqliteOptions::default()).unwrap();
+    assert_eq!(restored.head().await.unwrap(), Some(head));
+}
+
+#[test]
+fn files_it_must_not_use_are_refused_by_name_and_left_alone() {
+    let dir = scratch("refuse");
+    // Not a database.
+    let text = dir.join("notes.txt");
+    std::fs::write(
+        &text,
+        "this is not a database, just text that is long enough to have a header page ".repeat(20),
+    )
+    .unwrap();
+    let err = SqliteStore::open(&text, SqliteOptions::default()).unwrap_err();
+    assert!(matches!(err, SqliteError::NotADatabase { .. }), "{err}");
+    assert!(err.to_string().contains("notes.txt"), "{err}");
+    assert!(
+        std::fs::read_to_string(&text)
+            .unwrap()
+            .starts_with("this is not"),
+        "untouched"
+    );
+    // Another application's database.
+    let other = dir.join("other.db");
+    {
+        let conn = rusqlite_conn(&other);
+        conn.execute_batch("CREATE TABLE invoices (id INTEGER PRIMARY KEY);")
+            .unwrap();
+    }
+    let err = SqliteStore::open(&other, SqliteOptions::default()).unwrap_err();
+    assert!(matches!(err, SqliteError::Foreign { .. }), "{err}");
+    // A newer schema.
+    let newer = dir.join("newer.db");
+    drop(SqliteStore::open(&newer, SqliteOptions::default()).unwrap());
+    rusqlite_conn(&newer)
+        .execute_batch("PRAGMA user_version = 99;")
+        .unwrap();
+    let err = SqliteStore::open(&newer, SqliteOptions::default()).unwrap_err();
+    assert!(
+        matches!(err, SqliteError::Newer { found: 99, .. }) && err.to_string().contains("newer"),
+        "{err}"
+    );
+    // A folder that does not exist.
+    let err =
+        SqliteStore::open(dir.join("missing/sub/g.db"), SqliteOptions::default()).unwrap_err();
+    assert!(err.to_string().contains("folder"), "{err}");
+}
+
+#[test]
+fn a_damaged_file_is_reported_not_reinitialised() {
+    let dir = scratch("damaged");
+    let path = dir.join("g.db");
+    drop(SqliteStore::open(&path, SqliteOptions::default()).unwrap());
+    // Overwrite the middle of the file (the schema's pages).
+    let mut bytes = std::fs::read(&path).unwrap();
+    let len = bytes.len();
+    for b in &mut bytes[100..len.min(4096 * 2)] {
+        *b = 0xA5;
+    }
+    std::fs::write(&path, &bytes).unwrap();
+    let err = SqliteStore::open(&path, SqliteOptions::default()).unwrap_err();
+    let text = err.to_string();
+    assert!(text.contains("g.db"), "{text}");
+    assert!(
+        matches!(
+            err,
+            SqliteError::Corrupt { .. } | SqliteError::NotADatabase { .. }
+        ),
+        "{text}"
+    );
+    assert_eq!(std::fs::read(&path).unwrap(), bytes, "left as it was");
+}
+
+fn rusqlite_conn(path: &std::path::Path) -> rusqlite::Connection {
+    rusqlite::Connection::open(path).unwrap()
+}
