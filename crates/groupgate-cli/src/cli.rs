@@ -45,6 +45,89 @@ pub(crate) enum Command {
     /// Read tickets from ServiceNow.
     #[command(subcommand)]
     Ticket(TicketCommand),
+    /// Run the worker: take in new requested items, collect approvers'
+    /// answers, fire due timers and carry out queued offboardings, one step
+    /// at a time per workflow, until SIGTERM or Ctrl-C (the pass in hand
+    /// finishes; exit 0).
+    Worker {
+        /// The settings file (see docs/operations.md).
+        #[arg(long)]
+        config: PathBuf,
+        /// Recover, run one pass and exit (for cron and tests).
+        #[arg(long)]
+        once: bool,
+        /// Log lines as text (default) or JSON; the level comes from RUST_LOG (default `info`).
+        #[arg(long, value_enum, default_value_t = LogFormat::Text)]
+        log_format: LogFormat,
+    },
+    /// Read the workflows in the store (no secrets needed).
+    #[command(subcommand)]
+    Workflows(WorkflowsCommand),
+    /// Queue an offboarding of a user for the worker, or carry it out now:
+    /// every governed membership ends, and memberships groupgate did not
+    /// grant are removed and reported.
+    Offboard {
+        /// The user: UPN or object id.
+        user: String,
+        /// The settings file.
+        #[arg(long)]
+        config: PathBuf,
+        /// Carry it out now instead of queueing it (needs the Graph and
+        /// ServiceNow secrets in the environment).
+        #[arg(long)]
+        now: bool,
+        /// Who asks, for the audit trail.
+        #[arg(long, default_value = "cli")]
+        operator: String,
+        /// Print the report as JSON (with `--now`).
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// How the worker writes its log.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub(crate) enum LogFormat {
+    /// Human-readable lines.
+    Text,
+    /// One JSON object per line.
+    Json,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum WorkflowsCommand {
+    /// Workflows with their phase, next wake-up and last error.
+    List {
+        /// The settings file.
+        #[arg(long)]
+        config: PathBuf,
+        /// Only open workflows.
+        #[arg(long)]
+        open: bool,
+        /// Only workflows in this phase (e.g. `awaiting_approval`).
+        #[arg(long)]
+        phase: Option<String>,
+        /// Only workflows for this target (directory object id).
+        #[arg(long)]
+        target: Option<String>,
+        /// At most this many.
+        #[arg(long, default_value_t = 200)]
+        limit: usize,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// One workflow: its index row and its history.
+    Show {
+        /// The ticket, e.g. `RITM0010001`.
+        ticket: String,
+        /// The settings file.
+        #[arg(long)]
+        config: PathBuf,
+        /// Print JSON (the row and the records).
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -161,6 +244,16 @@ pub(crate) enum AuditCommand {
         /// Where to write the signing key (it must not exist yet).
         #[arg(long)]
         out: PathBuf,
+    },
+    /// Write the store's whole trail as JSON Lines (for `audit verify`,
+    /// archiving or a SIEM).
+    Export {
+        /// The settings file naming the store.
+        #[arg(long)]
+        config: PathBuf,
+        /// Write to this file instead of standard output.
+        #[arg(long)]
+        out: Option<PathBuf>,
     },
     /// Re-evaluate every recorded decision from its recorded inputs and report any that differ.
     Replay {

@@ -11,10 +11,13 @@ mod lint;
 mod sim;
 mod test;
 mod ticket;
+mod worker;
 
 #[cfg(feature = "emulators")]
 use crate::cli::SimCommand;
-use crate::cli::{AuditCommand, Cli, Command, DirectoryCommand, PolicyCommand, TicketCommand};
+use crate::cli::{
+    AuditCommand, Cli, Command, DirectoryCommand, PolicyCommand, TicketCommand, WorkflowsCommand,
+};
 use crate::error::{CliError, Exit};
 use crate::files;
 use chrono::{DateTime, Utc};
@@ -59,6 +62,9 @@ pub(crate) fn run(cli: Cli) -> Result<Exit, CliError> {
             },
         ),
         Command::Audit(AuditCommand::Keygen { out }) => audit::keygen(&out),
+        Command::Audit(AuditCommand::Export { config, out }) => {
+            worker::export(&config, out.as_deref())
+        }
         Command::Audit(AuditCommand::Replay { file, policy, json }) => {
             audit::replay(&file, &policy, json)
         }
@@ -98,6 +104,38 @@ pub(crate) fn run(cli: Cli) -> Result<Exit, CliError> {
         Command::Directory(DirectoryCommand::Group { id, graph_config }) => {
             directory::group(&id, graph_config.as_deref())
         }
+        Command::Worker {
+            config,
+            once,
+            log_format,
+        } => worker::worker(&config, once, log_format),
+        Command::Workflows(WorkflowsCommand::List {
+            config,
+            open,
+            phase,
+            target,
+            limit,
+            json,
+        }) => worker::list(worker::ListArgs {
+            config: &config,
+            open,
+            phase,
+            target,
+            limit,
+            json,
+        }),
+        Command::Workflows(WorkflowsCommand::Show {
+            ticket,
+            config,
+            json,
+        }) => worker::show(&ticket, &config, json),
+        Command::Offboard {
+            user,
+            config,
+            now,
+            operator,
+            json,
+        } => worker::offboard(&user, &config, now, &operator, json),
         Command::Ticket(TicketCommand::Show {
             number,
             servicenow_config,

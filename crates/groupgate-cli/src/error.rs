@@ -11,6 +11,8 @@ pub(crate) enum Exit {
     Findings = 1,
     /// Bad input: unreadable or malformed files, invalid arguments.
     BadInput = 2,
+    /// The worker stopped on a failure it cannot go past (the store failed).
+    Stopped = 3,
 }
 
 impl From<Exit> for ExitCode {
@@ -50,6 +52,22 @@ pub(crate) enum CliError {
     /// An argument has a bad value.
     #[error("{0}")]
     Argument(String),
+    /// The service's settings, store or adapters are unusable.
+    #[error("{0}")]
+    Service(groupgate_service::ServiceError),
+    /// The worker stopped while running.
+    #[error("the worker stopped: {0}")]
+    Stopped(groupgate_service::ServiceError),
+}
+
+impl CliError {
+    /// The exit code this error ends the command with.
+    pub(crate) fn exit(&self) -> Exit {
+        match self {
+            CliError::Stopped(_) => Exit::Stopped,
+            _ => Exit::BadInput,
+        }
+    }
 }
 
 impl CliError {
@@ -64,6 +82,11 @@ impl CliError {
             }
             CliError::Input { error, .. } => Some(error.help()),
             CliError::Argument(_) => None,
+            CliError::Service(_) => Some("see docs/operations.md for the settings".to_owned()),
+            CliError::Stopped(_) => Some(
+                "fix the cause and start the worker again: it resumes every workflow where it stopped"
+                    .to_owned(),
+            ),
         }
     }
 }

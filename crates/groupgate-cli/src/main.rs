@@ -1,13 +1,14 @@
 //! `groupgate`: check access requests against a policy; lint, test and
-//! diff policies; run the demo; verify and replay audit trails. Exit codes: 0 success, 1 findings (failed tests, changed
-//! decisions, lint errors), 2 bad input.
+//! diff policies; run the worker; read workflows; offboard; run the demo;
+//! verify and replay audit trails. Exit codes: 0 success, 1 findings
+//! (failed tests, changed decisions, lint errors), 2 bad input, 3 the worker
+//! stopped on a failure.
 
 mod cli;
 mod commands;
 mod error;
 mod files;
 mod render;
-#[cfg(feature = "emulators")]
 mod timeline;
 
 use clap::Parser;
@@ -22,7 +23,7 @@ fn main() -> ExitCode {
             if let Some(help) = err.help() {
                 eprintln!("  help: {help}");
             }
-            error::Exit::BadInput.into()
+            err.exit().into()
         }
     }
 }

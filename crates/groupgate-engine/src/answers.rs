@@ -30,6 +30,7 @@ impl Engine {
             Err(e) if matches!(e.class, ErrorClass::Transient { .. }) => return Ok(loaded.wf),
             Err(e) => return Err(EngineError::Approvals(e)),
         };
+        crate::crash::point("answers:collected");
         for answer in answers {
             if !matches!(loaded.wf.phase, Phase::AwaitingApproval { .. }) {
                 break;

@@ -31,7 +31,11 @@ impl Engine {
                     return Err(self.stuck(loaded, &command.key));
                 }
             }
-            let event = match self.execute(&loaded.wf, &command).await {
+            let action = command.action.name();
+            crate::crash::effect(action, "before");
+            let executed = self.execute(&loaded.wf, &command).await;
+            crate::crash::effect(action, "after");
+            let event = match executed {
                 Ok(event) => event,
                 Err(ExecError::Store(e)) => return Err(e),
                 Err(ExecError::Port(error)) => Event::EffectFailed {
@@ -96,6 +100,7 @@ impl Engine {
     /// After every commit: a signed checkpoint when enough records were
     /// appended since the last one.
     pub(crate) async fn after_commit(&self, last: Option<&AuditRecord>) -> Result<(), EngineError> {
+        crate::crash::point("commit:after");
         let (Some(cp), Some(last)) = (&self.checkpoints, last) else {
             return Ok(());
         };

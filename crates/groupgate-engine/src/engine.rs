@@ -235,6 +235,15 @@ impl Engine {
             .ok_or_else(|| EngineError::UnknownWorkflow(id.clone()))
     }
 
+    /// A workflow's index row (phase, next wake, last error), if it exists.
+    pub async fn summary(&self, id: &WorkflowId) -> Result<Option<WorkflowSummary>, EngineError> {
+        self.ports
+            .store
+            .summary(id)
+            .await
+            .map_err(EngineError::Store)
+    }
+
     /// Index rows of the workflows matching `filter` (no history is replayed).
     pub async fn summaries(
         &self,

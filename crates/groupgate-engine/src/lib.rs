@@ -15,6 +15,7 @@
 
 mod answers;
 mod cache;
+mod crash;
 mod drive;
 mod engine;
 mod error;

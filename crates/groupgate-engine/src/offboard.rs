@@ -135,6 +135,7 @@ impl Engine {
         }
         let groups: Vec<GroupId> = planned.iter().map(|p| p.group.clone()).collect();
         let results = self.bulk_remove(&id, &groups).await;
+        crate::crash::point("offboard:removed");
 
         let scope = WorkflowId::new(format!("offboarding/{id}"));
         for (p, result) in planned.iter().zip(results) {

@@ -55,6 +55,7 @@ impl Engine {
         let Some(mut loaded) = self.load(id).await? else {
             return Ok(0);
         };
+        crate::crash::point("timer:fire");
         self.resolve_interrupted(&mut loaded).await?;
         let mut fired = 0;
         for timer in timers {

@@ -40,10 +40,12 @@
 //! ```
 
 mod error;
+mod queue;
 mod schema;
 mod store;
 
 pub use error::SqliteError;
+pub use queue::QueuedOffboarding;
 
 use rusqlite::{Connection, OpenFlags};
 use std::path::{Path, PathBuf};

@@ -48,6 +48,16 @@ const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (workflow, key)
     ) STRICT;
     CREATE INDEX timers_by_due ON timers (at, workflow, key);
+
+    CREATE TABLE offboard_queue (
+        id        INTEGER PRIMARY KEY,
+        user      TEXT    NOT NULL,
+        operator  TEXT    NOT NULL,
+        queued_at INTEGER NOT NULL,
+        done_at   INTEGER,
+        outcome   TEXT
+    ) STRICT;
+    CREATE INDEX offboard_queue_pending ON offboard_queue (id) WHERE done_at IS NULL;
     ",
 ];
 

@@ -92,6 +92,8 @@ struct Tenant {
     replication: Replication,
     writes: VecDeque<DateTime<Utc>>,
     counter: u64,
+    /// Every membership change made, as `add <group> <user>` / `remove <group> <user>`.
+    changes: Vec<String>,
 }
 
 struct Shared {
@@ -154,6 +156,7 @@ impl GraphEmulator {
                 throttled_until: None,
                 replication,
                 writes: VecDeque::new(),
+                changes: Vec::new(),
                 counter: 0,
             }),
             options,
@@ -221,6 +224,12 @@ impl GraphEmulator {
     /// Adds to this group made from now on never become visible to reads.
     pub fn set_replication_lag_forever(&self, group: &str) {
         lock(&self.shared).replication.never_visible(group);
+    }
+
+    /// Every membership change served, oldest first, as `add <group> <user>`
+    /// or `remove <group> <user>` (object ids as stored).
+    pub fn membership_changes(&self) -> Vec<String> {
+        lock(&self.shared).changes.clone()
     }
 
     /// The true direct membership, ignoring replication lag.

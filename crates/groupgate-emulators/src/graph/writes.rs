@@ -66,6 +66,11 @@ pub(super) fn add_member(
     if let Some(target) = t.dir.find_group_mut(group) {
         target.members.push(user.id.clone());
     }
+    t.changes.push(format!(
+        "add {} {}",
+        group.to_ascii_lowercase(),
+        user.id.to_ascii_lowercase()
+    ));
     t.replication.added(group, &user.id, now);
     (204, None)
 }
@@ -97,6 +102,11 @@ pub(super) fn remove_member(
         g.members
             .retain(|m| !m.eq_ignore_ascii_case(member) && !m.eq_ignore_ascii_case(&upn));
     }
+    t.changes.push(format!(
+        "remove {} {}",
+        group.to_ascii_lowercase(),
+        member.to_ascii_lowercase()
+    ));
     t.replication.removed(group, member, now);
     (204, None)
 }

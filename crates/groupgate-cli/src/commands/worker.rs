@@ -1,0 +1,279 @@
+//! `groupgate worker`, `groupgate workflows`, `groupgate offboard`.
+
+use crate::cli::LogFormat;
+use crate::error::{CliError, Exit};
+use groupgate_core::ports::{Store, WorkflowFilter};
+use groupgate_core::{UserId, WorkflowId};
+use groupgate_service::{Service, ServiceSettings};
+use groupgate_sqlite::{SqliteOptions, SqliteStore};
+use std::path::Path;
+
+fn init_logging(format: LogFormat) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    use std::io::IsTerminal;
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_ansi(std::io::stderr().is_terminal())
+        .with_writer(std::io::stderr);
+    let _ = match format {
+        LogFormat::Text => builder.try_init(),
+        LogFormat::Json => builder.json().try_init(),
+    };
+}
+
+/// Resolves when SIGTERM or Ctrl-C arrives.
+async fn stop_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = term.recv() => {}
+                    _ = tokio::signal::ctrl_c() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}
+
+pub(crate) fn worker(config: &Path, once: bool, format: LogFormat) -> Result<Exit, CliError> {
+    init_logging(format);
+    let runtime = super::runtime()?;
+    runtime.block_on(async {
+        let service = Service::from_settings_file(config).map_err(CliError::Service)?;
+        if once {
+            let recovered = service.recover().await.map_err(CliError::Stopped)?;
+            let pass = service.pass(true).await.map_err(CliError::Stopped)?;
+            tracing::info!(
+                recovered = recovered.stepped,
+                taken_in = pass.taken_in,
+                stepped = pass.stepped,
+                fired = pass.fired,
+                offboarded = pass.offboarded,
+                failures = pass.failures,
+                "one pass"
+            );
+        } else {
+            service
+                .run(stop_signal())
+                .await
+                .map_err(CliError::Stopped)?;
+        }
+        Ok(Exit::Success)
+    })
+}
+
+/// The store the settings name, opened without building any adapter.
+fn store_of(config: &Path) -> Result<SqliteStore, CliError> {
+    let settings = ServiceSettings::load(config).map_err(CliError::Service)?;
+    SqliteStore::open(
+        &settings.store.path,
+        SqliteOptions {
+            durability: settings.store.durability.into(),
+            ..SqliteOptions::default()
+        },
+    )
+    .map_err(|e| CliError::Service(e.into()))
+}
+
+fn when(t: chrono::DateTime<chrono::Utc>) -> String {
+    t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+}
+
+pub(crate) struct ListArgs<'a> {
+    pub(crate) config: &'a Path,
+    pub(crate) open: bool,
+    pub(crate) phase: Option<String>,
+    pub(crate) target: Option<String>,
+    pub(crate) limit: usize,
+    pub(crate) json: bool,
+}
+
+pub(crate) fn list(args: ListArgs<'_>) -> Result<Exit, CliError> {
+    let store = store_of(args.config)?;
+    let filter = WorkflowFilter {
+        open: args.open.then_some(true),
+        phase: args.phase,
+        target: args.target.map(UserId::new),
+        limit: args.limit,
+        ..WorkflowFilter::default()
+    };
+    let rows = super::runtime()?
+        .block_on(store.find(&filter))
+        .map_err(|e| CliError::Service(e.into()))?;
+    if args.json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&rows).unwrap_or_default()
+        );
+        return Ok(Exit::Success);
+    }
+    println!(
+        "{:<14} {:<20} {:<5} {:<21} {:<36} last error",
+        "workflow", "phase", "open", "next wake", "target"
+    );
+    for r in &rows {
+        println!(
+            "{:<14} {:<20} {:<5} {:<21} {:<36} {}",
+            r.id.as_str(),
+            r.phase,
+            if r.open { "yes" } else { "no" },
+            r.next_wake.map(when).unwrap_or_else(|| "-".into()),
+            r.target
+                .as_ref()
+                .map(|t| t.to_string())
+                .unwrap_or_else(|| r.target_name.clone()),
+            r.last_error.as_deref().unwrap_or("-"),
+        );
+    }
+    println!("{} workflow(s)", rows.len());
+    Ok(Exit::Success)
+}
+
+pub(crate) fn show(ticket: &str, config: &Path, json: bool) -> Result<Exit, CliError> {
+    let store = store_of(config)?;
+    let id = WorkflowId::new(ticket);
+    let runtime = super::runtime()?;
+    let row = runtime
+        .block_on(store.summary(&id))
+        .map_err(|e| CliError::Service(e.into()))?;
+    let Some(row) = row else {
+        println!("no workflow for {ticket} in {}", store.path().display());
+        return Ok(Exit::Findings);
+    };
+    let records = runtime
+        .block_on(store.records(&id, 0))
+        .map_err(|e| CliError::Service(e.into()))?;
+    if json {
+        let out = serde_json::json!({ "workflow": row, "records": records });
+        println!("{}", serde_json::to_string_pretty(&out).unwrap_or_default());
+        return Ok(Exit::Success);
+    }
+    println!("workflow   {}", row.id.as_str());
+    println!("ticket     {}", row.ticket.as_str());
+    println!(
+        "target     {} ({})",
+        row.target_name,
+        row.target
+            .as_ref()
+            .map(|t| t.to_string())
+            .unwrap_or_else(|| "not resolved".into())
+    );
+    println!(
+        "group      {}",
+        row.group
+            .as_ref()
+            .map(|g| g.to_string())
+            .unwrap_or_else(|| "-".into())
+    );
+    println!(
+        "phase      {}{}",
+        row.phase,
+        if row.open { " (open)" } else { "" }
+    );
+    println!(
+        "next wake  {}",
+        row.next_wake.map(when).unwrap_or_else(|| "-".into())
+    );
+    println!(
+        "pending    {} command(s){}",
+        row.pending,
+        if row.in_flight { ", one in flight" } else { "" }
+    );
+    println!("last error {}", row.last_error.as_deref().unwrap_or("-"));
+    println!("records    {}", row.version);
+    println!();
+    for line in crate::timeline::lines(&records) {
+        println!("{line}");
+    }
+    Ok(Exit::Success)
+}
+
+pub(crate) fn offboard(
+    user: &str,
+    config: &Path,
+    now: bool,
+    operator: &str,
+    json: bool,
+) -> Result<Exit, CliError> {
+    if !now {
+        let store = store_of(config)?;
+        let number = store
+            .queue_offboarding(user, operator, chrono::Utc::now())
+            .map_err(|e| CliError::Service(e.into()))?;
+        println!(
+            "offboarding of {user} queued as #{number}; the worker carries it out at its next pass"
+        );
+        return Ok(Exit::Success);
+    }
+    let runtime = super::runtime()?;
+    runtime.block_on(async {
+        let service = Service::from_settings_file(config).map_err(CliError::Service)?;
+        let report = service
+            .engine()
+            .offboard(user, operator)
+            .await
+            .map_err(|e| CliError::Stopped(e.into()))?;
+        if json {
+            println!("{}", serde_json::to_string_pretty(&report).unwrap_or_default());
+        } else {
+            println!(
+                "offboarded {user}: {} removed, {} drift removed, {} cancelled, {} in progress, {} failed",
+                report.removed.len(),
+                report.drift.len(),
+                report.cancelled.len(),
+                report.in_progress.len(),
+                report.failed.len()
+            );
+            for line in &report.incomplete {
+                println!("incomplete: {line}");
+            }
+        }
+        Ok(if report.is_complete() { Exit::Success } else { Exit::Findings })
+    })
+}
+
+pub(crate) fn export(config: &Path, out: Option<&Path>) -> Result<Exit, CliError> {
+    use std::io::Write;
+    let store = store_of(config)?;
+    let runtime = super::runtime()?;
+    let mut sink: Box<dyn Write> = match out {
+        Some(path) => Box::new(std::io::BufWriter::new(
+            std::fs::File::create(path).map_err(|source| CliError::Read {
+                path: path.display().to_string(),
+                source,
+            })?,
+        )),
+        None => Box::new(std::io::BufWriter::new(std::io::stdout().lock())),
+    };
+    let mut from = 0u64;
+    loop {
+        let page = runtime
+            .block_on(store.trail(from, 10_000))
+            .map_err(|e| CliError::Service(e.into()))?;
+        let Some(last) = page.last() else { break };
+        from = last.seq + 1;
+        for record in &page {
+            writeln!(sink, "{}", record.to_json_line()).map_err(|source| CliError::Read {
+                path: out
+                    .map(|p| p.display().to_string())
+                    .unwrap_or_else(|| "stdout".into()),
+                source,
+            })?;
+        }
+    }
+    sink.flush().map_err(|source| CliError::Read {
+        path: "output".into(),
+        source,
+    })?;
+    Ok(Exit::Success)
+}

@@ -1,0 +1,26 @@
+//! groupgate as a process, as a library: the settings file, the engine over
+//! Microsoft Graph, ServiceNow and the SQLite store built from it, and the
+//! worker loop (`groupgate worker` runs it; so can a service of your own).
+//!
+//! ```no_run
+//! # async fn run() -> Result<(), groupgate_service::ServiceError> {
+//! let service = groupgate_service::Service::from_settings_file("groupgate.yaml".as_ref())?;
+//! // Until Ctrl-C: recovery, then a pass every `worker.pass_seconds`.
+//! service.run(async { let _ = tokio::signal::ctrl_c().await; }).await?;
+//! # Ok(()) }
+//! ```
+//!
+//! See `docs/operations.md`.
+
+mod error;
+mod service;
+mod settings;
+mod worker;
+
+pub use error::ServiceError;
+pub use service::Service;
+pub use settings::{
+    AdapterSettings, DurabilitySetting, IntakeSettings, ServiceSettings, StoreSettings,
+    WorkerSettings,
+};
+pub use worker::PassSummary;

@@ -1,0 +1,102 @@
+//! Building the engine, its adapters and its store from the settings.
+
+use crate::{ServiceError, ServiceSettings};
+use groupgate_core::CompiledPolicy;
+use groupgate_core::ports::SystemClock;
+use groupgate_engine::{Engine, Ports};
+use groupgate_graph::{GraphClient, GraphConfig};
+use groupgate_servicenow::{ServiceNowClient, ServiceNowConfig};
+use groupgate_sqlite::{SqliteOptions, SqliteStore};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// The engine over Microsoft Graph, ServiceNow and the SQLite store, as the
+/// settings describe them.
+#[derive(Debug)]
+pub struct Service {
+    pub(crate) engine: Engine,
+    pub(crate) servicenow: Arc<ServiceNowClient>,
+    pub(crate) store: Arc<SqliteStore>,
+    pub(crate) settings: ServiceSettings,
+    pub(crate) origin: PathBuf,
+    pub(crate) intake_memory: crate::worker::IntakeMemory,
+}
+
+impl Service {
+    /// Reads the settings file at `path` and builds everything; secrets come
+    /// from the environment.
+    pub fn from_settings_file(path: &Path) -> Result<Self, ServiceError> {
+        let settings = ServiceSettings::load(path)?;
+        Self::build(settings, path, |k| std::env::var(k).ok())
+    }
+
+    /// Builds from settings already read; `var` reads the environment.
+    pub fn build(
+        settings: ServiceSettings,
+        origin: &Path,
+        var: impl Fn(&str) -> Option<String> + Copy,
+    ) -> Result<Self, ServiceError> {
+        let policy_text =
+            std::fs::read_to_string(&settings.policy).map_err(|e| ServiceError::Settings {
+                file: origin.to_owned(),
+                message: format!(
+                    "`policy`: {} cannot be read: {e}",
+                    settings.policy.display()
+                ),
+            })?;
+        let name = settings.policy.to_string_lossy().into_owned();
+        let policy = if name.ends_with(".json") {
+            CompiledPolicy::from_json_str(&policy_text, &name)?
+        } else {
+            CompiledPolicy::from_yaml_str(&policy_text, &name)?
+        };
+        let graph_text = settings.graph.text("graph", origin)?;
+        let graph = GraphClient::new(GraphConfig::from_file_and_vars(Some(&graph_text), var)?)?;
+        let snow_text = settings.servicenow.text("servicenow", origin)?;
+        let servicenow = Arc::new(ServiceNowClient::new(
+            ServiceNowConfig::from_file_and_vars(Some(&snow_text), var)?,
+        )?);
+        let store = Arc::new(SqliteStore::open(
+            &settings.store.path,
+            SqliteOptions {
+                durability: settings.store.durability.into(),
+                ..SqliteOptions::default()
+            },
+        )?);
+        let ports = Ports {
+            identity: Arc::new(graph),
+            tickets: servicenow.clone(),
+            approvals: servicenow.clone(),
+            store: store.clone(),
+            clock: Arc::new(SystemClock),
+        };
+        Ok(Self {
+            engine: Engine::new(policy, ports),
+            servicenow,
+            store,
+            settings,
+            origin: origin.to_owned(),
+            intake_memory: Default::default(),
+        })
+    }
+
+    /// The engine, for reading workflows.
+    pub fn engine(&self) -> &Engine {
+        &self.engine
+    }
+
+    /// The store.
+    pub fn store(&self) -> &SqliteStore {
+        &self.store
+    }
+
+    /// The settings it runs with.
+    pub fn settings(&self) -> &ServiceSettings {
+        &self.settings
+    }
+
+    /// The settings file.
+    pub fn origin(&self) -> &Path {
+        &self.origin
+    }
+}

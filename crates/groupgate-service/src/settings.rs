@@ -1,0 +1,212 @@
+//! The worker's settings file: where the policy and the store are, how to
+//! reach Microsoft Graph and ServiceNow, what to take in and how often.
+//! Secrets never come from it: they come from the environment, as the
+//! adapters' own settings say.
+//!
+//! ```yaml
+//! policy: policy.yaml              # relative to this file
+//! store:
+//!   path: /var/lib/groupgate/groupgate.db
+//!   durability: full               # or normal
+//! graph:                           # the Graph settings (docs/adapters/graph.md) inline,
+//!   tenant_id: contoso.onmicrosoft.com
+//!   client_id: 00000000-0000-0000-0000-000000000001
+//! servicenow:                      # or in a file of their own: {file: servicenow.yaml}
+//!   instance_url: https://contoso.service-now.com
+//!   user: groupgate.integration
+//! intake:
+//!   catalog_items: [c0000000000000000000000000000001]
+//!   poll_seconds: 60
+//! worker:
+//!   pass_seconds: 30
+//! ```
+
+use crate::ServiceError;
+use groupgate_core::input::{Limits, from_yaml};
+use groupgate_sqlite::Durability;
+use serde::Deserialize;
+use std::path::{Path, PathBuf};
+
+/// The settings, as read.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServiceSettings {
+    /// The policy file (YAML or JSON).
+    pub policy: PathBuf,
+    /// The store.
+    pub store: StoreSettings,
+    /// Microsoft Graph: its settings inline, or `{file: PATH}`.
+    pub graph: AdapterSettings,
+    /// ServiceNow: its settings inline, or `{file: PATH}`.
+    pub servicenow: AdapterSettings,
+    /// What to take in.
+    #[serde(default)]
+    pub intake: IntakeSettings,
+    /// The loop.
+    #[serde(default)]
+    pub worker: WorkerSettings,
+}
+
+/// Where the store is and how durable each step is.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StoreSettings {
+    /// The SQLite file (created when missing).
+    pub path: PathBuf,
+    /// `full` (default) or `normal`; see `groupgate_sqlite::Durability`.
+    #[serde(default)]
+    pub durability: DurabilitySetting,
+}
+
+/// `full` or `normal`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DurabilitySetting {
+    /// Every step survives power loss.
+    #[default]
+    Full,
+    /// Every step survives a crash; the last ones may not survive power loss.
+    Normal,
+}
+
+impl From<DurabilitySetting> for Durability {
+    fn from(d: DurabilitySetting) -> Self {
+        match d {
+            DurabilitySetting::Full => Durability::Full,
+            DurabilitySetting::Normal => Durability::Normal,
+        }
+    }
+}
+
+/// An adapter's settings: a mapping as its own settings file would hold
+/// it, or `{file: PATH}` naming that file.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(transparent)]
+pub struct AdapterSettings(pub serde_json::Map<String, serde_json::Value>);
+
+/// New requested items to take in.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IntakeSettings {
+    /// The catalog items (sc_cat_item sys_ids) whose new RITMs are polled;
+    /// empty: no polling (RITMs come in through the event listener only).
+    #[serde(default)]
+    pub catalog_items: Vec<String>,
+    /// Seconds between polls.
+    #[serde(default = "sixty")]
+    pub poll_seconds: u64,
+}
+
+impl Default for IntakeSettings {
+    fn default() -> Self {
+        Self {
+            catalog_items: Vec::new(),
+            poll_seconds: 60,
+        }
+    }
+}
+
+fn sixty() -> u64 {
+    60
+}
+
+/// The loop's pace.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WorkerSettings {
+    /// Seconds between passes (answers, due timers, the offboarding queue).
+    /// Fractions are allowed (`0.2`), for tests.
+    #[serde(default = "thirty")]
+    pub pass_seconds: f64,
+}
+
+impl Default for WorkerSettings {
+    fn default() -> Self {
+        Self { pass_seconds: 30.0 }
+    }
+}
+
+fn thirty() -> f64 {
+    30.0
+}
+
+impl ServiceSettings {
+    /// Reads and checks the settings file at `path`; relative paths in it
+    /// are taken from the file's folder.
+    pub fn load(path: &Path) -> Result<Self, ServiceError> {
+        let text = std::fs::read_to_string(path).map_err(|e| ServiceError::Settings {
+            file: path.to_owned(),
+            message: format!("cannot be read: {e}"),
+        })?;
+        Self::parse(&text, path)
+    }
+
+    /// Parses settings text; `origin` names it in errors and anchors its
+    /// relative paths.
+    pub fn parse(text: &str, origin: &Path) -> Result<Self, ServiceError> {
+        if text.trim().is_empty() {
+            return Err(ServiceError::Settings {
+                file: origin.to_owned(),
+                message: "is empty; it needs at least `policy`, `store`, `graph` and `servicenow` (see docs/operations.md)".to_owned(),
+            });
+        }
+        let mut settings: Self =
+            from_yaml(text, &Limits::small()).map_err(|e| ServiceError::Settings {
+                file: origin.to_owned(),
+                message: format!("{e} (see docs/operations.md for the settings)"),
+            })?;
+        let base = origin.parent().unwrap_or(Path::new("."));
+        settings.policy = base.join(&settings.policy);
+        settings.store.path = base.join(&settings.store.path);
+        for adapter in [&mut settings.graph, &mut settings.servicenow] {
+            if let Some(serde_json::Value::String(file)) = adapter.0.get("file") {
+                let joined = base.join(file).to_string_lossy().into_owned();
+                adapter
+                    .0
+                    .insert("file".to_owned(), serde_json::Value::String(joined));
+            }
+        }
+        let pass = settings.worker.pass_seconds;
+        if !(pass.is_finite() && (0.01..=3600.0).contains(&pass)) {
+            return Err(ServiceError::Settings {
+                file: origin.to_owned(),
+                message: format!("`worker.pass_seconds` is {pass}; use 0.01 to 3600"),
+            });
+        }
+        if settings.intake.poll_seconds == 0 || settings.intake.poll_seconds > 86_400 {
+            return Err(ServiceError::Settings {
+                file: origin.to_owned(),
+                message: format!(
+                    "`intake.poll_seconds` is {}; use 1 to 86400",
+                    settings.intake.poll_seconds
+                ),
+            });
+        }
+        Ok(settings)
+    }
+}
+
+impl AdapterSettings {
+    /// The adapter's settings text: the named file's, or the inline mapping
+    /// as JSON (which the adapters' settings readers take too).
+    pub fn text(&self, name: &str, origin: &Path) -> Result<String, ServiceError> {
+        match self.0.get("file") {
+            Some(serde_json::Value::String(file)) if self.0.len() == 1 => {
+                std::fs::read_to_string(file).map_err(|e| ServiceError::Settings {
+                    file: origin.to_owned(),
+                    message: format!("`{name}.file`: `{file}` cannot be read: {e}"),
+                })
+            }
+            Some(_) => Err(ServiceError::Settings {
+                file: origin.to_owned(),
+                message: format!(
+                    "`{name}`: give either `file: PATH` alone or the settings inline, not both"
+                ),
+            }),
+            None => serde_json::to_string(&self.0).map_err(|e| ServiceError::Settings {
+                file: origin.to_owned(),
+                message: format!("`{name}`: {e}"),
+            }),
+        }
+    }
+}
