@@ -21,6 +21,6 @@ pub use error::ServiceError;
 pub use service::Service;
 pub use settings::{
     AdapterSettings, DurabilitySetting, IntakeSettings, ServiceSettings, StoreSettings,
-    WorkerSettings,
+    WorkerSettings, WorkflowTuning,
 };
 pub use worker::PassSummary;

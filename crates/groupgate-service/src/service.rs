@@ -71,7 +71,7 @@ impl Service {
             clock: Arc::new(SystemClock),
         };
         Ok(Self {
-            engine: Engine::new(policy, ports),
+            engine: Engine::new(policy, ports).with_settings(settings.workflow.settings()),
             servicenow,
             store,
             settings,

@@ -45,6 +45,53 @@ pub struct ServiceSettings {
     /// The loop.
     #[serde(default)]
     pub worker: WorkerSettings,
+    /// The state machine's tunables for workflows started from now on.
+    #[serde(default)]
+    pub workflow: WorkflowTuning,
+}
+
+/// Retry, read-back and watchdog timing; anything left out keeps the
+/// default (see `groupgate_core::workflow::WorkflowSettings`). Each
+/// workflow keeps the settings it started with.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WorkflowTuning {
+    /// Attempts of an effect that fails transiently, the first included (default 6).
+    pub retry_attempts: Option<u32>,
+    /// The first backoff ceiling in seconds, doubling per attempt (default 2).
+    pub retry_base_seconds: Option<u64>,
+    /// The largest backoff ceiling in seconds (default 300).
+    pub retry_max_delay_seconds: Option<u64>,
+    /// Give up retrying this long after the first failure (default 3600).
+    pub retry_deadline_seconds: Option<u64>,
+    /// How long an add or removal may take to show in the directory (default 300).
+    pub verify_timeout_seconds: Option<u64>,
+    /// How often it is read back meanwhile (default 10).
+    pub verify_poll_seconds: Option<u64>,
+    /// How long a workflow waiting on the outside world may go unvisited (default 900).
+    pub watchdog_seconds: Option<u64>,
+}
+
+impl WorkflowTuning {
+    /// The settings: the defaults with what is given.
+    pub fn settings(&self) -> groupgate_core::workflow::WorkflowSettings {
+        let mut s = groupgate_core::workflow::WorkflowSettings::default();
+        let set = |slot: &mut u64, value: Option<u64>| {
+            if let Some(v) = value {
+                *slot = v;
+            }
+        };
+        if let Some(a) = self.retry_attempts {
+            s.retry.max_attempts = a.max(1);
+        }
+        set(&mut s.retry.base_seconds, self.retry_base_seconds);
+        set(&mut s.retry.max_delay_seconds, self.retry_max_delay_seconds);
+        set(&mut s.retry.deadline_seconds, self.retry_deadline_seconds);
+        set(&mut s.verify_timeout_seconds, self.verify_timeout_seconds);
+        set(&mut s.verify_poll_seconds, self.verify_poll_seconds);
+        set(&mut s.watchdog_seconds, self.watchdog_seconds);
+        s
+    }
 }
 
 /// Where the store is and how durable each step is.

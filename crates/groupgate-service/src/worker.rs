@@ -161,7 +161,15 @@ impl Service {
                     continue;
                 }
                 Err(EngineError::Store(e)) => return Err(EngineError::Store(e).into()),
-                Err(e) => format!("refused: {e}"),
+                // Only a user the directory does not know is refused for
+                // good; anything else (the directory unreachable or
+                // throttled, a concurrent writer) is tried again next pass,
+                // so a queued offboarding is never dropped.
+                Err(e @ EngineError::UnknownUser(_)) => format!("refused: {e}"),
+                Err(e) => {
+                    warn!(error = %e, "offboarding could not run; retried next pass");
+                    continue;
+                }
             };
             info!(%outcome, "offboarded");
             self.store
