@@ -77,6 +77,9 @@ impl Engine {
         };
         let mut report = PassReport::default();
         for row in self.summaries(&filter).await? {
+            if self.stop.is_stopped() {
+                break;
+            }
             match self.collect_answers(&row.id).await {
                 Ok(_) => report.stepped.push(row.id),
                 Err(e) => {

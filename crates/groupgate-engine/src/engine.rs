@@ -96,6 +96,8 @@ pub struct Engine {
     pub(crate) members: MemberCache,
     /// Workflows a pass failed on, so each incident is recorded once.
     pub(crate) quarantined: Mutex<std::collections::HashSet<WorkflowId>>,
+    /// Checked by passes before each workflow.
+    pub(crate) stop: crate::StopSignal,
 }
 
 impl fmt::Debug for Engine {
@@ -122,6 +124,7 @@ impl Engine {
             checkpoints: None,
             members: MemberCache::new(TimeDelta::seconds(60)),
             quarantined: Mutex::new(Default::default()),
+            stop: crate::StopSignal::default(),
         }
     }
 
@@ -164,6 +167,12 @@ impl Engine {
             last: AtomicU64::new(u64::MAX),
         });
         self
+    }
+
+    /// The engine's stop signal: once stopped, passes (timers, answers,
+    /// recovery) finish the workflow in hand and take up no other.
+    pub fn stop_signal(&self) -> crate::StopSignal {
+        self.stop.clone()
     }
 
     /// The policy in force.

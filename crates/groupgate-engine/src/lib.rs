@@ -27,8 +27,10 @@ mod offboard;
 mod passes;
 mod report;
 mod state;
+mod stop;
 
 pub use engine::{Engine, Ports};
 pub use error::EngineError;
 pub use execute::anchor_marker;
 pub use report::{FailedRemoval, OffboardReport, PassFailure, PassReport, Removal};
+pub use stop::StopSignal;

@@ -31,6 +31,9 @@ impl Engine {
         }
         let mut report = PassReport::default();
         for (id, timers) in by_workflow {
+            if self.stop.is_stopped() {
+                break;
+            }
             if self.is_quarantined(&id) {
                 continue;
             }
@@ -95,6 +98,9 @@ impl Engine {
         };
         let mut report = PassReport::default();
         for row in self.summaries(&filter).await? {
+            if self.stop.is_stopped() {
+                break;
+            }
             if row.pending == 0 && !row.in_flight {
                 continue;
             }

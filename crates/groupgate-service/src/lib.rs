@@ -5,8 +5,14 @@
 //! ```no_run
 //! # async fn run() -> Result<(), groupgate_service::ServiceError> {
 //! let service = groupgate_service::Service::from_settings_file("groupgate.yaml".as_ref())?;
-//! // Until Ctrl-C: recovery, then a pass every `worker.pass_seconds`.
-//! service.run(async { let _ = tokio::signal::ctrl_c().await; }).await?;
+//! // Ctrl-C asks the engine to stop: the step in hand finishes, then `run` returns.
+//! let stop = service.engine().stop_signal();
+//! tokio::spawn(async move {
+//!     let _ = tokio::signal::ctrl_c().await;
+//!     stop.stop();
+//! });
+//! // Recovery, then a pass every `worker.pass_seconds`.
+//! service.run().await?;
 //! # Ok(()) }
 //! ```
 //!

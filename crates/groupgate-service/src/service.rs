@@ -51,11 +51,16 @@ impl Service {
             CompiledPolicy::from_yaml_str(&policy_text, &name)?
         };
         let graph_text = settings.graph.text("graph", origin)?;
-        let graph = GraphClient::new(GraphConfig::from_file_and_vars(Some(&graph_text), var)?)?;
+        let graph = GraphConfig::from_file_and_vars(Some(&graph_text), var)
+            .map_err(ServiceError::from)
+            .and_then(|c| GraphClient::new(c).map_err(ServiceError::from))
+            .map_err(|e| settings.graph.locate(e, "graph", origin))?;
         let snow_text = settings.servicenow.text("servicenow", origin)?;
-        let servicenow = Arc::new(ServiceNowClient::new(
-            ServiceNowConfig::from_file_and_vars(Some(&snow_text), var)?,
-        )?);
+        let servicenow = ServiceNowConfig::from_file_and_vars(Some(&snow_text), var)
+            .map_err(ServiceError::from)
+            .and_then(|c| ServiceNowClient::new(c).map_err(ServiceError::from))
+            .map_err(|e| settings.servicenow.locate(e, "servicenow", origin))?;
+        let servicenow = Arc::new(servicenow);
         let store = Arc::new(SqliteStore::open(
             &settings.store.path,
             SqliteOptions {

@@ -234,6 +234,41 @@ impl ServiceSettings {
 }
 
 impl AdapterSettings {
+    /// An adapter's settings error, placed in the worker's settings file
+    /// when the settings are inline there: the line and column of the
+    /// setting it names (the first `word` in backticks under `section`), or
+    /// of the section. Settings in a file of their own, and errors about
+    /// the environment, are returned as they are.
+    pub(crate) fn locate(&self, error: ServiceError, section: &str, origin: &Path) -> ServiceError {
+        if self.0.contains_key("file") {
+            return error;
+        }
+        let message = error.to_string();
+        let Ok(text) = std::fs::read_to_string(origin) else {
+            return error;
+        };
+        let locator = groupgate_core::input::Locator::new(&text, &Limits::small());
+        let named = message.split('`').skip(1).step_by(2).find_map(|word| {
+            locator
+                .find_exact(&format!("{section}.{word}"))
+                .map(|l| (word, l))
+        });
+        let (path, at) = match named {
+            Some((word, at)) => (format!("{section}.{word}"), at),
+            None => match locator.find_exact(section) {
+                Some(at) => (section.to_owned(), at),
+                None => return error,
+            },
+        };
+        ServiceError::Settings {
+            file: origin.to_owned(),
+            message: format!(
+                "line {}, column {}: `{path}`: {message}",
+                at.line, at.column
+            ),
+        }
+    }
+
     /// The adapter's settings text: the named file's, or the inline mapping
     /// as JSON (which the adapters' settings readers take too).
     pub fn text(&self, name: &str, origin: &Path) -> Result<String, ServiceError> {

@@ -6,7 +6,6 @@ use crate::{Service, ServiceError};
 use groupgate_core::WorkflowId;
 use groupgate_engine::{EngineError, PassReport};
 use std::collections::HashSet;
-use std::future::Future;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 use tracing::{info, info_span, warn};
@@ -61,17 +60,19 @@ impl Service {
         Ok(summary)
     }
 
-    /// Recovers, then runs passes until `shutdown` completes: the pass in
-    /// hand finishes first. New RITMs are polled every
-    /// `intake.poll_seconds`, everything else every `worker.pass_seconds`.
-    pub async fn run(&self, shutdown: impl Future<Output = ()>) -> Result<(), ServiceError> {
+    /// Recovers, then runs passes until the engine's stop signal
+    /// ([`groupgate_engine::Engine::stop_signal`]) is given: the workflow in
+    /// hand finishes its step, nothing new is taken up, and `run` returns.
+    /// New RITMs are polled every `intake.poll_seconds`, everything else
+    /// runs every `worker.pass_seconds`.
+    pub async fn run(&self) -> Result<(), ServiceError> {
+        let stop = self.engine.stop_signal();
         let recovered = self.recover().await?;
         info!(stepped = recovered.stepped, "recovered");
         let pass_every = Duration::from_secs_f64(self.settings.worker.pass_seconds);
         let poll_every = Duration::from_secs(self.settings.intake.poll_seconds);
         let mut last_poll: Option<Instant> = None;
-        tokio::pin!(shutdown);
-        loop {
+        while !stop.is_stopped() {
             let intake = last_poll.is_none_or(|t| t.elapsed() >= poll_every);
             if intake {
                 last_poll = Some(Instant::now());
@@ -88,13 +89,12 @@ impl Service {
                 );
             }
             tokio::select! {
-                () = &mut shutdown => {
-                    info!("stopping");
-                    return Ok(());
-                }
+                () = stop.stopped() => {}
                 () = tokio::time::sleep(pass_every) => {}
             }
         }
+        info!("stopping");
+        Ok(())
     }
 
     /// Starts a workflow for each open RITM of the configured catalog items
@@ -113,6 +113,9 @@ impl Service {
         };
         let mut taken = 0;
         for ticket in tickets {
+            if self.engine.stop_signal().is_stopped() {
+                break;
+            }
             let id = WorkflowId::new(ticket.as_str());
             if self.engine.summary(&id).await?.is_some() {
                 continue;
@@ -145,6 +148,9 @@ impl Service {
     async fn run_offboard_queue(&self) -> Result<usize, ServiceError> {
         let mut done = 0;
         for queued in self.store.pending_offboardings()? {
+            if self.engine.stop_signal().is_stopped() {
+                break;
+            }
             let span = info_span!("offboarding", user = %queued.user, queue = queued.id);
             let _entered = span.enter();
             let outcome = match self.engine.offboard(&queued.user, &queued.operator).await {

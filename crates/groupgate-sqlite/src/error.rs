@@ -57,6 +57,17 @@ pub enum SqliteError {
         /// What SQLite said.
         message: String,
     },
+    /// Another process held the file locked for longer than the busy
+    /// timeout.
+    #[error(
+        "{path}: the file stayed locked by another process ({message}); is another worker or a backup running on it?"
+    )]
+    Busy {
+        /// The file.
+        path: PathBuf,
+        /// SQLite's words.
+        message: String,
+    },
     /// The file cannot be opened or written (permissions, a missing folder,
     /// a full disk).
     #[error("{path}: {message}")]
@@ -69,9 +80,18 @@ pub enum SqliteError {
 }
 
 impl SqliteError {
+    /// Whether another process held the file locked.
+    pub fn is_busy(&self) -> bool {
+        matches!(self, SqliteError::Busy { .. })
+    }
+
     pub(crate) fn from_open(path: &Path, e: rusqlite::Error) -> Self {
         let path = path.to_owned();
         match e.sqlite_error_code() {
+            Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked) => SqliteError::Busy {
+                path,
+                message: e.to_string(),
+            },
             Some(ErrorCode::NotADatabase) => SqliteError::NotADatabase { path },
             Some(ErrorCode::DatabaseCorrupt) => SqliteError::Corrupt {
                 path,

@@ -117,18 +117,34 @@ impl SqliteStore {
         conn.busy_timeout(options.busy_timeout)
             .map_err(|e| SqliteError::from_open(&path, e))?;
         // WAL before anything else reads the file: a damaged or foreign file
-        // fails here, with its name.
-        conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get::<_, String>(0))
-            .map_err(|e| SqliteError::from_open(&path, e))?;
-        let synchronous = match options.durability {
-            Durability::Full => "FULL",
-            Durability::Normal => "NORMAL",
-        };
-        conn.execute_batch(&format!(
-            "PRAGMA synchronous = {synchronous}; PRAGMA foreign_keys = ON;"
-        ))
-        .map_err(|e| SqliteError::from_open(&path, e))?;
-        schema::prepare(&mut conn, &path)?;
+        // fails here, with its name. SQLite does not wait on its busy
+        // handler for some of the locks opening takes (switching a new file
+        // to WAL, upgrading to the migration's write lock), so another
+        // process opening the same file at the same moment is waited out
+        // here, within the busy timeout.
+        let began = std::time::Instant::now();
+        loop {
+            let opened = conn
+                .query_row("PRAGMA journal_mode = WAL", [], |r| r.get::<_, String>(0))
+                .map(|_| ())
+                .and_then(|()| {
+                    conn.execute_batch(&format!(
+                        "PRAGMA synchronous = {}; PRAGMA foreign_keys = ON;",
+                        match options.durability {
+                            Durability::Full => "FULL",
+                            Durability::Normal => "NORMAL",
+                        }
+                    ))
+                })
+                .map_err(|e| SqliteError::from_open(&path, e))
+                .and_then(|()| schema::prepare(&mut conn, &path));
+            match opened {
+                Err(e) if e.is_busy() && began.elapsed() < options.busy_timeout => {
+                    std::thread::sleep(Duration::from_millis(5));
+                }
+                other => break other?,
+            }
+        }
         Ok(Self {
             conn: Mutex::new(conn),
             path,

@@ -5,7 +5,7 @@
 //! in its own transaction, so a file is always at one version or the next.
 
 use crate::SqliteError;
-use rusqlite::Connection;
+use rusqlite::{Connection, TransactionBehavior};
 use std::path::Path;
 
 /// `ggst`, in `PRAGMA application_id`: what marks a file as groupgate's.
@@ -67,8 +67,44 @@ fn pragma(conn: &Connection, name: &str, path: &Path) -> Result<i64, SqliteError
 }
 
 /// Checks that `conn` is a groupgate database this build can use (or an
-/// empty file), and migrates it to [`SCHEMA_VERSION`].
+/// empty file), and migrates it to [`SCHEMA_VERSION`]. Each migration runs in
+/// an immediate (write-locked) transaction that reads the version again
+/// first, so two processes opening a new file at once migrate it once.
 pub(crate) fn prepare(conn: &mut Connection, path: &Path) -> Result<(), SqliteError> {
+    loop {
+        let tx = conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(|e| SqliteError::from_open(path, e))?;
+        let version = check(&tx, path)?;
+        if version >= SCHEMA_VERSION {
+            return tx.commit().map_err(|e| SqliteError::from_open(path, e));
+        }
+        let to = version + 1;
+        let sql = MIGRATIONS
+            .get(version as usize)
+            .ok_or_else(|| SqliteError::Migration {
+                path: path.to_owned(),
+                to,
+                message: "this build has no such migration".to_owned(),
+            })?;
+        tx.execute_batch(sql)
+            .and_then(|()| {
+                tx.execute_batch(&format!(
+                    "PRAGMA application_id = {APPLICATION_ID}; PRAGMA user_version = {to};"
+                ))
+            })
+            .map_err(|e| SqliteError::Migration {
+                path: path.to_owned(),
+                to,
+                message: e.to_string(),
+            })?;
+        tx.commit().map_err(|e| SqliteError::from_open(path, e))?;
+    }
+}
+
+/// The file's schema version, once it is known to be a groupgate database
+/// (or empty) of a version this build can read.
+fn check(conn: &Connection, path: &Path) -> Result<i64, SqliteError> {
     let application = pragma(conn, "application_id", path)?;
     let version = pragma(conn, "user_version", path)?;
     if application == 0 && version == 0 {
@@ -96,23 +132,5 @@ pub(crate) fn prepare(conn: &mut Connection, path: &Path) -> Result<(), SqliteEr
             supported: SCHEMA_VERSION,
         });
     }
-    for (from, sql) in MIGRATIONS.iter().enumerate().skip(version as usize) {
-        let to = from as i64 + 1;
-        let tx = conn
-            .transaction()
-            .map_err(|e| SqliteError::from_open(path, e))?;
-        tx.execute_batch(sql)
-            .and_then(|()| {
-                tx.execute_batch(&format!(
-                    "PRAGMA application_id = {APPLICATION_ID}; PRAGMA user_version = {to};"
-                ))
-            })
-            .map_err(|e| SqliteError::Migration {
-                path: path.to_owned(),
-                to,
-                message: e.to_string(),
-            })?;
-        tx.commit().map_err(|e| SqliteError::from_open(path, e))?;
-    }
-    Ok(())
+    Ok(version)
 }

@@ -105,6 +105,27 @@ fn files_it_must_not_use_are_refused_by_name_and_left_alone() {
 }
 
 #[test]
+fn processes_opening_a_new_file_at_once_migrate_it_once() {
+    // Found by the worker tests: a worker and `groupgate workflows list`
+    // starting together both read version 0, and the second migration
+    // failed with "table records already exists".
+    for round in 0..20 {
+        let dir = scratch(&format!("race-{round}"));
+        let path = dir.join("g.db");
+        let opened: Vec<_> = std::thread::scope(|scope| {
+            let handles: Vec<_> = (0..4)
+                .map(|_| scope.spawn(|| SqliteStore::open(&path, SqliteOptions::default())))
+                .collect();
+            handles.into_iter().map(|h| h.join().unwrap()).collect()
+        });
+        for store in opened {
+            let store = store.unwrap_or_else(|e| panic!("round {round}: {e}"));
+            store.check_integrity().unwrap();
+        }
+    }
+}
+
+#[test]
 fn a_damaged_file_is_reported_not_reinitialised() {
     let dir = scratch("damaged");
     let path = dir.join("g.db");

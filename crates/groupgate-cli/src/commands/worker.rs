@@ -22,27 +22,35 @@ fn init_logging(format: LogFormat) {
     };
 }
 
-/// Resolves when SIGTERM or Ctrl-C arrives.
-async fn stop_signal() {
+/// Listens for SIGTERM and Ctrl-C from now on (the handlers are installed
+/// before anything else runs, so a signal during the first pass is not the
+/// default "terminate at once") and gives the engine's stop signal when one
+/// arrives.
+fn stop_on_signals(stop: groupgate_engine::StopSignal) -> Result<(), CliError> {
     #[cfg(unix)]
     {
         use tokio::signal::unix::{SignalKind, signal};
-        match signal(SignalKind::terminate()) {
-            Ok(mut term) => {
-                tokio::select! {
-                    _ = term.recv() => {}
-                    _ = tokio::signal::ctrl_c() => {}
-                }
+        let cannot =
+            |e: std::io::Error| CliError::Argument(format!("cannot listen for signals: {e}"));
+        let mut term = signal(SignalKind::terminate()).map_err(cannot)?;
+        let mut interrupt = signal(SignalKind::interrupt()).map_err(cannot)?;
+        tokio::spawn(async move {
+            tokio::select! {
+                _ = term.recv() => {}
+                _ = interrupt.recv() => {}
             }
-            Err(_) => {
-                let _ = tokio::signal::ctrl_c().await;
-            }
-        }
+            tracing::info!("stop requested; finishing the step in hand");
+            stop.stop();
+        });
     }
     #[cfg(not(unix))]
     {
-        let _ = tokio::signal::ctrl_c().await;
+        tokio::spawn(async move {
+            let _ = tokio::signal::ctrl_c().await;
+            stop.stop();
+        });
     }
+    Ok(())
 }
 
 pub(crate) fn worker(config: &Path, once: bool, format: LogFormat) -> Result<Exit, CliError> {
@@ -50,6 +58,7 @@ pub(crate) fn worker(config: &Path, once: bool, format: LogFormat) -> Result<Exi
     let runtime = super::runtime()?;
     runtime.block_on(async {
         let service = Service::from_settings_file(config).map_err(CliError::Service)?;
+        stop_on_signals(service.engine().stop_signal())?;
         if once {
             let recovered = service.recover().await.map_err(CliError::Stopped)?;
             let pass = service.pass(true).await.map_err(CliError::Stopped)?;
@@ -63,10 +72,7 @@ pub(crate) fn worker(config: &Path, once: bool, format: LogFormat) -> Result<Exi
                 "one pass"
             );
         } else {
-            service
-                .run(stop_signal())
-                .await
-                .map_err(CliError::Stopped)?;
+            service.run().await.map_err(CliError::Stopped)?;
         }
         Ok(Exit::Success)
     })

@@ -66,7 +66,7 @@ people:
 ";
 
 /// The tokio runtime the emulators serve on, shared by every run.
-fn runtime() -> &'static tokio::runtime::Runtime {
+pub(crate) fn runtime() -> &'static tokio::runtime::Runtime {
     static RT: OnceLock<tokio::runtime::Runtime> = OnceLock::new();
     RT.get_or_init(|| {
         tokio::runtime::Builder::new_multi_thread()
@@ -187,10 +187,10 @@ pub(crate) struct RunReport {
 }
 
 pub(crate) struct Run {
-    dir: PathBuf,
-    settings: PathBuf,
-    graph: GraphEmulator,
-    snow: SnowEmulator,
+    pub(crate) dir: PathBuf,
+    pub(crate) settings: PathBuf,
+    pub(crate) graph: GraphEmulator,
+    pub(crate) snow: SnowEmulator,
     offboard_queued: bool,
 }
 
@@ -271,7 +271,7 @@ workflow: {{retry_base_seconds: 1, retry_max_delay_seconds: 2, retry_attempts: 3
         }
     }
 
-    fn groupgate(&self, args: &[&str]) -> Command {
+    pub(crate) fn groupgate(&self, args: &[&str]) -> Command {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_groupgate"));
         cmd.args(args)
             .current_dir(&self.dir)
@@ -309,11 +309,11 @@ workflow: {{retry_base_seconds: 1, retry_max_delay_seconds: 2, retry_attempts: 3
         (died, points)
     }
 
-    fn store(&self) -> SqliteStore {
+    pub(crate) fn store(&self) -> SqliteStore {
         SqliteStore::open(self.dir.join("groupgate.db"), SqliteOptions::default()).unwrap()
     }
 
-    fn phases(&self) -> HashMap<String, String> {
+    pub(crate) fn phases(&self) -> HashMap<String, String> {
         let store = self.store();
         runtime()
             .block_on(store.find(&WorkflowFilter::default()))
@@ -334,7 +334,32 @@ workflow: {{retry_base_seconds: 1, retry_max_delay_seconds: 2, retry_attempts: 3
     /// What people do between passes: approvers approve what they are asked
     /// (and Pat's manager rejects his request); once Ivan's access is
     /// active, an operator offboards him.
-    fn react(&mut self, phases: &HashMap<String, String>) {
+    pub(crate) fn react(&mut self, phases: &HashMap<String, String>) {
+        self.answer_approvals();
+        if !self.offboard_queued && phases.get("RITM0000003").is_some_and(|p| p == "active") {
+            let out = self
+                .groupgate(&[
+                    "offboard",
+                    "ivan.invoices@contoso.com",
+                    "--config",
+                    "groupgate.yaml",
+                    "--operator",
+                    "hr",
+                ])
+                .output()
+                .unwrap();
+            assert!(
+                out.status.success(),
+                "{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            self.offboard_queued = true;
+        }
+    }
+
+    /// Approvers answer what they are asked in ServiceNow (Pat's manager
+    /// rejects RITM6, everyone else approves).
+    pub(crate) fn answer_approvals(&self) {
         for n in [1, 2, 3, 5, 6] {
             let number = format!("RITM{n:07}");
             for record in self.snow.approvals(&number) {
@@ -356,25 +381,6 @@ workflow: {{retry_base_seconds: 1, retry_max_delay_seconds: 2, retry_attempts: 3
                 let verdict = if n == 6 { "rejected" } else { "approved" };
                 self.snow.act_at(&number, &email, verdict, Utc::now());
             }
-        }
-        if !self.offboard_queued && phases.get("RITM0000003").is_some_and(|p| p == "active") {
-            let out = self
-                .groupgate(&[
-                    "offboard",
-                    "ivan.invoices@contoso.com",
-                    "--config",
-                    "groupgate.yaml",
-                    "--operator",
-                    "hr",
-                ])
-                .output()
-                .unwrap();
-            assert!(
-                out.status.success(),
-                "{}",
-                String::from_utf8_lossy(&out.stderr)
-            );
-            self.offboard_queued = true;
         }
     }
 

@@ -1,0 +1,300 @@
+//! `groupgate worker`, `workflows` and `offboard` as an operator runs them:
+//! the real binary against the Graph and ServiceNow emulators and a SQLite
+//! file (the crash harness's world, without the crashes).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code
+
+mod crash;
+
+use crash::{ADA, FIN, HR, IVAN, Run};
+use std::collections::HashMap;
+use std::process::{Output, Stdio};
+use std::time::{Duration, Instant};
+
+fn text(out: &Output) -> (String, String) {
+    (
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+fn once(run: &Run) -> Output {
+    let out = run
+        .groupgate(&["worker", "--config", "groupgate.yaml", "--once"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{:?}", text(&out));
+    out
+}
+
+/// Passes (approvers answering between them) until `done` holds.
+fn until(run: &mut Run, what: &str, done: impl Fn(&HashMap<String, String>) -> bool) {
+    let began = Instant::now();
+    loop {
+        once(run);
+        let phases = run.phases();
+        if done(&phases) {
+            return;
+        }
+        assert!(
+            began.elapsed() < Duration::from_secs(60),
+            "{what}: not reached in 60 s: {phases:?}"
+        );
+        run.answer_approvals();
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+fn is(phases: &HashMap<String, String>, ticket: &str, phase: &str) -> bool {
+    phases.get(ticket).is_some_and(|p| p == phase)
+}
+
+#[test]
+fn a_settings_file_with_a_mistake_is_refused_with_its_line_and_field() {
+    let run = Run::start("settings", 0.0, 1);
+    let cases = [
+        (
+            "policy: policy.yaml\nstore: {path: groupgate.db}\ngraph: {tenant_id: t}\nservicenow: {instance_url: https://x.service-now.com}\nworkers: {pass_seconds: 1}\n",
+            vec!["bad.yaml", "line 5, column 1", "`workers`"],
+        ),
+        (
+            "policy: policy.yaml\nstore: {path: groupgate.db, durability: sometimes}\ngraph: {tenant_id: t}\nservicenow: {instance_url: https://x.service-now.com}\n",
+            vec!["bad.yaml", "line 2", "sometimes"],
+        ),
+        (
+            "policy: policy.yaml\nstore: {path: groupgate.db}\ngraph: {tenant_id: t}\nservicenow: {instance_url: https://x.service-now.com}\nworker: {pass_seconds: 0}\n",
+            vec!["bad.yaml", "pass_seconds", "0.01 to 3600"],
+        ),
+        ("", vec!["bad.yaml", "empty"]),
+        (
+            "policy: policy.yaml\nstore: {path: groupgate.db}\ngraph:\n  tenant_id: t\n  client_idd: x\nservicenow: {instance_url: https://x.service-now.com}\n",
+            vec![
+                "bad.yaml",
+                "line 5, column 3",
+                "`graph.client_idd`",
+                "unknown setting",
+            ],
+        ),
+        (
+            "policy: missing.yaml\nstore: {path: groupgate.db}\ngraph: {tenant_id: t}\nservicenow: {instance_url: https://x.service-now.com}\n",
+            vec!["bad.yaml", "missing.yaml"],
+        ),
+    ];
+    for (settings, expected) in cases {
+        std::fs::write(run.dir.join("bad.yaml"), settings).unwrap();
+        let out = run
+            .groupgate(&["worker", "--config", "bad.yaml", "--once"])
+            .output()
+            .unwrap();
+        let (_, stderr) = text(&out);
+        assert_eq!(out.status.code(), Some(2), "{settings}: {stderr}");
+        for word in expected {
+            assert!(
+                stderr.contains(word),
+                "{settings}: `{word}` not in {stderr}"
+            );
+        }
+        assert!(!stderr.contains("panicked"), "{stderr}");
+    }
+    // Nothing was created by a refused start.
+    assert!(!run.dir.join("groupgate.db").exists());
+}
+
+#[test]
+fn passes_take_tickets_in_and_the_store_commands_show_them() {
+    let mut run = Run::start("list", 0.0, 2);
+    once(&run);
+    let phases = run.phases();
+    assert_eq!(
+        phases.len(),
+        6,
+        "every RITM of the catalog item: {phases:?}"
+    );
+    assert!(is(&phases, "RITM0000004", "denied"), "{phases:?}");
+    assert!(
+        is(&phases, "RITM0000001", "awaiting_approval"),
+        "{phases:?}"
+    );
+    until(&mut run, "RITM1 active", |p| is(p, "RITM0000001", "active"));
+    assert!(run.graph.is_direct_member(FIN, ADA));
+
+    let out = run
+        .groupgate(&["workflows", "list", "--config", "groupgate.yaml"])
+        .output()
+        .unwrap();
+    let (stdout, stderr) = text(&out);
+    assert!(out.status.success(), "{stderr}");
+    let line = stdout
+        .lines()
+        .find(|l| l.starts_with("RITM0000001"))
+        .unwrap_or_else(|| panic!("{stdout}"));
+    assert!(line.contains("active") && line.contains(ADA), "{line}");
+    assert!(stdout.contains("6 workflow(s)"), "{stdout}");
+
+    let out = run
+        .groupgate(&["workflows", "list", "--config", "groupgate.yaml", "--json"])
+        .output()
+        .unwrap();
+    let rows: Vec<serde_json::Value> = serde_json::from_slice(&out.stdout).unwrap();
+    let ritm1 = rows.iter().find(|r| r["id"] == "RITM0000001").unwrap();
+    assert_eq!(ritm1["phase"], "active");
+    assert_eq!(ritm1["group"], FIN);
+    // Its expiry (the group's one-year cap) is its next wake.
+    assert!(ritm1["next_wake"].as_str().unwrap() > "2027");
+
+    let out = run
+        .groupgate(&[
+            "workflows",
+            "show",
+            "RITM0000004",
+            "--config",
+            "groupgate.yaml",
+        ])
+        .output()
+        .unwrap();
+    let (stdout, _) = text(&out);
+    assert!(out.status.success());
+    assert!(stdout.contains("denied"), "{stdout}");
+    assert!(
+        stdout.contains("ROLE_ASSIGNABLE") || stdout.contains("role"),
+        "{stdout}"
+    );
+
+    let out = run
+        .groupgate(&[
+            "workflows",
+            "show",
+            "RITM9999999",
+            "--config",
+            "groupgate.yaml",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{:?}", text(&out));
+}
+
+#[test]
+fn the_worker_finishes_its_pass_on_sigterm_and_exits_0() {
+    let run = Run::start("sigterm", 0.0, 3);
+    let mut child = run
+        .groupgate(&[
+            "worker",
+            "--config",
+            "groupgate.yaml",
+            "--log-format",
+            "json",
+        ])
+        .env("RUST_LOG", "info")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Each ticket's facts take a second to read, so the signal arrives in
+    // the middle of the first pass.
+    for _ in 0..6 {
+        run.graph.slow_next("$batch", Duration::from_millis(700));
+    }
+    let began = Instant::now();
+    while run.phases().is_empty() {
+        if began.elapsed() > Duration::from_secs(30) || child.try_wait().unwrap().is_some() {
+            let _ = child.kill();
+            let out = child.wait_with_output().unwrap();
+            panic!("not all taken in: {:?}, {:?}", run.phases(), text(&out));
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let status = std::process::Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let out = child.wait_with_output().unwrap();
+    let (_, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    // Every log line is a JSON object; workflows log inside a span that
+    // names their ticket.
+    let lines: Vec<serde_json::Value> = stderr
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+        .collect();
+    assert!(lines.iter().any(|l| l["fields"]["message"] == "stopping"));
+    assert!(
+        lines
+            .iter()
+            .any(|l| l["fields"]["message"] == "stop requested; finishing the step in hand")
+    );
+    assert!(
+        lines
+            .iter()
+            .any(|l| l["span"]["ticket"] == "RITM0000001" && l["fields"]["message"] == "taken in"),
+        "{stderr}"
+    );
+    // It stopped before taking everything in; the file is consistent, and
+    // the next start carries on.
+    let taken = run.phases().len();
+    assert!((1..6).contains(&taken), "{taken} taken in before stopping");
+    run.store().check_integrity().unwrap();
+    once(&run);
+    assert_eq!(run.phases().len(), 6);
+}
+
+#[test]
+fn a_queued_offboarding_waits_out_a_directory_outage_and_then_completes() {
+    let mut run = Run::start("offboard", 0.0, 4);
+    until(&mut run, "RITM3 active", |p| is(p, "RITM0000003", "active"));
+    assert!(run.graph.is_direct_member(FIN, IVAN));
+    assert!(run.graph.is_direct_member(HR, IVAN), "the hand-added drift");
+
+    let out = run
+        .groupgate(&[
+            "offboard",
+            "ivan.invoices@contoso.com",
+            "--config",
+            "groupgate.yaml",
+            "--operator",
+            "hr",
+        ])
+        .output()
+        .unwrap();
+    let (stdout, stderr) = text(&out);
+    assert!(out.status.success(), "{stderr}");
+    assert!(stdout.contains("queued as #1"), "{stdout}");
+
+    // The directory cannot say who Ivan is for one pass: the offboarding
+    // stays queued (it used to be marked refused and dropped).
+    run.graph.fail_next("/users/ivan", 503, None);
+    once(&run);
+    assert!(is(&run.phases(), "RITM0000003", "active"));
+    assert_eq!(run.store().pending_offboardings().unwrap().len(), 1);
+    assert!(run.graph.is_direct_member(HR, IVAN));
+
+    // The next pass carries it out: the granted membership and the drift.
+    until(&mut run, "RITM3 removed", |p| {
+        is(p, "RITM0000003", "removed")
+    });
+    assert!(run.store().pending_offboardings().unwrap().is_empty());
+    assert!(!run.graph.is_direct_member(FIN, IVAN));
+    assert!(!run.graph.is_direct_member(HR, IVAN));
+    let changes = run.graph.membership_changes();
+    assert_eq!(
+        changes
+            .iter()
+            .filter(|c| c.starts_with("remove") && c.ends_with(IVAN))
+            .count(),
+        2,
+        "{changes:?}"
+    );
+    // The ticket says so once.
+    let ritm = run.snow.ritm("RITM0000003").unwrap();
+    let sys_id = ritm["sys_id"].as_str().unwrap().to_owned();
+    let notes = run.snow.journal(&sys_id, "work_notes");
+    let removal_notes = notes
+        .iter()
+        .filter(|n| n.to_lowercase().contains("remov"))
+        .count();
+    assert!(removal_notes >= 1, "{notes:?}");
+    let mut seen = std::collections::HashSet::new();
+    assert!(
+        notes.iter().all(|n| seen.insert(n)),
+        "a note twice: {notes:?}"
+    );
+}
