@@ -10,6 +10,7 @@
 //! (into the ticket's work notes) and Ed25519-signed checkpoints ([`CheckpointKey`]) close
 //! those gaps. `docs/audit.md` says what each mode detects and what it cannot.
 
+mod canonical;
 mod checkpoint;
 mod record;
 mod replay;

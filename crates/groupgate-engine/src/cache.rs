@@ -30,13 +30,15 @@ impl Cache {
             return;
         }
         if let Ok(mut entries) = self.entries.lock() {
+            // An ended workflow is not taken up again (a duplicate submit
+            // reads it back from the store): keep the room for live ones.
+            if loaded.wf.phase.is_terminal() && loaded.wf.outbox.is_empty() {
+                entries.remove(&loaded.wf.id);
+                return;
+            }
             if entries.len() >= self.capacity && !entries.contains_key(&loaded.wf.id) {
-                // Ended workflows are the cheapest to lose; otherwise any.
-                let victim = entries
-                    .iter()
-                    .find(|(_, l)| l.wf.phase.is_terminal() && l.wf.outbox.is_empty())
-                    .or_else(|| entries.iter().next())
-                    .map(|(k, _)| k.clone());
+                // Only live workflows are kept: any one makes room.
+                let victim = entries.keys().next().cloned();
                 if let Some(victim) = victim {
                     entries.remove(&victim);
                 }

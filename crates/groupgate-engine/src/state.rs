@@ -231,8 +231,13 @@ impl Engine {
                 (loaded.wf.clone(), record, false)
             }
         };
-        let mut after = loaded.clone();
-        after.wf = next;
+        let mut after = Loaded {
+            wf: next,
+            version: loaded.version,
+            started_at: loaded.started_at,
+            last_error: loaded.last_error.clone(),
+            seen_answers: loaded.seen_answers.clone(),
+        };
         if applied {
             note_event(&mut after, &event);
         } else if let Event::Answered { answer } = &event {
@@ -244,7 +249,9 @@ impl Engine {
             expected_version: Some(loaded.version),
             records: vec![record],
             summary: Some(summary_of(&after, now)),
-            timers: applied.then(|| timers_of(&after.wf)),
+            // Timers are written only when the step changed them (they are
+            // replaced as a whole), so most steps touch fewer pages.
+            timers: (applied && after.wf.timers != loaded.wf.timers).then(|| timers_of(&after.wf)),
         };
         match self.ports.store.commit(&commit).await {
             Ok(done) => {

@@ -204,13 +204,25 @@ impl Store for MemoryStore {
         }
         let version = s.version(&commit.workflow);
         if let Some(row) = &commit.summary {
-            if let Some(old) = s.summaries.remove(&commit.workflow) {
-                s.unindex(&old);
-            }
             let mut row = row.clone();
             row.version = version;
-            s.index(&row);
-            s.summaries.insert(commit.workflow.clone(), row);
+            // The indexes change only when what they index does.
+            let same_keys = |old: &WorkflowSummary| {
+                old.target == row.target
+                    && old.group == row.group
+                    && old.phase == row.phase
+                    && old.open == row.open
+            };
+            match s.summaries.get_mut(&commit.workflow) {
+                Some(old) if same_keys(old) => *old = row,
+                _ => {
+                    if let Some(old) = s.summaries.remove(&commit.workflow) {
+                        s.unindex(&old);
+                    }
+                    s.index(&row);
+                    s.summaries.insert(commit.workflow.clone(), row);
+                }
+            }
         } else if let Some(row) = s.summaries.get_mut(&commit.workflow) {
             row.version = version;
         }

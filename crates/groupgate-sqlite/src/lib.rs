@@ -72,6 +72,14 @@ pub struct SqliteOptions {
     pub durability: Durability,
     /// How long a call waits for a lock another process holds.
     pub busy_timeout: Duration,
+    /// Pages the write-ahead log may grow to before it is copied back into
+    /// the file (`PRAGMA wal_autocheckpoint`; SQLite's own default is 1,000).
+    /// A step rewrites the same few pages (the trail's end, the workflow's
+    /// row), so a longer log copies each of them back once instead of many
+    /// times: 10,000 pages (about 40 MB of log) by default, which took
+    /// throughput at `NORMAL` from about 370 to about 550 workflows/s in
+    /// the throughput benchmark.
+    pub checkpoint_pages: u32,
 }
 
 impl Default for SqliteOptions {
@@ -79,6 +87,7 @@ impl Default for SqliteOptions {
         Self {
             durability: Durability::Full,
             busy_timeout: Duration::from_secs(5),
+            checkpoint_pages: 10_000,
         }
     }
 }
@@ -129,11 +138,12 @@ impl SqliteStore {
                 .map(|_| ())
                 .and_then(|()| {
                     conn.execute_batch(&format!(
-                        "PRAGMA synchronous = {}; PRAGMA foreign_keys = ON;",
+                        "PRAGMA synchronous = {}; PRAGMA foreign_keys = ON; PRAGMA wal_autocheckpoint = {};",
                         match options.durability {
                             Durability::Full => "FULL",
                             Durability::Normal => "NORMAL",
-                        }
+                        },
+                        options.checkpoint_pages.max(1)
                     ))
                 })
                 .map_err(|e| SqliteError::from_open(&path, e))

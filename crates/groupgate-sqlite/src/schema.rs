@@ -34,7 +34,7 @@ const MIGRATIONS: &[&str] = &[
         phase   TEXT    NOT NULL,
         open    INTEGER NOT NULL,
         summary TEXT    NOT NULL
-    ) STRICT;
+    ) STRICT, WITHOUT ROWID;
     CREATE INDEX workflows_by_target ON workflows (target, id) WHERE target IS NOT NULL;
     CREATE INDEX workflows_by_group  ON workflows (grp, id)    WHERE grp IS NOT NULL;
     CREATE INDEX workflows_by_phase  ON workflows (phase, id);
@@ -46,7 +46,7 @@ const MIGRATIONS: &[&str] = &[
         at       INTEGER NOT NULL,
         timer    TEXT    NOT NULL,
         PRIMARY KEY (workflow, key)
-    ) STRICT;
+    ) STRICT, WITHOUT ROWID;
     CREATE INDEX timers_by_due ON timers (at, workflow, key);
 
     CREATE TABLE offboard_queue (

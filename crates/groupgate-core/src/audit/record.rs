@@ -180,8 +180,13 @@ impl AuditRecord {
                 .unwrap_or_else(|| GENESIS.to_owned()),
             hash: String::new(),
         };
-        let value = serde_json::to_value(&record).unwrap_or(serde_json::Value::Null);
-        record.hash = chain_hash(&record.prev_hash, &canonical(&value));
+        // Written straight from the record; the value tree is only the
+        // fallback for a record the direct writer refuses (none in practice:
+        // both give the same bytes, see `canonical::tests`).
+        let text = super::canonical::to_canonical(&record, Some("hash")).unwrap_or_else(|_| {
+            canonical(&serde_json::to_value(&record).unwrap_or(serde_json::Value::Null))
+        });
+        record.hash = chain_hash(&record.prev_hash, &text);
         record
     }
 

@@ -2,7 +2,6 @@
 
 use super::PolicyDocument;
 use sha2::{Digest, Sha256};
-use std::fmt::Write;
 
 /// `sha256:<hex>` of the canonical JSON of `doc`. Formatting, comments, key
 /// order and YAML-vs-JSON do not change it; any change of meaning does.
@@ -18,8 +17,10 @@ pub(crate) fn hex_digest(bytes: &[u8]) -> String {
     let hash = Sha256::digest(bytes);
     let mut out = String::with_capacity(7 + 64);
     out.push_str("sha256:");
+    const HEX: &[u8; 16] = b"0123456789abcdef";
     for byte in hash {
-        let _ = write!(out, "{byte:02x}");
+        out.push(char::from(HEX[usize::from(byte >> 4)]));
+        out.push(char::from(HEX[usize::from(byte & 0xf)]));
     }
     out
 }
