@@ -63,6 +63,9 @@ pub(crate) enum Command {
     /// Read the workflows in the store (no secrets needed).
     #[command(subcommand)]
     Workflows(WorkflowsCommand),
+    /// Look after the store: back it up while the worker runs, check it.
+    #[command(subcommand)]
+    Store(StoreCommand),
     /// Queue an offboarding of a user for the worker, or carry it out now:
     /// every governed membership ends, and memberships groupgate did not
     /// grant are removed and reported.
@@ -127,6 +130,26 @@ pub(crate) enum WorkflowsCommand {
         /// Print JSON (the row and the records).
         #[arg(long)]
         json: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum StoreCommand {
+    /// Write a consistent copy of the store to a new file (safe while the
+    /// worker runs), then check the copy.
+    Backup {
+        /// The settings file.
+        #[arg(long)]
+        config: PathBuf,
+        /// The new file.
+        #[arg(long)]
+        to: PathBuf,
+    },
+    /// Check every page of the store (exit 1 when it is damaged).
+    Check {
+        /// The settings file.
+        #[arg(long)]
+        config: PathBuf,
     },
 }
 

@@ -16,7 +16,8 @@ mod worker;
 #[cfg(feature = "emulators")]
 use crate::cli::SimCommand;
 use crate::cli::{
-    AuditCommand, Cli, Command, DirectoryCommand, PolicyCommand, TicketCommand, WorkflowsCommand,
+    AuditCommand, Cli, Command, DirectoryCommand, PolicyCommand, StoreCommand, TicketCommand,
+    WorkflowsCommand,
 };
 use crate::error::{CliError, Exit};
 use crate::files;
@@ -129,6 +130,8 @@ pub(crate) fn run(cli: Cli) -> Result<Exit, CliError> {
             config,
             json,
         }) => worker::show(&ticket, &config, json),
+        Command::Store(StoreCommand::Backup { config, to }) => worker::backup(&config, &to),
+        Command::Store(StoreCommand::Check { config }) => worker::check_store(&config),
         Command::Offboard {
             user,
             config,

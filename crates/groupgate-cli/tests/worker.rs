@@ -170,6 +170,50 @@ fn passes_take_tickets_in_and_the_store_commands_show_them() {
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(1), "{:?}", text(&out));
+
+    // A backup is a checked, complete store.
+    let out = run
+        .groupgate(&["store", "backup", "--config", "groupgate.yaml", "--to", "backup.db"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{:?}", text(&out));
+    let copy = groupgate_sqlite::SqliteStore::open_existing(
+        run.dir.join("backup.db"),
+        groupgate_sqlite::SqliteOptions::default(),
+    )
+    .unwrap();
+    use groupgate_core::ports::Store;
+    let rows = crash::runtime().block_on(copy.find(&Default::default())).unwrap();
+    assert_eq!(rows.len(), 6);
+    let out = run
+        .groupgate(&["store", "backup", "--config", "groupgate.yaml", "--to", "backup.db"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "a backup never overwrites: {:?}", text(&out));
+    let out = run
+        .groupgate(&["store", "check", "--config", "groupgate.yaml"])
+        .output()
+        .unwrap();
+    assert!(out.status.success() && text(&out).0.contains(": ok"), "{:?}", text(&out));
+
+    // Reading commands never create a store at a mistyped path.
+    let settings = std::fs::read_to_string(&run.settings).unwrap();
+    std::fs::write(
+        run.dir.join("typo.yaml"),
+        settings.replace("path: groupgate.db", "path: groupgate-typo.db"),
+    )
+    .unwrap();
+    for args in [
+        vec!["workflows", "list", "--config", "typo.yaml"],
+        vec!["audit", "export", "--config", "typo.yaml"],
+        vec!["store", "check", "--config", "typo.yaml"],
+    ] {
+        let out = run.groupgate(&args).output().unwrap();
+        let (_, stderr) = text(&out);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(stderr.contains("no store here"), "{stderr}");
+    }
+    assert!(!run.dir.join("groupgate-typo.db").exists());
 }
 
 #[test]

@@ -7,6 +7,14 @@ use std::path::{Path, PathBuf};
 /// A store that cannot be opened (or used).
 #[derive(Debug, thiserror::Error)]
 pub enum SqliteError {
+    /// No store at this path (commands that only read do not create one).
+    #[error(
+        "{path}: no store here; check `store.path` in the settings, or start the worker once to create it"
+    )]
+    Missing {
+        /// The file.
+        path: PathBuf,
+    },
     /// The file is not an SQLite database at all.
     #[error(
         "{path}: not a database (or the file is encrypted or damaged); point the store at a groupgate database, or at a new file to create one"

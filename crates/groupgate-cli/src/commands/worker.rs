@@ -78,17 +78,57 @@ pub(crate) fn worker(config: &Path, once: bool, format: LogFormat) -> Result<Exi
     })
 }
 
-/// The store the settings name, opened without building any adapter.
-fn store_of(config: &Path) -> Result<SqliteStore, CliError> {
+/// The store the settings name, opened without building any adapter; it
+/// must exist unless `create`.
+fn store_of(config: &Path, create: bool) -> Result<SqliteStore, CliError> {
     let settings = ServiceSettings::load(config).map_err(CliError::Service)?;
-    SqliteStore::open(
-        &settings.store.path,
-        SqliteOptions {
-            durability: settings.store.durability.into(),
-            ..SqliteOptions::default()
-        },
-    )
-    .map_err(|e| CliError::Service(e.into()))
+    let options = SqliteOptions {
+        durability: settings.store.durability.into(),
+        ..SqliteOptions::default()
+    };
+    let opened = if create {
+        SqliteStore::open(&settings.store.path, options)
+    } else {
+        SqliteStore::open_existing(&settings.store.path, options)
+    };
+    opened.map_err(|e| CliError::Service(e.into()))
+}
+
+/// `groupgate store backup`: a consistent copy of the store while the
+/// worker runs.
+pub(crate) fn backup(config: &Path, to: &Path) -> Result<Exit, CliError> {
+    if to.exists() {
+        return Err(CliError::Argument(format!(
+            "`{}` exists; a backup is written to a new file",
+            to.display()
+        )));
+    }
+    let store = store_of(config, false)?;
+    store
+        .backup_to(to)
+        .map_err(|e| CliError::Service(e.into()))?;
+    // The copy is checked like any store before it is called a backup.
+    let copy = SqliteStore::open_existing(to, SqliteOptions::default())
+        .map_err(|e| CliError::Service(e.into()))?;
+    copy.check_integrity()
+        .map_err(|e| CliError::Service(e.into()))?;
+    println!("backed up {} to {}", store.path().display(), to.display());
+    Ok(Exit::Success)
+}
+
+/// `groupgate store check`: every page of the file.
+pub(crate) fn check_store(config: &Path) -> Result<Exit, CliError> {
+    let store = store_of(config, false)?;
+    match store.check_integrity() {
+        Ok(()) => {
+            println!("{}: ok", store.path().display());
+            Ok(Exit::Success)
+        }
+        Err(e) => {
+            println!("{e}");
+            Ok(Exit::Findings)
+        }
+    }
 }
 
 fn when(t: chrono::DateTime<chrono::Utc>) -> String {
@@ -105,7 +145,7 @@ pub(crate) struct ListArgs<'a> {
 }
 
 pub(crate) fn list(args: ListArgs<'_>) -> Result<Exit, CliError> {
-    let store = store_of(args.config)?;
+    let store = store_of(args.config, false)?;
     let filter = WorkflowFilter {
         open: args.open.then_some(true),
         phase: args.phase,
@@ -146,7 +186,7 @@ pub(crate) fn list(args: ListArgs<'_>) -> Result<Exit, CliError> {
 }
 
 pub(crate) fn show(ticket: &str, config: &Path, json: bool) -> Result<Exit, CliError> {
-    let store = store_of(config)?;
+    let store = store_of(config, false)?;
     let id = WorkflowId::new(ticket);
     let runtime = super::runtime()?;
     let row = runtime
@@ -212,7 +252,7 @@ pub(crate) fn offboard(
     json: bool,
 ) -> Result<Exit, CliError> {
     if !now {
-        let store = store_of(config)?;
+        let store = store_of(config, true)?;
         let number = store
             .queue_offboarding(user, operator, chrono::Utc::now())
             .map_err(|e| CliError::Service(e.into()))?;
@@ -250,7 +290,7 @@ pub(crate) fn offboard(
 
 pub(crate) fn export(config: &Path, out: Option<&Path>) -> Result<Exit, CliError> {
     use std::io::Write;
-    let store = store_of(config)?;
+    let store = store_of(config, false)?;
     let runtime = super::runtime()?;
     let mut sink: Box<dyn Write> = match out {
         Some(path) => Box::new(std::io::BufWriter::new(
