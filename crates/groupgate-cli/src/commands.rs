@@ -22,7 +22,6 @@ use crate::cli::{
 use crate::error::{CliError, Exit};
 use crate::files;
 use chrono::{DateTime, Utc};
-use groupgate_core::{CompiledPolicy, DirectorySnapshot, Facts, Request};
 use std::path::Path;
 
 pub(crate) fn run(cli: Cli) -> Result<Exit, CliError> {
@@ -150,51 +149,7 @@ pub(crate) fn run(cli: Cli) -> Result<Exit, CliError> {
     }
 }
 
-/// Directory facts as given on the command line: explicit facts, or a snapshot to derive them from.
-pub(crate) enum FactsSource {
-    Facts(Box<Facts>),
-    Directory(DirectorySnapshot),
-}
-
-impl FactsSource {
-    pub(crate) fn load(path: &Path) -> Result<Self, CliError> {
-        let text = files::read_text(path, files::Input::Large)?;
-        // One parse: as a generic document first, then as what it turns out to be.
-        let value: serde_json::Value = files::parse_as(
-            &text,
-            path,
-            "directory facts or a snapshot",
-            files::Input::Large,
-        )?;
-        let looks_like_snapshot = value
-            .as_object()
-            .is_some_and(|m| m.contains_key("users") || m.contains_key("groups"));
-        if looks_like_snapshot {
-            Ok(Self::Directory(files::parse_as(
-                &text,
-                path,
-                "a directory snapshot (users, groups)",
-                files::Input::Large,
-            )?))
-        } else {
-            Ok(Self::Facts(Box::new(files::parse_as(
-                &text,
-                path,
-                "directory facts (requester, target, group, …)",
-                files::Input::Large,
-            )?)))
-        }
-    }
-
-    /// The facts for `request` under `policy`'s resolution.
-    pub(crate) fn facts_for(&self, policy: &CompiledPolicy, request: &Request) -> Facts {
-        match self {
-            Self::Facts(f) => (**f).clone(),
-            Self::Directory(d) => d.facts_for(request, &policy.fact_needs(request)),
-        }
-    }
-}
-
+/// `--now`, or the present.
 pub(crate) fn parse_now(now: Option<&str>) -> Result<DateTime<Utc>, CliError> {
     match now {
         None => Ok(Utc::now()),

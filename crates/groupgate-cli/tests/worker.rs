@@ -173,7 +173,14 @@ fn passes_take_tickets_in_and_the_store_commands_show_them() {
 
     // A backup is a checked, complete store.
     let out = run
-        .groupgate(&["store", "backup", "--config", "groupgate.yaml", "--to", "backup.db"])
+        .groupgate(&[
+            "store",
+            "backup",
+            "--config",
+            "groupgate.yaml",
+            "--to",
+            "backup.db",
+        ])
         .output()
         .unwrap();
     assert!(out.status.success(), "{:?}", text(&out));
@@ -183,18 +190,36 @@ fn passes_take_tickets_in_and_the_store_commands_show_them() {
     )
     .unwrap();
     use groupgate_core::ports::Store;
-    let rows = crash::runtime().block_on(copy.find(&Default::default())).unwrap();
+    let rows = crash::runtime()
+        .block_on(copy.find(&Default::default()))
+        .unwrap();
     assert_eq!(rows.len(), 6);
     let out = run
-        .groupgate(&["store", "backup", "--config", "groupgate.yaml", "--to", "backup.db"])
+        .groupgate(&[
+            "store",
+            "backup",
+            "--config",
+            "groupgate.yaml",
+            "--to",
+            "backup.db",
+        ])
         .output()
         .unwrap();
-    assert_eq!(out.status.code(), Some(2), "a backup never overwrites: {:?}", text(&out));
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "a backup never overwrites: {:?}",
+        text(&out)
+    );
     let out = run
         .groupgate(&["store", "check", "--config", "groupgate.yaml"])
         .output()
         .unwrap();
-    assert!(out.status.success() && text(&out).0.contains(": ok"), "{:?}", text(&out));
+    assert!(
+        out.status.success() && text(&out).0.contains(": ok"),
+        "{:?}",
+        text(&out)
+    );
 
     // Reading commands never create a store at a mistyped path.
     let settings = std::fs::read_to_string(&run.settings).unwrap();

@@ -11,6 +11,7 @@ pub mod policy;
 mod policy_check;
 pub mod ports;
 mod secret;
+pub mod suite;
 pub mod workflow;
 
 pub use directory::{DirectoryGroup, DirectorySnapshot, DirectoryUser};

@@ -7,6 +7,17 @@ use groupgate_core::audit::Actor;
 use groupgate_core::ports::{ErrorClass, WorkflowFilter};
 use groupgate_core::workflow::{ApprovalAnswer, Event, Phase, Workflow};
 
+/// What came of an answer fed with [`Engine::answer`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct AnswerOutcome {
+    /// Whether the state machine counted it.
+    pub counted: bool,
+    /// Why it did not count (recorded in the audit trail), when it did not.
+    pub refusal: Option<String>,
+    /// The workflow afterwards.
+    pub workflow: Workflow,
+}
+
 impl Engine {
     /// Feeds the approvers' new answers for a workflow.
     pub async fn collect_answers(&self, id: &WorkflowId) -> Result<Workflow, EngineError> {
@@ -47,6 +58,90 @@ impl Engine {
             self.drive(&mut loaded).await?;
         }
         Ok(loaded.wf)
+    }
+
+    /// Feeds one answer that arrived outside the approval channel's own
+    /// collection — a verified click in a chat card, an answer recorded by a
+    /// binding's caller — to the workflow of `ticket`, and drives it on.
+    /// The approver is mapped to a directory object id first (unless the
+    /// channel authenticated one, which must exist); the state machine then
+    /// decides whether it counts (an ineligible person, a stale binding or a
+    /// workflow no longer awaiting approval is recorded as refused). The
+    /// same answer fed twice counts once.
+    ///
+    /// A directory that cannot be asked now is [`EngineError::Directory`]:
+    /// nothing was recorded, and the answer can be fed again.
+    pub async fn answer(
+        &self,
+        ticket: &WorkflowId,
+        answer: ApprovalAnswer,
+    ) -> Result<AnswerOutcome, EngineError> {
+        let _held = self.locks.hold(ticket).await;
+        let mut loaded = self
+            .load(ticket)
+            .await?
+            .ok_or_else(|| EngineError::UnknownWorkflow(ticket.clone()))?;
+        self.resume(&mut loaded).await?;
+        if loaded.seen_answers.iter().any(|s| s.same_delivery(&answer)) {
+            return Ok(AnswerOutcome {
+                counted: false,
+                refusal: Some("this answer was already recorded".to_owned()),
+                workflow: loaded.wf,
+            });
+        }
+        let key = answer
+            .approver_id
+            .as_ref()
+            .map(|id| id.to_string())
+            .unwrap_or_else(|| answer.approver.to_string());
+        let answer = match self.identify(answer).await {
+            Some(a) => a,
+            None => {
+                return Err(EngineError::Directory(
+                    groupgate_core::ports::PortError::transient(
+                        format!(
+                            "the directory could not be asked who `{key}` is; feed the answer again"
+                        ),
+                        None,
+                    ),
+                ));
+            }
+        };
+        let refusal = loaded.wf.answer_refusal(&answer);
+        let actor = Actor::Approver(answer.approver.to_string());
+        let applied = self
+            .step(&mut loaded, Event::Answered { answer }, actor)
+            .await?;
+        let refusal = match (applied, refusal) {
+            (true, refusal) => refusal,
+            (false, Some(why)) => Some(why),
+            (false, None) => self.last_refusal(&loaded.wf.id, loaded.version).await?,
+        };
+        let counted = refusal.is_none();
+        self.drive(&mut loaded).await?;
+        Ok(AnswerOutcome {
+            counted,
+            refusal,
+            workflow: loaded.wf,
+        })
+    }
+
+    /// Why the workflow's last record refused its event, if it did.
+    async fn last_refusal(
+        &self,
+        id: &WorkflowId,
+        version: u64,
+    ) -> Result<Option<String>, EngineError> {
+        let records = self
+            .ports
+            .store
+            .records(id, version.saturating_sub(1))
+            .await
+            .map_err(EngineError::Store)?;
+        Ok(records.last().and_then(|r| match &r.entry {
+            groupgate_core::audit::Entry::Refused { reason, .. } => Some(reason.clone()),
+            _ => None,
+        }))
     }
 
     /// Maps the channel's identity of the approver to a directory object id

@@ -29,6 +29,7 @@ mod report;
 mod state;
 mod stop;
 
+pub use answers::AnswerOutcome;
 pub use engine::{Engine, Ports};
 pub use error::EngineError;
 pub use execute::anchor_marker;

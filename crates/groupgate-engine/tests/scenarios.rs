@@ -516,3 +516,85 @@ async fn a_ticket_that_cannot_be_read_is_an_intake_error() {
     );
     let _ = ErrorClass::NotFound;
 }
+
+#[tokio::test]
+async fn answers_fed_directly_count_once_and_refusals_say_why() {
+    let world = World::example().unwrap();
+    world
+        .submit(request("RITM31", ADA, ADA, "Finance BI"))
+        .await
+        .unwrap();
+    let id = WorkflowId::new("RITM31");
+    let binding = world.workflow("RITM31").await.unwrap().bindings[0].clone();
+    let answer = |who: &str, at: DateTime<Utc>| groupgate_core::workflow::ApprovalAnswer {
+        stage: "manager".into(),
+        approver: who.into(),
+        approver_id: None,
+        verdict: Verdict::Approve,
+        comment: Some("ok".into()),
+        channel: "teams".into(),
+        at,
+        binding: binding.clone(),
+    };
+    // Ada approving her own access: recorded as refused, with the reason.
+    let outcome = world
+        .engine
+        .answer(&id, answer(ADA, world.now()))
+        .await
+        .unwrap();
+    assert!(!outcome.counted);
+    let why = outcome.refusal.unwrap();
+    assert!(why.contains("nobody approves their own request"), "{why}");
+    // Grace counts; fed again (a double click), it does not count twice.
+    let graces = answer(GRACE, world.now());
+    let outcome = world.engine.answer(&id, graces.clone()).await.unwrap();
+    assert!(outcome.counted, "{:?}", outcome.refusal);
+    assert_eq!(
+        outcome.workflow.phase,
+        Phase::AwaitingApproval {
+            stage: 1,
+            escalated: false
+        }
+    );
+    let again = world.engine.answer(&id, graces).await.unwrap();
+    assert!(!again.counted);
+    assert_eq!(
+        again.refusal.as_deref(),
+        Some("this answer was already recorded")
+    );
+    // Dora's approval of the next stage grants the access.
+    let binding1 = world.workflow("RITM31").await.unwrap().bindings[1].clone();
+    let mut doras = answer(DORA, world.now());
+    doras.stage = "data-owner".into();
+    doras.binding = binding1;
+    let outcome = world.engine.answer(&id, doras).await.unwrap();
+    assert!(outcome.counted);
+    assert!(matches!(outcome.workflow.phase, Phase::Active { .. }));
+    assert!(world.directory.is_direct_member(FINANCE, ADA_ID));
+    assert_eq!(state(&world, "RITM31"), Some(TicketState::ClosedComplete));
+    let n = notes(&world, "RITM31");
+    assert!(
+        n.contains("refused an answer from `ada.lovelace@contoso.com`"),
+        "{n}"
+    );
+    assert_eq!(
+        n.matches("approval record: `grace.hopper@contoso.com` approved stage `manager` via teams")
+            .count(),
+        1,
+        "{n}"
+    );
+    // The trail: three answers applied or refused, one per delivery, and it verifies.
+    let trail = verified_trail(&world).await;
+    assert_eq!(
+        trail.matches("\"event\":\"answered\"").count(),
+        3,
+        "{trail}"
+    );
+    // An unknown ticket is an error, not a silent no-op.
+    let err = world
+        .engine
+        .answer(&WorkflowId::new("RITM404"), answer(GRACE, world.now()))
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("RITM404"), "{err}");
+}

@@ -164,7 +164,10 @@ impl SqliteStore {
     /// Opens the store at `path` only if the file exists: for commands that
     /// read a store (listing workflows, exporting the trail, backups), so a
     /// mistyped path is an error instead of a new empty store.
-    pub fn open_existing(path: impl AsRef<Path>, options: SqliteOptions) -> Result<Self, SqliteError> {
+    pub fn open_existing(
+        path: impl AsRef<Path>,
+        options: SqliteOptions,
+    ) -> Result<Self, SqliteError> {
         let path = path.as_ref();
         if !path.is_file() {
             return Err(SqliteError::Missing {

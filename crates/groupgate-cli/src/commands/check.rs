@@ -1,6 +1,6 @@
 //! `groupgate check`: one request, one decision.
 
-use super::{FactsSource, parse_now};
+use super::parse_now;
 use crate::cli::CheckArgs;
 use crate::error::{CliError, Exit};
 use crate::{files, render};
@@ -13,7 +13,7 @@ pub(crate) fn run(args: &CheckArgs) -> Result<Exit, CliError> {
         "a request (ticket, requester, target, resource, …)",
         files::Input::Small,
     )?;
-    let facts = FactsSource::load(&args.facts)?.facts_for(&policy, &request);
+    let facts = files::load_facts_source(&args.facts)?.facts_for(&policy, &request);
     let now = parse_now(args.now.as_deref())?;
     let decision = policy.evaluate(&request, &facts, now);
     if args.json {

@@ -76,6 +76,30 @@ fn count(approvals: &[ApprovalAnswer], stage: &ApprovalStage) -> u64 {
 }
 
 impl Workflow {
+    /// Why `answer` would not count if it were fed now, in words (the
+    /// workflow is not awaiting approval, it answers another stage, the
+    /// binding is stale, the approver is not eligible, …); `None` when it
+    /// would count. Pure: what the state machine itself checks.
+    pub fn answer_refusal(&self, answer: &ApprovalAnswer) -> Option<String> {
+        let Phase::AwaitingApproval { stage, escalated } = self.phase else {
+            return Some(format!(
+                "the request is not awaiting approval (it is {})",
+                self.phase.name()
+            ));
+        };
+        let Some(open) = self.stage(stage) else {
+            return Some("the request has no such approval stage".to_owned());
+        };
+        let check = Check {
+            wf: self,
+            stage: open,
+            binding: self.bindings.get(stage).map(String::as_str),
+            deadline: self.approval_deadline,
+            alternates: escalated,
+        };
+        check.refusal(answer, &self.approvals).map(str::to_owned)
+    }
+
     pub(super) fn intake(&self, next: &mut Next, facts: &Facts, decision: &Decision) {
         next.wf.decision = Some(decision.clone());
         next.wf.requester = facts.requester.as_ref().map(|u| u.id.clone());
