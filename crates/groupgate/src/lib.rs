@@ -3,6 +3,7 @@
 pub mod files;
 pub mod foreign;
 pub mod suite;
+pub mod trail;
 
 pub use groupgate_core::*;
 /// The engine: drives workflows through the ports.

@@ -1,11 +1,8 @@
 //! `groupgate audit verify | keygen | replay`.
 
 use crate::error::{CliError, Exit};
-use crate::files;
-use groupgate_core::audit::{
-    Anchor, AuditError, AuditRecord, CheckpointKey, CheckpointVerifier, VerifyOptions,
-    replay as replay_records, verify_trail,
-};
+use groupgate::trail::{ReplayReport, TrailError, VerifyFileOptions, replay_file, verify_file};
+use groupgate_core::audit::{AuditError, CheckpointKey};
 use std::path::{Path, PathBuf};
 
 /// What `audit verify` checks besides the chain.
@@ -16,57 +13,25 @@ pub(crate) struct VerifyArgs {
     pub(crate) json: bool,
 }
 
-fn options(args: &VerifyArgs) -> Result<VerifyOptions, CliError> {
-    let mut anchors: Vec<Anchor> = Vec::new();
-    for text in &args.expect_head {
-        anchors.push(
-            text.parse()
-                .map_err(|e: groupgate_core::audit::AnchorError| {
-                    CliError::Argument(format!("--expect-head: {e}"))
-                })?,
-        );
+fn trail_error(e: TrailError) -> CliError {
+    match e {
+        TrailError::File(f) => f.into(),
+        TrailError::Argument(a) => CliError::Argument(a),
+        TrailError::Audit { path, error } => CliError::Argument(format!("{path}: {error}")),
     }
-    if let Some(path) = &args.anchors {
-        let text = files::read_text(path, files::Input::Large)?;
-        for (i, line) in text.lines().enumerate() {
-            let line = line.trim();
-            if line.is_empty() || line.starts_with('#') {
-                continue;
-            }
-            // A work note's marker, or a bare `SEQ:HASH`.
-            let bare = line
-                .trim_start_matches("[groupgate audit anchor ")
-                .trim_end_matches(']');
-            anchors.push(
-                bare.parse()
-                    .map_err(|e: groupgate_core::audit::AnchorError| {
-                        CliError::Argument(format!("{}:{}: {e}", path.display(), i + 1))
-                    })?,
-            );
-        }
-    }
-    let verifier = match &args.public_key {
-        None => None,
-        Some(given) => {
-            let path = Path::new(given);
-            let text = if path.is_file() {
-                files::read_text(path, files::Input::Large)?
-            } else {
-                given.clone()
-            };
-            Some(
-                CheckpointVerifier::from_text(&text)
-                    .map_err(|e| CliError::Argument(format!("--public-key: {e}")))?,
-            )
-        }
-    };
-    Ok(VerifyOptions { anchors, verifier })
 }
 
 pub(crate) fn verify(file: &Path, args: &VerifyArgs) -> Result<Exit, CliError> {
-    let options = options(args)?;
-    let text = files::read_text(file, files::Input::Large)?;
-    let result = verify_trail(&text, &options);
+    let options = VerifyFileOptions {
+        expect_heads: args.expect_head.clone(),
+        anchors_file: args.anchors.clone(),
+        public_key: args.public_key.clone(),
+    };
+    let result = match verify_file(file, &options) {
+        Ok(report) => Ok(report),
+        Err(TrailError::Audit { error, .. }) => Err(error),
+        Err(other) => return Err(trail_error(other)),
+    };
     if args.json {
         let value = match &result {
             Ok(report) => serde_json::json!({ "ok": true, "report": report }),
@@ -87,7 +52,7 @@ pub(crate) fn verify(file: &Path, args: &VerifyArgs) -> Result<Exit, CliError> {
                 if report.anchors_checked > 0 {
                     what.push(format!("{} anchor(s) confirmed", report.anchors_checked));
                 }
-                if options.verifier.is_some() {
+                if options.has_key() {
                     what.push(format!(
                         "{} signed checkpoint(s) verified; {} record(s) after the last one are covered by the chain and anchors only",
                         report.checkpoints_verified, report.unsigned_tail
@@ -153,29 +118,10 @@ fn write_secret(path: &Path, text: &str) -> Result<(), CliError> {
 }
 
 pub(crate) fn replay(file: &Path, policy_path: &Path, json: bool) -> Result<Exit, CliError> {
-    let text = files::read_text(file, files::Input::Large)?;
-    let policy = files::load_policy(policy_path)?;
-    let mut records = Vec::new();
-    for (i, line) in text
-        .lines()
-        .enumerate()
-        .filter(|(_, l)| !l.trim().is_empty())
-    {
-        let record: AuditRecord = serde_json::from_str(line).map_err(|e| CliError::Parse {
-            path: file.display().to_string(),
-            location: format!(":{}:{}", i + 1, e.column()),
-            field: "(record)".to_owned(),
-            message: e
-                .to_string()
-                .split(" at line ")
-                .next()
-                .unwrap_or_default()
-                .to_owned(),
-            expected: "an audit trail written by groupgate (JSON Lines)",
-        })?;
-        records.push(record);
-    }
-    let (replayed, differences) = replay_records(&records, &policy);
+    let ReplayReport {
+        replayed,
+        differences,
+    } = replay_file(file, policy_path)?;
     if json {
         println!(
             "{}",
