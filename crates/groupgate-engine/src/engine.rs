@@ -185,7 +185,8 @@ impl Engine {
         &self.settings
     }
 
-    pub(crate) fn now(&self) -> DateTime<Utc> {
+    /// The time on the engine's clock.
+    pub fn now(&self) -> DateTime<Utc> {
         self.ports.clock.now()
     }
 
