@@ -38,7 +38,13 @@ pub(crate) fn now_of(now: Option<&Bound<'_, PyAny>>) -> PyResult<DateTime<Utc>> 
     if let Ok(text) = now.extract::<String>() {
         return DateTime::parse_from_rfc3339(&text)
             .map(|t| t.with_timezone(&Utc))
-            .map_err(|e| invalid("time", "now", &format!("`{text}` is not an RFC 3339 time ({e})")));
+            .map_err(|e| {
+                invalid(
+                    "time",
+                    "now",
+                    &format!("`{text}` is not an RFC 3339 time ({e})"),
+                )
+            });
     }
     now.extract::<DateTime<Utc>>().map_err(|_| {
         invalid(

@@ -14,7 +14,7 @@ fn python_enum<'py>(
     cell: &'static PyOnceLock<Py<PyType>>,
     name: &str,
 ) -> PyResult<Bound<'py, PyType>> {
-    cell.import(py, "groupgate._types", name).map(|t| t.clone())
+    cell.import(py, "groupgate._types", name).cloned()
 }
 
 static OUTCOME: PyOnceLock<Py<PyType>> = PyOnceLock::new();
@@ -125,7 +125,10 @@ impl Decision {
 
     /// Whether any reason carries `code` (e.g. `"GROUP_ROLE_ASSIGNABLE"`).
     fn has_reason(&self, code: &str) -> bool {
-        self.inner.reasons.iter().any(|r| r.code.to_string() == code)
+        self.inner
+            .reasons
+            .iter()
+            .any(|r| r.code.to_string() == code)
     }
 
     /// The decision as plain dicts and lists (the JSON shape of

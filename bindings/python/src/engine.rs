@@ -24,9 +24,9 @@ use std::sync::Arc;
 #[derive(Debug)]
 enum Inner {
     /// Built from a settings file (real adapters, SQLite).
-    Service(Service),
+    Service(Box<Service>),
     /// Over ports of the caller's.
-    Engine(groupgate_engine::Engine),
+    Engine(Box<groupgate_engine::Engine>),
 }
 
 impl Inner {
@@ -264,7 +264,7 @@ impl Engine {
             .detach(|| Service::from_settings_file(&path))
             .map_err(service_error)?;
         Ok(Self {
-            inner: Arc::new(Inner::Service(service)),
+            inner: Arc::new(Inner::Service(Box::new(service))),
         })
     }
 
@@ -277,6 +277,7 @@ impl Engine {
     /// retry jitter reproducible.
     #[new]
     #[pyo3(signature = (policy, *, directory, tickets, approvals, store = None, clock = None, seed = None))]
+    #[allow(clippy::too_many_arguments)] // Python keyword arguments
     fn new(
         py: Python<'_>,
         policy: &Policy,
@@ -312,7 +313,7 @@ impl Engine {
             engine = engine.with_seed(seed);
         }
         Ok(Self {
-            inner: Arc::new(Inner::Engine(engine)),
+            inner: Arc::new(Inner::Engine(Box::new(engine))),
         })
     }
 
@@ -408,7 +409,11 @@ impl Engine {
     }
 
     /// `submit`, awaitable.
-    fn asubmit<'py>(&self, py: Python<'py>, request: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
+    fn asubmit<'py>(
+        &self,
+        py: Python<'py>,
+        request: &Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, PyAny>> {
         let request: groupgate_core::Request = from_py(request, "request")?;
         let inner = Arc::clone(&self.inner);
         pyo3_async_runtimes::tokio::future_into_py(py, async move {
@@ -448,8 +453,8 @@ impl Engine {
     /// The whole audit trail, as dicts (one per record, in order).
     fn audit_trail<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         let inner = Arc::clone(&self.inner);
-        let records = block(py, async move { inner.engine().audit_trail().await })
-            .map_err(engine_error)?;
+        let records =
+            block(py, async move { inner.engine().audit_trail().await }).map_err(engine_error)?;
         to_py(py, &records)
     }
 
@@ -538,17 +543,29 @@ impl Engine {
     /// `in_progress`, `failed`, `incomplete`); `operator` is recorded as
     /// who asked.
     #[pyo3(signature = (user, *, operator = "python"))]
-    fn offboard<'py>(&self, py: Python<'py>, user: String, operator: &str) -> PyResult<Bound<'py, PyAny>> {
+    fn offboard<'py>(
+        &self,
+        py: Python<'py>,
+        user: String,
+        operator: &str,
+    ) -> PyResult<Bound<'py, PyAny>> {
         let inner = Arc::clone(&self.inner);
         let operator = operator.to_owned();
-        let report = block(py, async move { inner.engine().offboard(&user, &operator).await })
-            .map_err(engine_error)?;
+        let report = block(py, async move {
+            inner.engine().offboard(&user, &operator).await
+        })
+        .map_err(engine_error)?;
         to_py(py, &report)
     }
 
     /// `offboard`, awaitable.
     #[pyo3(signature = (user, *, operator = "python"))]
-    fn aoffboard<'py>(&self, py: Python<'py>, user: String, operator: &str) -> PyResult<Bound<'py, PyAny>> {
+    fn aoffboard<'py>(
+        &self,
+        py: Python<'py>,
+        user: String,
+        operator: &str,
+    ) -> PyResult<Bound<'py, PyAny>> {
         let inner = Arc::clone(&self.inner);
         let operator = operator.to_owned();
         pyo3_async_runtimes::tokio::future_into_py(py, async move {

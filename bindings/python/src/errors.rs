@@ -10,8 +10,8 @@ use groupgate_core::PolicyError as RustPolicyError;
 use groupgate_core::ports::{ErrorClass, PortError};
 use groupgate_engine::EngineError;
 use groupgate_service::ServiceError;
-use pyo3::exceptions::PyException;
 use pyo3::BoundObject;
+use pyo3::exceptions::PyException;
 use pyo3::prelude::*;
 
 pyo3::create_exception!(
@@ -161,10 +161,15 @@ pub(crate) fn policy_error(e: &RustPolicyError) -> PyErr {
             err,
             &[
                 ("file", obj(py, e.source_name.clone())),
-                ("line", first.and_then(|d| d.location).and_then(|l| obj(py, l.line))),
+                (
+                    "line",
+                    first.and_then(|d| d.location).and_then(|l| obj(py, l.line)),
+                ),
                 (
                     "column",
-                    first.and_then(|d| d.location).and_then(|l| obj(py, l.column)),
+                    first
+                        .and_then(|d| d.location)
+                        .and_then(|l| obj(py, l.column)),
                 ),
                 ("field", first.and_then(|d| obj(py, d.field.clone()))),
                 ("code", first.and_then(|d| obj(py, d.code.clone()))),
@@ -275,7 +280,10 @@ pub(crate) fn port_error(e: &PortError) -> PyErr {
             &[
                 ("kind", obj(py, kind)),
                 ("retry_after", retry_after.and_then(|r| obj(py, r))),
-                ("correlation_id", e.correlation_id.clone().and_then(|c| obj(py, c))),
+                (
+                    "correlation_id",
+                    e.correlation_id.clone().and_then(|c| obj(py, c)),
+                ),
             ],
         )
     })
@@ -365,9 +373,13 @@ pub(crate) fn from_python(py: Python<'_>, err: &PyErr, port: &str, method: &str)
         ErrorClass::Transient {
             retry_after_seconds: retry_after,
         }
-    } else if is(py.get_type::<NotFoundError>()) || is(py.get_type::<pyo3::exceptions::PyLookupError>()) {
+    } else if is(py.get_type::<NotFoundError>())
+        || is(py.get_type::<pyo3::exceptions::PyLookupError>())
+    {
         ErrorClass::NotFound
-    } else if is(py.get_type::<ForbiddenError>()) || is(py.get_type::<pyo3::exceptions::PyPermissionError>()) {
+    } else if is(py.get_type::<ForbiddenError>())
+        || is(py.get_type::<pyo3::exceptions::PyPermissionError>())
+    {
         ErrorClass::Forbidden
     } else if is(py.get_type::<ConflictError>()) {
         ErrorClass::Conflict

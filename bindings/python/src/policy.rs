@@ -137,6 +137,11 @@ impl DirectorySnapshot {
             inner: Arc::new(from_py(value, "directory snapshot")?),
         })
     }
+
+    /// The snapshot as a dict (`users`, `groups`).
+    fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        to_py(py, &*self.inner)
+    }
 }
 
 fn request_of(obj: &Bound<'_, PyAny>) -> PyResult<Arc<core::Request>> {
@@ -216,7 +221,11 @@ impl Policy {
     /// How the request's resource text resolves in the catalog: a dict
     /// with `status` (`resolved`, `ambiguous`, `unresolved`) and, when
     /// resolved, `group`, `object_id`, `entry`, `kind` and `matched`.
-    fn resolve<'py>(&self, py: Python<'py>, request: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
+    fn resolve<'py>(
+        &self,
+        py: Python<'py>,
+        request: &Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, PyAny>> {
         let request = request_of(request)?;
         to_py(py, &self.inner.resolve(&request))
     }
@@ -287,7 +296,11 @@ impl Policy {
 
     /// The facts the engine would gather for `request` (what the policy
     /// needs from the directory), as a dict.
-    fn fact_needs<'py>(&self, py: Python<'py>, request: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
+    fn fact_needs<'py>(
+        &self,
+        py: Python<'py>,
+        request: &Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, PyAny>> {
         let request = request_of(request)?;
         to_py(py, &self.inner.fact_needs(&request))
     }

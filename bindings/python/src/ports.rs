@@ -34,7 +34,12 @@ enum Called {
     Awaiting(std::pin::Pin<Box<dyn std::future::Future<Output = PyResult<Py<PyAny>>> + Send>>),
 }
 
-fn answer_of(py: Python<'_>, value: &Bound<'_, PyAny>, port: Port, method: &str) -> PortResult<Value> {
+fn answer_of(
+    py: Python<'_>,
+    value: &Bound<'_, PyAny>,
+    port: Port,
+    method: &str,
+) -> PortResult<Value> {
     if value.is_none() {
         return Ok(Value::Null);
     }
@@ -67,14 +72,15 @@ impl PyPorts {
             )));
         };
         let object = object.bind(py);
-        let kwargs = match to_py(py, args).and_then(|d| d.cast_into::<PyDict>().map_err(PyErr::from)) {
-            Ok(k) => k,
-            Err(e) => {
-                return Called::Done(Err(PortError::permanent(format!(
-                    "cannot pass the arguments of `{method}`: {e}"
-                ))));
-            }
-        };
+        let kwargs =
+            match to_py(py, args).and_then(|d| d.cast_into::<PyDict>().map_err(PyErr::from)) {
+                Ok(k) => k,
+                Err(e) => {
+                    return Called::Done(Err(PortError::permanent(format!(
+                        "cannot pass the arguments of `{method}`: {e}"
+                    ))));
+                }
+            };
         let result = match object.call_method(method, (), Some(&kwargs)) {
             Ok(r) => r,
             Err(e) => {
@@ -93,7 +99,9 @@ impl PyPorts {
         if let Ok(locals) = pyo3_async_runtimes::tokio::get_current_locals(py) {
             return match pyo3_async_runtimes::into_future_with_locals(&locals, result) {
                 Ok(f) => Called::Awaiting(Box::pin(f)),
-                Err(e) => Called::Done(Err(crate::errors::from_python(py, &e, port.name(), method))),
+                Err(e) => {
+                    Called::Done(Err(crate::errors::from_python(py, &e, port.name(), method)))
+                }
             };
         }
         // Else on a private loop, here.

@@ -59,27 +59,31 @@ pub(crate) fn audit_verify<'py>(
         anchors_file: anchors,
         public_key,
     };
-    let report = py.detach(|| verify_file(&path, &options)).map_err(|e| match e {
-        TrailError::File(f) => file_error(f),
-        TrailError::Argument(a) => crate::errors::invalid("audit verification", "", &a),
-        TrailError::Audit { path, error } => {
-            let (line, seq) = match &error {
-                groupgate_core::audit::AuditError::Broken { line, seq, .. }
-                | groupgate_core::audit::AuditError::TimeWentBack { line, seq, .. } => {
-                    (Some(*line), Some(*seq))
-                }
-                groupgate_core::audit::AuditError::Malformed { line, .. } => (Some(*line), None),
-                _ => (None, None),
-            };
-            let err = AuditError::new_err(format!("{path}: {error}"));
-            Python::attach(|py| {
-                let value = err.value(py);
-                let _ = value.setattr("line", line);
-                let _ = value.setattr("seq", seq);
-            });
-            err
-        }
-    })?;
+    let report = py
+        .detach(|| verify_file(&path, &options))
+        .map_err(|e| match e {
+            TrailError::File(f) => file_error(f),
+            TrailError::Argument(a) => crate::errors::invalid("audit verification", "", &a),
+            TrailError::Audit { path, error } => {
+                let (line, seq) = match &error {
+                    groupgate_core::audit::AuditError::Broken { line, seq, .. }
+                    | groupgate_core::audit::AuditError::TimeWentBack { line, seq, .. } => {
+                        (Some(*line), Some(*seq))
+                    }
+                    groupgate_core::audit::AuditError::Malformed { line, .. } => {
+                        (Some(*line), None)
+                    }
+                    _ => (None, None),
+                };
+                let err = AuditError::new_err(format!("{path}: {error}"));
+                Python::attach(|py| {
+                    let value = err.value(py);
+                    let _ = value.setattr("line", line);
+                    let _ = value.setattr("seq", seq);
+                });
+                err
+            }
+        })?;
     to_py(py, &report)
 }
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
-from typing import Any, Dict, List, Mapping, Optional
+from typing import Any, Dict, List, Mapping, Optional, TypedDict
 
 __all__ = [
     "Outcome",
@@ -21,7 +21,38 @@ __all__ = [
     "VerifyReport",
     "ReplayDifference",
     "ReplayReport",
+    "PassSummary",
+    "WorkflowRow",
 ]
+
+
+class PassSummary(TypedDict):
+    """What one pass of ``Engine.run_due`` did."""
+
+    taken_in: int
+    stepped: int
+    fired: int
+    offboarded: int
+    failures: int
+
+
+class WorkflowRow(TypedDict, total=False):
+    """A workflow's index row (``Engine.workflows``): no history replayed."""
+
+    id: str
+    ticket: str
+    target_name: str
+    target: str
+    group: str
+    phase: str
+    open: bool
+    pending: int
+    in_flight: bool
+    next_wake: str
+    last_error: str
+    version: int
+    started_at: str
+    updated_at: str
 
 
 class Outcome(str, enum.Enum):
