@@ -3,7 +3,7 @@
 //! objects written in Python. Blocking methods run detached from the
 //! interpreter; the `a…` methods return awaitables for asyncio.
 
-use crate::convert::{from_py, now_of, to_py};
+use crate::convert::{now_of, to_py};
 use crate::decision::Decision;
 use crate::errors::{engine_error, service_error};
 use crate::policy::Policy;
@@ -396,7 +396,7 @@ impl Engine {
     /// Submits a request (a `Request` or a dict) and drives its workflow
     /// until it waits or ends; the same ticket twice is one workflow.
     fn submit(&self, py: Python<'_>, request: &Bound<'_, PyAny>) -> PyResult<Workflow> {
-        let request: groupgate_core::Request = from_py(request, "request")?;
+        let request = (*crate::policy::request_of(request)?).clone();
         let inner = Arc::clone(&self.inner);
         block(py, async move {
             inner
@@ -414,7 +414,7 @@ impl Engine {
         py: Python<'py>,
         request: &Bound<'py, PyAny>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let request: groupgate_core::Request = from_py(request, "request")?;
+        let request = (*crate::policy::request_of(request)?).clone();
         let inner = Arc::clone(&self.inner);
         pyo3_async_runtimes::tokio::future_into_py(py, async move {
             inner

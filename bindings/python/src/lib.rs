@@ -8,6 +8,7 @@ mod convert;
 mod decision;
 mod engine;
 mod errors;
+mod fast;
 mod policy;
 mod ports;
 mod suite;

@@ -39,7 +39,7 @@ impl Request {
     #[staticmethod]
     fn from_dict(value: &Bound<'_, PyAny>) -> PyResult<Self> {
         Ok(Self {
-            inner: Arc::new(from_py(value, "request")?),
+            inner: request_of(value)?,
         })
     }
 
@@ -93,7 +93,7 @@ impl Facts {
     #[staticmethod]
     fn from_dict(value: &Bound<'_, PyAny>) -> PyResult<Self> {
         Ok(Self {
-            inner: Arc::new(from_py(value, "facts")?),
+            inner: facts_of(value)?,
         })
     }
 
@@ -144,17 +144,26 @@ impl DirectorySnapshot {
     }
 }
 
-fn request_of(obj: &Bound<'_, PyAny>) -> PyResult<Arc<core::Request>> {
-    match obj.cast::<Request>() {
-        Ok(r) => Ok(Arc::clone(&r.get().inner)),
-        Err(_) => Ok(Arc::new(from_py(obj, "request")?)),
+/// A request from a `Request` or a dict (read field by field when it has
+/// the plain shape, else by the general reader, which names a bad field).
+pub(crate) fn request_of(obj: &Bound<'_, PyAny>) -> PyResult<Arc<core::Request>> {
+    if let Ok(r) = obj.cast::<Request>() {
+        return Ok(Arc::clone(&r.get().inner));
+    }
+    match crate::fast::request(obj) {
+        Some(r) => Ok(Arc::new(r)),
+        None => Ok(Arc::new(from_py(obj, "request")?)),
     }
 }
 
-fn facts_of(obj: &Bound<'_, PyAny>) -> PyResult<Arc<core::Facts>> {
-    match obj.cast::<Facts>() {
-        Ok(f) => Ok(Arc::clone(&f.get().inner)),
-        Err(_) => Ok(Arc::new(from_py(obj, "facts")?)),
+/// Facts from a `Facts` or a dict (as `request_of`).
+pub(crate) fn facts_of(obj: &Bound<'_, PyAny>) -> PyResult<Arc<core::Facts>> {
+    if let Ok(f) = obj.cast::<Facts>() {
+        return Ok(Arc::clone(&f.get().inner));
+    }
+    match crate::fast::facts(obj) {
+        Some(f) => Ok(Arc::new(f)),
+        None => Ok(Arc::new(from_py(obj, "facts")?)),
     }
 }
 

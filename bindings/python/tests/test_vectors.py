@@ -49,3 +49,40 @@ def test_typed_inputs_decide_like_dicts(path: Path) -> None:
     plain = policy.evaluate(vector["request"], vector["facts"], vector["now"])
     assert typed == plain
     assert typed.to_json() == plain.to_json()
+
+
+def _proxy(value: Any) -> Any:
+    """The same data as read-only mappings: not `dict`, so the general reader
+    reads it instead of the field-by-field one."""
+    from types import MappingProxyType
+
+    if isinstance(value, dict):
+        return MappingProxyType({k: _proxy(v) for k, v in value.items()})
+    if isinstance(value, list):
+        return [_proxy(v) for v in value]
+    return value
+
+
+@pytest.mark.parametrize("path", VECTORS, ids=[p.stem for p in VECTORS])
+def test_both_readers_read_the_same(path: Path) -> None:
+    vector: Dict[str, Any] = json.loads(path.read_text())
+    fast = groupgate.Facts.from_dict(vector["facts"])
+    general = groupgate.Facts.from_dict(_proxy(vector["facts"]))
+    assert fast == general
+    assert fast.to_dict() == general.to_dict()
+    assert groupgate.Request.from_dict(vector["request"]) == groupgate.Request.from_dict(
+        _proxy(vector["request"])
+    )
+
+
+def test_unexpected_keys_are_errors_whichever_reader() -> None:
+    user = {"id": "u1", "upn": "u1@contoso.com", "enabled": True, "user_type": "Member"}
+    with pytest.raises(groupgate.InvalidRequest) as e:
+        groupgate.Facts.from_dict({"requester": {**user, "favourite_colour": "blue"}})
+    assert e.value.field == "requester.favourite_colour"
+    assert "favourite_colour" in str(e.value)
+    with pytest.raises(groupgate.InvalidRequest) as e:
+        groupgate.Facts.from_dict({"requester": {**user, "user_type": "Robot"}})
+    assert e.value.field == "requester.user_type"
+    with pytest.raises(groupgate.InvalidRequest):
+        groupgate.Request.from_dict({"ticket": "T", "requester": "a", "target": "b", "resource": "r", "extra": 1})
