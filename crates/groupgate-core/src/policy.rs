@@ -18,7 +18,7 @@ mod window;
 pub use catalog::{MatchKind, Resolution};
 pub use compile::CompiledPolicy;
 pub use diagnostic::{Diagnostic, Location, PolicyError, Severity};
-pub use document::{
+pub use document::{APPROVAL_CHANNELS, 
     ApprovalSettings, ApproverGroup, Blackout, CatalogEntry, ChangeWindow, GroupRule,
     MatchingSettings, PeopleRules, PersonRule, PolicyDocument, Require, RiskTier, SeparationRule,
     StageSpec, StandardChange, TagRule, WeeklyHours,

@@ -17,7 +17,7 @@ mod identity;
 mod store;
 mod tickets;
 
-pub use approvals::{ApprovalAsk, ApprovalChannel, AskReceipt, Notice, NoticeKind};
+pub use approvals::{ApprovalAsk, ApprovalChannel, AskDetails, AskReceipt, Notice, NoticeKind};
 pub use clock::{Clock, SystemClock};
 pub use error::{ErrorClass, PortError, PortResult};
 pub use identity::{FactsQuery, IdentityProvider, WriteReceipt};

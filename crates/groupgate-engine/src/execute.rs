@@ -114,6 +114,10 @@ impl Engine {
                     escalation: *escalation,
                     deadline: *deadline,
                     idempotency_key: command.key.clone(),
+                    channels: stage_of(wf, stage)
+                        .map(|s| s.channels.iter().map(|c| c.to_string()).collect())
+                        .unwrap_or_default(),
+                    details: ask_details(wf, stage),
                 };
                 let receipt = p.approvals.ask(&ask).await.map_err(ExecError::Port)?;
                 let detail = (!receipt.references.is_empty())
@@ -190,4 +194,51 @@ impl Engine {
             }
         }
     }
+}
+
+/// The decision's stage named `stage`, if the workflow has a decision.
+fn stage_of<'a>(
+    wf: &'a groupgate_core::workflow::Workflow,
+    stage: &str,
+) -> Option<&'a groupgate_core::ApprovalStage> {
+    wf.decision
+        .as_ref()?
+        .stages
+        .iter()
+        .find(|s| &*s.name == stage)
+}
+
+/// What approvers of `stage` are shown, from the workflow's request and
+/// decision.
+fn ask_details(
+    wf: &groupgate_core::workflow::Workflow,
+    stage: &str,
+) -> Option<groupgate_core::ports::AskDetails> {
+    let decision = wf.decision.as_ref()?;
+    let group = decision.group.as_ref()?;
+    let index = decision.stages.iter().position(|s| &*s.name == stage)?;
+    Some(groupgate_core::ports::AskDetails {
+        requester: wf.request.requester.clone(),
+        target: wf.request.target.clone(),
+        group: group.key.to_string(),
+        group_name: group.display_name.as_deref().map(str::to_owned),
+        group_object_id: group.object_id.to_string(),
+        risk: json_name(&group.risk),
+        tags: group.tags.iter().map(|t| t.to_string()).collect(),
+        end_date: decision.expiry.as_ref().and_then(|e| e.end_date),
+        max_duration_seconds: decision.expiry.as_ref().and_then(|e| e.max_duration_seconds),
+        justification: wf.request.justification.clone(),
+        reasons: decision.reasons.iter().map(|r| r.message()).collect(),
+        stage_index: index,
+        stage_count: decision.stages.len(),
+        required: decision.stages.get(index).map(|s| s.required).unwrap_or(1),
+    })
+}
+
+/// A serde enum's name in the JSON (`high`, …).
+fn json_name<T: serde::Serialize>(value: &T) -> String {
+    serde_json::to_value(value)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default()
 }

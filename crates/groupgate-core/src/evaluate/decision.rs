@@ -93,6 +93,10 @@ pub struct ApprovalStage {
     /// When to escalate, in seconds after the stage is requested.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub escalate_after_seconds: Option<i64>,
+    /// Where it is asked (`servicenow`, `teams`, `slack`); empty: every
+    /// channel the service is configured with.
+    #[serde(default, skip_serializing_if = "<[_]>::is_empty")]
+    pub channels: Arc<[Arc<str>]>,
 }
 
 /// When granted access ends.

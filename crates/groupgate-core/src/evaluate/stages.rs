@@ -100,6 +100,7 @@ pub(crate) fn plan_stages<'a>(
             approvers,
             alternates,
             escalate_after_seconds: stage.escalate_after,
+            channels: Arc::clone(&inputs.group.channels),
         });
     }
     stages

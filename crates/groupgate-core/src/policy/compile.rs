@@ -245,6 +245,71 @@ pub(crate) struct CompiledGroup {
     pub(crate) separations: Vec<(Arc<str>, Vec<usize>)>,
     /// What a decision about this group reads from the directory.
     pub(crate) needs: Arc<GroupNeeds>,
+    /// Where its approvals are asked (empty: every configured channel).
+    pub(crate) channels: Arc<[Arc<str>]>,
+}
+
+/// Where a group's approvals are asked: its own channels, else those of
+/// every matching tag rule combined, else the policy's default.
+fn group_channels(doc: &PolicyDocument, g: &super::GroupRule) -> Arc<[Arc<str>]> {
+    let names: Vec<&String> = match &g.approval_channels {
+        Some(own) => own.iter().collect(),
+        None => {
+            let from_tags: Vec<&String> = doc
+                .tag_rules
+                .iter()
+                .filter(|t| g.tags.contains(&t.tag))
+                .filter_map(|t| t.approval_channels.as_ref())
+                .flatten()
+                .collect();
+            if from_tags.is_empty() {
+                doc.approvals.channels.iter().collect()
+            } else {
+                from_tags
+            }
+        }
+    };
+    let mut out: Vec<Arc<str>> = Vec::with_capacity(names.len());
+    for n in names {
+        let n = n.trim().to_ascii_lowercase();
+        if !out.iter().any(|o| **o == *n) {
+            out.push(Arc::from(n));
+        }
+    }
+    out.into()
+}
+
+/// Every channel name must be one groupgate knows.
+fn check_channels(doc: &PolicyDocument, diags: &mut Vec<Diagnostic>) {
+    let mut lists: Vec<(String, &Vec<String>)> = Vec::new();
+    for (i, g) in doc.groups.iter().enumerate() {
+        if let Some(c) = &g.approval_channels {
+            lists.push((format!("groups[{i}].approval_channels"), c));
+        }
+    }
+    for (i, t) in doc.tag_rules.iter().enumerate() {
+        if let Some(c) = &t.approval_channels {
+            lists.push((format!("tag_rules[{i}].approval_channels"), c));
+        }
+    }
+    lists.push(("approvals.channels".to_owned(), &doc.approvals.channels));
+    for (field, names) in lists {
+        for (j, name) in names.iter().enumerate() {
+            let known = super::document::APPROVAL_CHANNELS
+                .iter()
+                .any(|k| k.eq_ignore_ascii_case(name.trim()));
+            if !known {
+                diags.push(
+                    Diagnostic::error(
+                        "unknown-channel",
+                        format!("{field}[{j}]"),
+                        format!("`{name}` is not an approval channel"),
+                    )
+                    .with_help("use `servicenow`, `teams` or `slack`"),
+                );
+            }
+        }
+    }
 }
 
 /// A standard change, compiled.
@@ -883,6 +948,7 @@ pub(crate) fn compile(doc: PolicyDocument, diags: &mut Vec<Diagnostic>) -> Optio
             Some(name) => find_window(name, format!("groups[{i}].change_window"), diags),
             None => default_window,
         };
+        let channels = group_channels(&doc, g);
         let owners = |people: &[String], role: &Arc<str>| -> Arc<[PolicyApprover]> {
             dedupe(people.iter().map(|id| PolicyApprover {
                 key: Arc::from(id.trim()),
@@ -921,8 +987,10 @@ pub(crate) fn compile(doc: PolicyDocument, diags: &mut Vec<Diagnostic>) -> Optio
             window,
             separations: Vec::new(),
             needs: Arc::default(),
+            channels,
         });
     }
+    check_channels(&doc, diags);
 
     // Separation of duties.
     for (i, rule) in doc.separation_of_duties.iter().enumerate() {

@@ -193,6 +193,10 @@ pub struct GroupRule {
     /// The change window for this group, overriding `default_change_window`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub change_window: Option<String>,
+    /// Where this group's approvals are asked: any of `servicenow`, `teams`,
+    /// `slack`. Overrides the tag rules' and `approvals.channels`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub approval_channels: Option<Vec<String>>,
 }
 
 /// One approval stage.
@@ -320,6 +324,11 @@ pub struct TagRule {
     /// Require an end date; any rule requiring it wins.
     #[serde(default)]
     pub end_date_required: bool,
+    /// Where approvals for groups with this tag are asked (`servicenow`,
+    /// `teams`, `slack`); the channels of every matching tag rule are
+    /// combined, unless the group names its own.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub approval_channels: Option<Vec<String>>,
 }
 
 /// Rules for kinds of people rather than kinds of groups.
@@ -445,6 +454,11 @@ pub struct ApprovalSettings {
     /// Default: one approval from the group's `app_owner`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub triage_stage: Option<StageSpec>,
+    /// Where approvals are asked when neither the group nor a tag rule says:
+    /// any of `servicenow`, `teams`, `slack`. Empty (the default): every
+    /// channel the service is configured with.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub channels: Vec<String>,
 }
 
 impl Default for ApprovalSettings {
@@ -452,6 +466,10 @@ impl Default for ApprovalSettings {
         Self {
             expire_after: PolicyDuration::from_seconds(7 * 86_400),
             triage_stage: None,
+            channels: Vec::new(),
         }
     }
 }
+
+/// The approval channels a policy may name.
+pub const APPROVAL_CHANNELS: [&str; 3] = ["servicenow", "teams", "slack"];

@@ -30,6 +30,54 @@ pub struct ApprovalAsk {
     pub deadline: Option<chrono::DateTime<chrono::Utc>>,
     /// A unique marker, so a retried ask does not ask twice.
     pub idempotency_key: String,
+    /// Where the stage is asked (`servicenow`, `teams`, `slack`), as the
+    /// policy says; empty: every channel. A channel composed of several
+    /// asks only those named.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub channels: Vec<String>,
+    /// What approvers are shown beside the summary (chat cards show it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub details: Option<AskDetails>,
+}
+
+/// What an approver is shown: who asks what for whom, on which group, until
+/// when, why this stage, and where it stands.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct AskDetails {
+    /// The requester, as the request names them.
+    pub requester: String,
+    /// Who is to get the access, as the request names them.
+    pub target: String,
+    /// The group's key in the policy.
+    pub group: String,
+    /// The group's display name, when the policy gives one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub group_name: Option<String>,
+    /// The group's directory object id.
+    pub group_object_id: String,
+    /// Its risk tier (`low`, `medium`, `high`).
+    pub risk: String,
+    /// Its tags.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tags: Vec<String>,
+    /// The requested end date.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub end_date: Option<chrono::DateTime<chrono::Utc>>,
+    /// The policy's cap on the access, in seconds from the grant.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_duration_seconds: Option<i64>,
+    /// Why access is needed, as the requester wrote it.
+    #[serde(default)]
+    pub justification: String,
+    /// The decision's reasons, in words.
+    #[serde(default)]
+    pub reasons: Vec<String>,
+    /// This stage's position, from 0.
+    pub stage_index: usize,
+    /// How many stages there are.
+    pub stage_count: usize,
+    /// How many of the approvers must approve.
+    pub required: u32,
 }
 
 /// What asking returned.
