@@ -101,6 +101,8 @@ async fn a_reused_approval_record_is_marked_durably_and_its_answer_survives_a_re
         escalation: false,
         deadline: None,
         idempotency_key: "RITM0010001/ask/manager".into(),
+        channels: Vec::new(),
+        details: None,
     };
     let receipt = first.ask(&ask).await.unwrap();
     assert_eq!(
