@@ -188,6 +188,11 @@ impl Engine {
                     kind: *kind,
                     text: text.clone(),
                     idempotency_key: command.key.clone(),
+                    requester: wf.requester.as_ref().map(|id| groupgate_core::Approver {
+                        id: id.clone(),
+                        name: wf.request.requester.as_str().into(),
+                        role: "requester".into(),
+                    }),
                 };
                 p.approvals.notify(&notice).await.map_err(ExecError::Port)?;
                 Ok(done(None))

@@ -111,6 +111,10 @@ pub struct Notice {
     pub text: String,
     /// A unique marker, so a retried notice is posted once.
     pub idempotency_key: String,
+    /// The requester, who is told the outcome (channels that reach people
+    /// directly, such as chat, send it to them).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub requester: Option<crate::evaluate::Approver>,
 }
 
 /// A way to ask people for approval decisions.

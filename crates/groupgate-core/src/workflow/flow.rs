@@ -295,7 +295,11 @@ impl Workflow {
             next.phase(Phase::Rejected);
             next.push(Action::CancelApprovals {
                 stage: Arc::clone(&stage.name),
-                reason: format!("rejected by {who}"),
+                reason: format!(
+                    "rejected by `{who}` via {} at {}",
+                    answer.channel,
+                    answer.at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+                ),
             });
             let comment = answer
                 .comment
@@ -325,7 +329,12 @@ impl Workflow {
         }
         next.push(Action::CancelApprovals {
             stage: Arc::clone(&stage.name),
-            reason: format!("stage `{}` is approved", stage.name),
+            reason: format!(
+                "stage `{}` is approved (last by `{who}` via {} at {})",
+                stage.name,
+                answer.channel,
+                answer.at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+            ),
         });
         Self::open_stage(next, decision, index + 1);
     }
