@@ -18,10 +18,10 @@ mod window;
 pub use catalog::{MatchKind, Resolution};
 pub use compile::CompiledPolicy;
 pub use diagnostic::{Diagnostic, Location, PolicyError, Severity};
-pub use document::{APPROVAL_CHANNELS, 
-    ApprovalSettings, ApproverGroup, Blackout, CatalogEntry, ChangeWindow, GroupRule,
-    MatchingSettings, PeopleRules, PersonRule, PolicyDocument, Require, RiskTier, SeparationRule,
-    StageSpec, StandardChange, TagRule, WeeklyHours,
+pub use document::{
+    APPROVAL_CHANNELS, ApprovalSettings, ApproverGroup, Blackout, CatalogEntry, ChangeWindow,
+    GroupRule, MatchingSettings, PeopleRules, PersonRule, PolicyDocument, Require, RiskTier,
+    SeparationRule, StageSpec, StandardChange, TagRule, WeeklyHours,
 };
 pub use duration::{DurationParseError, PolicyDuration};
 pub use needs::{ApproverGroupNeed, FactNeeds};

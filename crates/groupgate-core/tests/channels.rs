@@ -62,7 +62,10 @@ fn channels(policy: &CompiledPolicy, resource: &str, group: &str) -> Vec<String>
 #[test]
 fn a_stage_is_asked_where_the_policy_says() {
     let policy = CompiledPolicy::from_yaml_str(POLICY, "p.yaml").unwrap();
-    assert_eq!(channels(&policy, "Fin", "g-fin"), ["servicenow", "teams", "slack"]);
+    assert_eq!(
+        channels(&policy, "Fin", "g-fin"),
+        ["servicenow", "teams", "slack"]
+    );
     assert_eq!(channels(&policy, "Ops", "g-ops"), ["slack"]);
     assert_eq!(channels(&policy, "Plain", "g-plain"), ["servicenow"]);
 }
@@ -76,7 +79,10 @@ fn no_channels_named_means_every_channel_and_the_json_is_unchanged() {
 
 #[test]
 fn unknown_channels_are_refused_where_they_are_named() {
-    let text = POLICY.replace("approval_channels: [slack]", "approval_channels: [slack, pager]");
+    let text = POLICY.replace(
+        "approval_channels: [slack]",
+        "approval_channels: [slack, pager]",
+    );
     let err = CompiledPolicy::from_yaml_str(&text, "p.yaml").unwrap_err();
     let d = &err.diagnostics[0];
     assert_eq!(d.code, "unknown-channel");

@@ -76,12 +76,47 @@ impl Engine {
         ticket: &WorkflowId,
         answer: ApprovalAnswer,
     ) -> Result<AnswerOutcome, EngineError> {
+        self.feed_answer(ticket, answer, true).await
+    }
+
+    /// [`Engine::answer`] without driving the workflow on: the answer is
+    /// recorded (one commit) and what it leads to (the next stage's asks,
+    /// the change) is left to [`Engine::drive_workflow`] or the next pass.
+    /// For a chat endpoint that must answer a click within seconds.
+    pub async fn record_answer(
+        &self,
+        ticket: &WorkflowId,
+        answer: ApprovalAnswer,
+    ) -> Result<AnswerOutcome, EngineError> {
+        self.feed_answer(ticket, answer, false).await
+    }
+
+    /// Drives a workflow on: effects in flight resolved, everything ready
+    /// executed, until it waits or ends.
+    pub async fn drive_workflow(&self, id: &WorkflowId) -> Result<Workflow, EngineError> {
+        let _held = self.locks.hold(id).await;
+        let mut loaded = self
+            .load(id)
+            .await?
+            .ok_or_else(|| EngineError::UnknownWorkflow(id.clone()))?;
+        self.resume(&mut loaded).await?;
+        Ok(loaded.wf)
+    }
+
+    async fn feed_answer(
+        &self,
+        ticket: &WorkflowId,
+        answer: ApprovalAnswer,
+        drive: bool,
+    ) -> Result<AnswerOutcome, EngineError> {
         let _held = self.locks.hold(ticket).await;
         let mut loaded = self
             .load(ticket)
             .await?
             .ok_or_else(|| EngineError::UnknownWorkflow(ticket.clone()))?;
-        self.resume(&mut loaded).await?;
+        if drive {
+            self.resume(&mut loaded).await?;
+        }
         if loaded.seen_answers.iter().any(|s| s.same_delivery(&answer)) {
             return Ok(AnswerOutcome {
                 counted: false,
@@ -118,7 +153,9 @@ impl Engine {
             (false, None) => self.last_refusal(&loaded.wf.id, loaded.version).await?,
         };
         let counted = refusal.is_none();
-        self.drive(&mut loaded).await?;
+        if drive {
+            self.drive(&mut loaded).await?;
+        }
         Ok(AnswerOutcome {
             counted,
             refusal,

@@ -231,7 +231,10 @@ fn ask_details(
         risk: json_name(&group.risk),
         tags: group.tags.iter().map(|t| t.to_string()).collect(),
         end_date: decision.expiry.as_ref().and_then(|e| e.end_date),
-        max_duration_seconds: decision.expiry.as_ref().and_then(|e| e.max_duration_seconds),
+        max_duration_seconds: decision
+            .expiry
+            .as_ref()
+            .and_then(|e| e.max_duration_seconds),
         justification: wf.request.justification.clone(),
         reasons: decision.reasons.iter().map(|r| r.message()).collect(),
         stage_index: index,

@@ -15,6 +15,7 @@
 
 mod answers;
 mod cache;
+mod channels;
 mod crash;
 mod drive;
 mod engine;
@@ -30,6 +31,7 @@ mod state;
 mod stop;
 
 pub use answers::AnswerOutcome;
+pub use channels::Channels;
 pub use engine::{Engine, Ports};
 pub use error::EngineError;
 pub use execute::anchor_marker;

@@ -21,6 +21,8 @@ struct State {
     tickets: HashMap<String, TicketApprovals>,
     notices: Vec<Notice>,
     notice_keys: HashSet<String>,
+    /// Every cancellation: (ticket, stage, reason), in order.
+    cancellations: Vec<(String, String, String)>,
 }
 
 /// One ticket's asks (positions in `State::asks`), withdrawn stages and answers.
@@ -52,6 +54,14 @@ impl FakeApprovals {
     /// Scripted failures (`ask`, `answers`, `cancel`, `notify`).
     pub fn faults(&self) -> &Faults {
         &self.faults
+    }
+
+    /// Every cancellation asked for: (ticket, stage, reason), oldest first.
+    pub fn cancellations(&self) -> Vec<(String, String, String)> {
+        self.state
+            .lock()
+            .map(|s| s.cancellations.clone())
+            .unwrap_or_default()
     }
 
     /// Every ask made, oldest first.
@@ -148,12 +158,14 @@ impl ApprovalChannel for FakeApprovals {
             .unwrap_or_default())
     }
 
-    async fn cancel(&self, ticket: &TicketRef, stage: &str, _reason: &str) -> PortResult<()> {
+    async fn cancel(&self, ticket: &TicketRef, stage: &str, reason: &str) -> PortResult<()> {
         self.faults.check("cancel")?;
         let mut s = self
             .state
             .lock()
             .map_err(|_| PortError::permanent("fake approvals poisoned"))?;
+        s.cancellations
+            .push((ticket.to_string(), stage.to_owned(), reason.to_owned()));
         s.tickets
             .entry(ticket.to_string())
             .or_default()
