@@ -143,9 +143,24 @@ impl SlackInteractions {
         }
     }
 
-    /// Checks a request and reads its click. `timestamp` and `signature`
-    /// are the `X-Slack-Request-Timestamp` and `X-Slack-Signature` headers;
-    /// `body` the raw bytes received.
+    /// Checks a request's signature and reads its click (no network: what
+    /// must be answered within Slack's three seconds). `timestamp` and
+    /// `signature` are the `X-Slack-Request-Timestamp` and
+    /// `X-Slack-Signature` headers; `body` the raw bytes received.
+    pub fn verify(
+        &self,
+        timestamp: Option<&str>,
+        signature: Option<&str>,
+        body: &[u8],
+        now: DateTime<Utc>,
+    ) -> Result<SlackClick, Refusal> {
+        slack::verify_signature(&self.signing_secret, timestamp, signature, body, now.timestamp())
+            .map_err(|e| Refusal::new(401, Value::Null, format!("Slack request refused: {e}"), None))?;
+        slack::parse_interaction(body)
+            .map_err(|e| Refusal::new(400, Value::Null, format!("Slack interaction refused: {e}"), None))
+    }
+
+    /// [`SlackInteractions::verify`], then [`SlackInteractions::accept_click`].
     pub async fn accept(
         &self,
         timestamp: Option<&str>,
@@ -153,29 +168,14 @@ impl SlackInteractions {
         body: &[u8],
         now: DateTime<Utc>,
     ) -> Result<Accepted, Refusal> {
-        slack::verify_signature(
-            &self.signing_secret,
-            timestamp,
-            signature,
-            body,
-            now.timestamp(),
-        )
-        .map_err(|e| {
-            Refusal::new(
-                401,
-                Value::Null,
-                format!("Slack request refused: {e}"),
-                None,
-            )
-        })?;
-        let click: SlackClick = slack::parse_interaction(body).map_err(|e| {
-            Refusal::new(
-                400,
-                Value::Null,
-                format!("Slack interaction refused: {e}"),
-                None,
-            )
-        })?;
+        let click = self.verify(timestamp, signature, body, now)?;
+        self.accept_click(click, now).await
+    }
+
+    /// Checks a verified click's action token and finds who clicked (Slack
+    /// `users.info`): the answer to feed. A refusal's body is the ephemeral
+    /// message to send through the click's `response_url`.
+    pub async fn accept_click(&self, click: SlackClick, now: DateTime<Utc>) -> Result<Accepted, Refusal> {
         let ephemeral = |text: &str| json!({"response_type": "ephemeral", "replace_original": false, "text": text});
         let claims = common_checks(&self.keys, &*self.ledger, &click.token, now)
             .await
@@ -235,6 +235,11 @@ impl SlackInteractions {
             card,
             response_url: click.response_url,
         })
+    }
+
+    /// Sends a refusal's message through a click's `response_url`.
+    pub async fn respond(&self, response_url: &str, body: Value) -> Result<(), String> {
+        self.api.respond(response_url, body).await.map_err(|e| e.to_string())
     }
 
     /// After the engine: records the token as used (when the answer was

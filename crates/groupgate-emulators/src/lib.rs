@@ -1,4 +1,5 @@
-//! Loopback HTTP emulators of the Microsoft Graph and ServiceNow subsets
+//! Loopback HTTP emulators of the Microsoft Graph, ServiceNow, Slack and
+//! Teams (Bot Framework) subsets
 //! groupgate uses, bound to 127.0.0.1 on an ephemeral port, with scripted and
 //! seeded faults: for integration tests, the demo and `groupgate sim`. Test
 //! support, not product.
@@ -19,6 +20,13 @@
 mod disruption;
 mod graph;
 mod servicenow;
+mod slack;
+mod teams;
 
 pub use graph::{GraphEmulator, GraphEmulatorOptions};
 pub use servicenow::{SnowData, SnowEmulator, SnowEmulatorOptions, SnowRitm, SnowUser};
+pub use slack::{SlackEmuUser, SlackEmulator, SlackEmulatorOptions, SlackPosted, sign as slack_sign};
+pub use teams::{
+    ISSUER as TEAMS_ISSUER, KEY_ID as TEAMS_KEY_ID, TeamsEmuUser, TeamsEmulator,
+    TeamsEmulatorOptions, TeamsPosted, mint as teams_mint,
+};

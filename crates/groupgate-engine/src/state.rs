@@ -272,6 +272,26 @@ impl Engine {
         }
     }
 
+    /// Records an incident outside any workflow's own steps — a refused
+    /// chat click, an intake that failed — under `scope` (a ticket, or a
+    /// pseudo-workflow such as `chat`), so every refusal is in the trail.
+    pub async fn record_incident(
+        &self,
+        scope: &str,
+        operation: &str,
+        error: &str,
+    ) -> Result<(), EngineError> {
+        self.note(
+            &WorkflowId::new(scope),
+            Actor::System,
+            Entry::Incident {
+                operation: operation.to_owned(),
+                error: error.to_owned(),
+            },
+        )
+        .await
+    }
+
     /// Appends records outside a workflow's own steps (incidents, drift,
     /// checkpoints) under the pseudo-workflow `scope`.
     pub(crate) async fn note(

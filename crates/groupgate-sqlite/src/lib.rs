@@ -39,11 +39,13 @@
 //! # });
 //! ```
 
+mod chat;
 mod error;
 mod queue;
 mod schema;
 mod store;
 
+pub use chat::ChatCardRow;
 pub use error::SqliteError;
 pub use queue::QueuedOffboarding;
 

@@ -12,7 +12,7 @@ use std::path::Path;
 pub(crate) const APPLICATION_ID: i64 = 0x6767_7374;
 
 /// The schema version this build writes.
-pub(crate) const SCHEMA_VERSION: i64 = 1;
+pub(crate) const SCHEMA_VERSION: i64 = 2;
 
 /// Migration `n` takes a file from version `n` to `n + 1`.
 const MIGRATIONS: &[&str] = &[
@@ -58,6 +58,29 @@ const MIGRATIONS: &[&str] = &[
         outcome   TEXT
     ) STRICT;
     CREATE INDEX offboard_queue_pending ON offboard_queue (id) WHERE done_at IS NULL;
+    ",
+    // 1 → 2: chat approvals: the cards posted (to refresh them) and the
+    // action tokens used (so a click counts once).
+    "
+    CREATE TABLE chat_cards (
+        id        INTEGER PRIMARY KEY,
+        ticket    TEXT    NOT NULL,
+        stage     TEXT    NOT NULL,
+        channel   TEXT    NOT NULL,
+        ask_key   TEXT    NOT NULL,
+        reference TEXT    NOT NULL,
+        view      TEXT    NOT NULL,
+        closed    INTEGER NOT NULL DEFAULT 0,
+        UNIQUE (channel, ask_key, reference)
+    ) STRICT;
+    CREATE INDEX chat_cards_by_ticket ON chat_cards (ticket, id);
+    CREATE INDEX chat_cards_by_ask ON chat_cards (channel, ask_key);
+
+    CREATE TABLE chat_tokens (
+        id      TEXT    PRIMARY KEY,
+        expires INTEGER NOT NULL
+    ) STRICT, WITHOUT ROWID;
+    CREATE INDEX chat_tokens_by_expiry ON chat_tokens (expires);
     ",
 ];
 

@@ -153,3 +153,23 @@ fn a_damaged_file_is_reported_not_reinitialised() {
 fn rusqlite_conn(path: &std::path::Path) -> rusqlite::Connection {
     rusqlite::Connection::open(path).unwrap()
 }
+
+#[test]
+fn a_file_of_the_previous_version_is_migrated_in_place() {
+    let dir = scratch("migrate");
+    let path = dir.join("g.db");
+    drop(SqliteStore::open(&path, SqliteOptions::default()).unwrap());
+    // Make it a version-1 file: no chat tables.
+    rusqlite_conn(&path)
+        .execute_batch("DROP TABLE chat_cards; DROP TABLE chat_tokens; PRAGMA user_version = 1;")
+        .unwrap();
+    let store = SqliteStore::open(&path, SqliteOptions::default()).unwrap();
+    let now = "2026-11-25T10:00:00Z".parse().unwrap();
+    assert!(store.use_chat_token("t1", now, now).unwrap());
+    assert!(!store.use_chat_token("t1", now, now).unwrap(), "a token is used once");
+    assert!(store.chat_token_used("t1").unwrap());
+    let version: i64 = rusqlite_conn(&path)
+        .query_row("PRAGMA user_version", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(version, 2);
+}
