@@ -230,7 +230,7 @@ impl ApprovalChannel for ChatChannel {
         let ticket_url = self
             .ticket_url
             .as_ref()
-            .map(|t| t.replace("{ticket}", ask.ticket.as_str()));
+            .map(|t| t.replace("{ticket}", &ticket_in_url(ask.ticket.as_str())));
         let (approve, reject) = self.tokens(ask);
         let view = ApprovalView::of(ask, ticket_url, approve, reject);
         let references = self.post(&view, ask).await?;
@@ -319,4 +319,10 @@ impl ChatChannel {
             }
         }
     }
+}
+
+/// A ticket number as it goes into a link: percent-encoded, so a hostile
+/// number cannot change where the link points.
+fn ticket_in_url(ticket: &str) -> String {
+    url::form_urlencoded::byte_serialize(ticket.as_bytes()).collect()
 }

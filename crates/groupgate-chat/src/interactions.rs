@@ -56,6 +56,17 @@ pub struct Accepted {
     pub card: Option<PostedCard>,
     /// Where a Slack click's answer goes.
     pub response_url: Option<String>,
+    /// The ledger key of this button in this person's hands (the token
+    /// and who clicked), recorded once their answer counted.
+    pub used_key: String,
+}
+
+/// A button's use by one person: one approver's counted click does not
+/// spend the button for the others it was shown to (a channel post), and
+/// a click that did not count (someone not entitled, a transient failure)
+/// spends nothing.
+fn used_key(claims: &ActionClaims, who: &str) -> String {
+    format!("{}/{who}", claims.id())
 }
 
 /// What the engine made of an accepted click.
@@ -94,12 +105,13 @@ async fn common_checks(
     keys: &TokenKey,
     ledger: &dyn ChatLedger,
     token: &str,
+    who: &str,
     now: DateTime<Utc>,
 ) -> Result<ActionClaims, (String, Option<String>)> {
     let claims = keys
         .verify(token, now, None)
         .map_err(|e| (token_refusal(&e), None))?;
-    match ledger.token_used(&claims.id()).await {
+    match ledger.token_used(&used_key(&claims, who)).await {
         Ok(true) => Err((
             "this button was already used".to_owned(),
             Some(claims.workflow.clone()),
@@ -154,10 +166,29 @@ impl SlackInteractions {
         body: &[u8],
         now: DateTime<Utc>,
     ) -> Result<SlackClick, Refusal> {
-        slack::verify_signature(&self.signing_secret, timestamp, signature, body, now.timestamp())
-            .map_err(|e| Refusal::new(401, Value::Null, format!("Slack request refused: {e}"), None))?;
-        slack::parse_interaction(body)
-            .map_err(|e| Refusal::new(400, Value::Null, format!("Slack interaction refused: {e}"), None))
+        slack::verify_signature(
+            &self.signing_secret,
+            timestamp,
+            signature,
+            body,
+            now.timestamp(),
+        )
+        .map_err(|e| {
+            Refusal::new(
+                401,
+                Value::Null,
+                format!("Slack request refused: {e}"),
+                None,
+            )
+        })?;
+        slack::parse_interaction(body).map_err(|e| {
+            Refusal::new(
+                400,
+                Value::Null,
+                format!("Slack interaction refused: {e}"),
+                None,
+            )
+        })
     }
 
     /// [`SlackInteractions::verify`], then [`SlackInteractions::accept_click`].
@@ -175,9 +206,14 @@ impl SlackInteractions {
     /// Checks a verified click's action token and finds who clicked (Slack
     /// `users.info`): the answer to feed. A refusal's body is the ephemeral
     /// message to send through the click's `response_url`.
-    pub async fn accept_click(&self, click: SlackClick, now: DateTime<Utc>) -> Result<Accepted, Refusal> {
+    pub async fn accept_click(
+        &self,
+        click: SlackClick,
+        now: DateTime<Utc>,
+    ) -> Result<Accepted, Refusal> {
         let ephemeral = |text: &str| json!({"response_type": "ephemeral", "replace_original": false, "text": text});
-        let claims = common_checks(&self.keys, &*self.ledger, &click.token, now)
+        let who = format!("slack:{}", click.user_id);
+        let claims = common_checks(&self.keys, &*self.ledger, &click.token, &who, now)
             .await
             .map_err(|(why, ticket)| {
                 Refusal::new(
@@ -231,6 +267,7 @@ impl SlackInteractions {
                 at: now,
                 binding: claims.binding.clone(),
             },
+            used_key: used_key(&claims, &who),
             claims,
             card,
             response_url: click.response_url,
@@ -239,16 +276,21 @@ impl SlackInteractions {
 
     /// Sends a refusal's message through a click's `response_url`.
     pub async fn respond(&self, response_url: &str, body: Value) -> Result<(), String> {
-        self.api.respond(response_url, body).await.map_err(|e| e.to_string())
+        self.api
+            .respond(response_url, body)
+            .await
+            .map_err(|e| e.to_string())
     }
 
-    /// After the engine: records the token as used (when the answer was
-    /// recorded at all) and redraws the message through its `response_url`.
+    /// After the engine: records the button as used by this person (when
+    /// their answer counted) and redraws the message through its `response_url`.
     pub async fn finish(&self, accepted: &Accepted, outcome: &Outcome) -> Result<(), String> {
-        let _ = self
-            .ledger
-            .use_token(&accepted.claims.id(), accepted.claims.expires)
-            .await;
+        if *outcome == Outcome::Counted {
+            let _ = self
+                .ledger
+                .use_token(&accepted.used_key, accepted.claims.expires)
+                .await;
+        }
         let Some(url) = &accepted.response_url else {
             return Ok(());
         };
@@ -282,6 +324,7 @@ pub struct TeamsInteractions {
     auth: Arc<BotAuth>,
     keys: TokenKey,
     ledger: Arc<dyn ChatLedger>,
+    tenant_id: Option<String>,
 }
 
 impl std::fmt::Debug for TeamsInteractions {
@@ -300,7 +343,21 @@ pub struct Refreshed {
 impl TeamsInteractions {
     /// Handles clicks, checking requests with `auth`.
     pub fn new(auth: Arc<BotAuth>, keys: TokenKey, ledger: Arc<dyn ChatLedger>) -> Self {
-        Self { auth, keys, ledger }
+        Self {
+            auth,
+            keys,
+            ledger,
+            tenant_id: None,
+        }
+    }
+
+    /// Refuses clicks from any tenant but `tenant_id` (a GUID, compared
+    /// as `channelData.tenant.id` carries it): a person of another
+    /// organisation in a shared channel has a directory object id of their
+    /// own tenant, which must not be taken for one of this tenant's.
+    pub fn with_tenant(mut self, tenant_id: &str) -> Self {
+        self.tenant_id = Some(tenant_id.to_ascii_lowercase());
+        self
     }
 
     /// Checks a request (its `Authorization` header and raw body) and reads
@@ -370,7 +427,24 @@ impl TeamsInteractions {
                 ticket,
             )
         };
-        let claims = common_checks(&self.keys, &*self.ledger, &token, now)
+        if let Some(expected) = &self.tenant_id
+            && click
+                .tenant_id
+                .as_deref()
+                .map(str::to_ascii_lowercase)
+                .as_ref()
+                != Some(expected)
+        {
+            return Err(refuse_on_card(
+                format!(
+                    "the click came from tenant `{}`, not this organisation's",
+                    click.tenant_id.as_deref().unwrap_or("(none)")
+                ),
+                None,
+            ));
+        }
+        let who = format!("teams:{}", click.aad_object_id);
+        let claims = common_checks(&self.keys, &*self.ledger, &token, &who, now)
             .await
             .map_err(|(why, ticket)| refuse_on_card(why, ticket))?;
         let expected = match click.verb {
@@ -402,20 +476,24 @@ impl TeamsInteractions {
                 at: now,
                 binding: claims.binding.clone(),
             },
+            used_key: used_key(&claims, &who),
             claims,
             card,
             response_url: None,
         }))
     }
 
-    /// After the engine: records the token as used and returns the invoke's
+    /// After the engine: records the button as used by this person (when
+    /// their answer counted) and returns the invoke's
     /// answer — the card redrawn (closed, or with the reason the answer did
     /// not count).
     pub async fn finish(&self, accepted: &Accepted, outcome: &Outcome) -> Value {
-        let _ = self
-            .ledger
-            .use_token(&accepted.claims.id(), accepted.claims.expires)
-            .await;
+        if *outcome == Outcome::Counted {
+            let _ = self
+                .ledger
+                .use_token(&accepted.used_key, accepted.claims.expires)
+                .await;
+        }
         match (outcome, &accepted.card) {
             (Outcome::Counted, Some(c)) => {
                 let _ = self.ledger.close_card("teams", &c.ask_key).await;

@@ -25,7 +25,9 @@ mod teams;
 
 pub use graph::{GraphEmulator, GraphEmulatorOptions};
 pub use servicenow::{SnowData, SnowEmulator, SnowEmulatorOptions, SnowRitm, SnowUser};
-pub use slack::{SlackEmuUser, SlackEmulator, SlackEmulatorOptions, SlackPosted, sign as slack_sign};
+pub use slack::{
+    SlackEmuUser, SlackEmulator, SlackEmulatorOptions, SlackPosted, sign as slack_sign,
+};
 pub use teams::{
     ISSUER as TEAMS_ISSUER, KEY_ID as TEAMS_KEY_ID, TeamsEmuUser, TeamsEmulator,
     TeamsEmulatorOptions, TeamsPosted, mint as teams_mint,

@@ -69,6 +69,8 @@ pub struct SlackPosted {
 struct Workspace {
     messages: Vec<SlackPosted>,
     responses: Vec<(String, Value)>,
+    /// Each click's `response_url` id and the message it came from.
+    interactions: Vec<(String, String, String)>,
     counter: u64,
 }
 
@@ -88,7 +90,9 @@ pub struct SlackEmulator {
 
 impl std::fmt::Debug for SlackEmulator {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SlackEmulator").field("addr", &self.addr).finish()
+        f.debug_struct("SlackEmulator")
+            .field("addr", &self.addr)
+            .finish()
     }
 }
 
@@ -106,7 +110,11 @@ fn workspace(shared: &Shared) -> std::sync::MutexGuard<'_, Workspace> {
 }
 
 fn fail(error: &str) -> Response {
-    (StatusCode::OK, axum::Json(json!({"ok": false, "error": error}))).into_response()
+    (
+        StatusCode::OK,
+        axum::Json(json!({"ok": false, "error": error})),
+    )
+        .into_response()
 }
 
 fn chars(v: &Value) -> usize {
@@ -123,9 +131,10 @@ fn blocks_ok(blocks: &[Value]) -> bool {
             let max = if b["type"] == "header" { 150 } else { 3000 };
             chars(t) <= max
         });
-        let fields_ok = b.get("fields").and_then(Value::as_array).is_none_or(|f| {
-            f.len() <= 10 && f.iter().all(|x| chars(&x["text"]) <= 2000)
-        });
+        let fields_ok = b
+            .get("fields")
+            .and_then(Value::as_array)
+            .is_none_or(|f| f.len() <= 10 && f.iter().all(|x| chars(&x["text"]) <= 2000));
         let buttons_ok = b.get("elements").and_then(Value::as_array).is_none_or(|e| {
             e.iter().all(|x| {
                 x["type"] != "button"
@@ -192,8 +201,8 @@ async fn api(
             let Some(channel) = args["channel"].as_str() else {
                 return fail("channel_not_found");
             };
-            let known = channel.starts_with('C')
-                || shared.options.users.iter().any(|u| u.id == channel);
+            let known =
+                channel.starts_with('C') || shared.options.users.iter().any(|u| u.id == channel);
             if !known {
                 return fail("channel_not_found");
             }
@@ -231,7 +240,8 @@ async fn api(
                     m.blocks = blocks;
                     m.text = args["text"].as_str().unwrap_or_default().to_owned();
                     m.updates += 1;
-                    axum::Json(json!({"ok": true, "channel": m.channel, "ts": m.ts})).into_response()
+                    axum::Json(json!({"ok": true, "channel": m.channel, "ts": m.ts}))
+                        .into_response()
                 }
                 None => fail("message_not_found"),
             }
@@ -269,8 +279,33 @@ async fn respond(
     Path(id): Path<String>,
     body: Bytes,
 ) -> Response {
-    let value: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
-    workspace(&shared).responses.push((id, value));
+    let Ok(value) = serde_json::from_slice::<Value>(&body) else {
+        return (StatusCode::BAD_REQUEST, "invalid_payload").into_response();
+    };
+    let mut w = workspace(&shared);
+    // `replace_original: true` rewrites the message clicked, as Slack does.
+    if value["replace_original"] == true {
+        let blocks = value["blocks"].as_array().cloned().unwrap_or_default();
+        if !blocks_ok(&blocks) {
+            return (StatusCode::BAD_REQUEST, "invalid_blocks").into_response();
+        }
+        let origin = w
+            .interactions
+            .iter()
+            .find(|(i, _, _)| *i == id)
+            .map(|(_, c, t)| (c.clone(), t.clone()));
+        if let Some((channel, ts)) = origin
+            && let Some(m) = w
+                .messages
+                .iter_mut()
+                .find(|m| m.channel == channel && m.ts == ts)
+        {
+            m.blocks = blocks;
+            m.text = value["text"].as_str().unwrap_or_default().to_owned();
+            m.updates += 1;
+        }
+    }
+    w.responses.push((id, value));
     (StatusCode::OK, "ok").into_response()
 }
 
@@ -329,7 +364,12 @@ impl SlackEmulator {
 
     /// The form body Slack would post for a click on `action_id` of
     /// `message` by `user_id`, and its `response_url`.
-    pub fn click_body(&self, message: &SlackPosted, action_id: &str, user_id: &str) -> (String, String) {
+    pub fn click_body(
+        &self,
+        message: &SlackPosted,
+        action_id: &str,
+        user_id: &str,
+    ) -> (String, String) {
         let value = message
             .blocks
             .iter()
@@ -342,7 +382,13 @@ impl SlackEmulator {
         let counter = {
             let mut w = workspace(&self.shared);
             w.counter += 1;
-            w.counter
+            let counter = w.counter;
+            w.interactions.push((
+                counter.to_string(),
+                message.channel.clone(),
+                message.ts.clone(),
+            ));
+            counter
         };
         let response_url = format!("{}/respond/{counter}", self.shared.base);
         let name = self
@@ -374,7 +420,11 @@ impl SlackEmulator {
     /// Posts `body` to `endpoint` as Slack does: signed with the signing
     /// secret at `timestamp` (Unix seconds). The answer's status and body.
     pub async fn deliver(&self, endpoint: &str, body: &str, timestamp: i64) -> (u16, String) {
-        let signature = sign(&self.shared.options.signing_secret, timestamp, body.as_bytes());
+        let signature = sign(
+            &self.shared.options.signing_secret,
+            timestamp,
+            body.as_bytes(),
+        );
         let client = reqwest::Client::new();
         match client
             .post(endpoint)

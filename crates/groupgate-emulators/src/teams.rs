@@ -61,7 +61,7 @@ impl Default for TeamsEmulatorOptions {
         Self {
             app_id: "00000000-0000-0000-0000-00000000b07a".to_owned(),
             app_secret: "emulator-bot-secret".to_owned(),
-            tenant_id: "contoso.onmicrosoft.com".to_owned(),
+            tenant_id: "72f988bf-0000-0000-0000-00000000c0de".to_owned(),
             channel_id: "19:approvals@thread.tacv2".to_owned(),
             users: Vec::new(),
             endorsements: vec!["msteams".to_owned()],
@@ -109,7 +109,9 @@ pub struct TeamsEmulator {
 
 impl std::fmt::Debug for TeamsEmulator {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("TeamsEmulator").field("addr", &self.addr).finish()
+        f.debug_struct("TeamsEmulator")
+            .field("addr", &self.addr)
+            .finish()
     }
 }
 
@@ -127,7 +129,11 @@ fn tenant(shared: &Shared) -> std::sync::MutexGuard<'_, Tenant> {
 }
 
 fn error(status: StatusCode, code: &str, message: &str) -> Response {
-    (status, axum::Json(json!({"error": {"code": code, "message": message}}))).into_response()
+    (
+        status,
+        axum::Json(json!({"error": {"code": code, "message": message}})),
+    )
+        .into_response()
 }
 
 async fn token(
@@ -150,7 +156,8 @@ async fn token(
     t.counter += 1;
     let value = format!("bot-token-{}", t.counter);
     t.tokens.insert(value.clone(), ());
-    axum::Json(json!({"token_type": "Bearer", "expires_in": 3599, "access_token": value})).into_response()
+    axum::Json(json!({"token_type": "Bearer", "expires_in": 3599, "access_token": value}))
+        .into_response()
 }
 
 async fn openid(State(shared): State<Arc<Shared>>) -> Response {
@@ -218,17 +225,31 @@ async fn create(
         return r;
     }
     if !authorized(&shared, &headers) {
-        return error(StatusCode::UNAUTHORIZED, "Unauthorized", "Authorization has been denied for this request.");
+        return error(
+            StatusCode::UNAUTHORIZED,
+            "Unauthorized",
+            "Authorization has been denied for this request.",
+        );
     }
     let Ok(body) = serde_json::from_slice::<Value>(&body) else {
         return error(StatusCode::BAD_REQUEST, "BadSyntax", "the body is not JSON");
     };
-    let channel = body.pointer("/channelData/channel/id").and_then(Value::as_str);
+    let channel = body
+        .pointer("/channelData/channel/id")
+        .and_then(Value::as_str);
     if body["isGroup"] != true || channel != Some(shared.options.channel_id.as_str()) {
-        return error(StatusCode::BAD_REQUEST, "BadSyntax", "Incorrect conversation creation parameters");
+        return error(
+            StatusCode::BAD_REQUEST,
+            "BadSyntax",
+            "Incorrect conversation creation parameters",
+        );
     }
     let Some(card) = card_of(&body["activity"]) else {
-        return error(StatusCode::BAD_REQUEST, "BadSyntax", "the activity has no Adaptive Card");
+        return error(
+            StatusCode::BAD_REQUEST,
+            "BadSyntax",
+            "the activity has no Adaptive Card",
+        );
     };
     let mut t = tenant(&shared);
     t.counter += 1;
@@ -238,7 +259,10 @@ async fn create(
         conversation_id: conversation_id.clone(),
         activity_id: activity_id.clone(),
         card,
-        text: body["activity"]["text"].as_str().unwrap_or_default().to_owned(),
+        text: body["activity"]["text"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned(),
         updates: 0,
         reply: false,
     });
@@ -261,10 +285,22 @@ async fn update(
         return r;
     }
     if !authorized(&shared, &headers) {
-        return error(StatusCode::UNAUTHORIZED, "Unauthorized", "Authorization has been denied for this request.");
+        return error(
+            StatusCode::UNAUTHORIZED,
+            "Unauthorized",
+            "Authorization has been denied for this request.",
+        );
     }
-    let Some(card) = serde_json::from_slice::<Value>(&body).ok().as_ref().and_then(card_of) else {
-        return error(StatusCode::BAD_REQUEST, "BadSyntax", "the activity has no Adaptive Card");
+    let Some(card) = serde_json::from_slice::<Value>(&body)
+        .ok()
+        .as_ref()
+        .and_then(card_of)
+    else {
+        return error(
+            StatusCode::BAD_REQUEST,
+            "BadSyntax",
+            "the activity has no Adaptive Card",
+        );
     };
     let mut t = tenant(&shared);
     match t
@@ -277,7 +313,11 @@ async fn update(
             a.updates += 1;
             axum::Json(json!({"id": activity})).into_response()
         }
-        None => error(StatusCode::NOT_FOUND, "ActivityNotFound", "Unknown activity"),
+        None => error(
+            StatusCode::NOT_FOUND,
+            "ActivityNotFound",
+            "Unknown activity",
+        ),
     }
 }
 
@@ -293,12 +333,24 @@ async fn reply(
         return r;
     }
     if !authorized(&shared, &headers) {
-        return error(StatusCode::UNAUTHORIZED, "Unauthorized", "Authorization has been denied for this request.");
+        return error(
+            StatusCode::UNAUTHORIZED,
+            "Unauthorized",
+            "Authorization has been denied for this request.",
+        );
     }
     let body: Value = serde_json::from_slice(&body).unwrap_or_default();
     let mut t = tenant(&shared);
-    if !t.activities.iter().any(|a| a.conversation_id == conversation) {
-        return error(StatusCode::NOT_FOUND, "ConversationNotFound", "Unknown conversation");
+    if !t
+        .activities
+        .iter()
+        .any(|a| a.conversation_id == conversation)
+    {
+        return error(
+            StatusCode::NOT_FOUND,
+            "ConversationNotFound",
+            "Unknown conversation",
+        );
     }
     t.counter += 1;
     let activity_id = format!("{}", 1_700_000_000_000u64 + t.counter);
@@ -330,7 +382,10 @@ impl TeamsEmulator {
             .route("/keys", get(keys))
             .route("/v3/conversations", post(create))
             .route("/v3/conversations/{conversation}/activities", post(reply))
-            .route("/v3/conversations/{conversation}/activities/{activity}", put(update))
+            .route(
+                "/v3/conversations/{conversation}/activities/{activity}",
+                put(update),
+            )
             .with_state(shared.clone());
         let task = tokio::spawn(async move {
             let _ = axum::serve(listener, app).await;
@@ -345,7 +400,10 @@ impl TeamsEmulator {
 
     /// The bot's token endpoint.
     pub fn token_url(&self) -> String {
-        format!("{}/{}/oauth2/v2.0/token", self.shared.base, self.shared.options.tenant_id)
+        format!(
+            "{}/{}/oauth2/v2.0/token",
+            self.shared.base, self.shared.options.tenant_id
+        )
     }
 
     /// The OpenID metadata document's address.
@@ -382,7 +440,13 @@ impl TeamsEmulator {
 
     /// The `adaptiveCard/action` invoke Teams would post for `user`
     /// clicking `verb` on `posted` (with an optional comment).
-    pub fn invoke(&self, posted: &TeamsPosted, verb: &str, user: &TeamsEmuUser, comment: Option<&str>) -> Value {
+    pub fn invoke(
+        &self,
+        posted: &TeamsPosted,
+        verb: &str,
+        user: &TeamsEmuUser,
+        comment: Option<&str>,
+    ) -> Value {
         let action = posted
             .card
             .pointer("/body")
@@ -415,7 +479,12 @@ impl TeamsEmulator {
 
     /// Posts `activity` to a bot's endpoint with `authorization` (use
     /// [`TeamsEmulator::bot_token`]); the answer's status and JSON body.
-    pub async fn deliver(&self, endpoint: &str, activity: &Value, authorization: Option<&str>) -> (u16, Value) {
+    pub async fn deliver(
+        &self,
+        endpoint: &str,
+        activity: &Value,
+        authorization: Option<&str>,
+    ) -> (u16, Value) {
         let client = reqwest::Client::new();
         let mut request = client.post(endpoint).json(activity);
         if let Some(a) = authorization {
@@ -425,7 +494,10 @@ impl TeamsEmulator {
             Ok(r) => {
                 let status = r.status().as_u16();
                 let text = r.text().await.unwrap_or_default();
-                (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
+                (
+                    status,
+                    serde_json::from_str(&text).unwrap_or(Value::String(text)),
+                )
             }
             Err(e) => (0, Value::String(e.to_string())),
         }

@@ -281,15 +281,22 @@ impl Engine {
         operation: &str,
         error: &str,
     ) -> Result<(), EngineError> {
-        self.note(
-            &WorkflowId::new(scope),
-            Actor::System,
-            Entry::Incident {
-                operation: operation.to_owned(),
-                error: error.to_owned(),
-            },
-        )
-        .await
+        let id = WorkflowId::new(scope);
+        // Under the workflow's lock, and its cached copy dropped after, so
+        // the record never makes a step in hand stale.
+        let _held = self.locks.hold(&id).await;
+        let noted = self
+            .note(
+                &id,
+                Actor::System,
+                Entry::Incident {
+                    operation: operation.to_owned(),
+                    error: error.to_owned(),
+                },
+            )
+            .await;
+        self.cache.forget(&id);
+        noted
     }
 
     /// Appends records outside a workflow's own steps (incidents, drift,

@@ -28,6 +28,16 @@ pub enum ServiceError {
     /// The engine stopped (the store failed under it).
     #[error("{0}")]
     Engine(#[from] groupgate_engine::EngineError),
+    /// The listener cannot bind its address.
+    #[error(
+        "cannot listen on `{address}`: {source} (is another process using it? check `listen` in the settings)"
+    )]
+    Listen {
+        /// The address in the settings.
+        address: String,
+        /// Why.
+        source: std::io::Error,
+    },
     /// The store failed outside the engine (the offboarding queue).
     #[error("the store failed: {0}")]
     Port(#[from] groupgate_core::ports::PortError),

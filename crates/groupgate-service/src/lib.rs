@@ -4,13 +4,18 @@
 //!
 //! ```no_run
 //! # async fn run() -> Result<(), groupgate_service::ServiceError> {
-//! let service = groupgate_service::Service::from_settings_file("groupgate.yaml".as_ref())?;
+//! use std::sync::Arc;
+//! let service = Arc::new(groupgate_service::Service::from_settings_file(
+//!     "groupgate.yaml".as_ref(),
+//! )?);
 //! // Ctrl-C asks the engine to stop: the step in hand finishes, then `run` returns.
 //! let stop = service.engine().stop_signal();
 //! tokio::spawn(async move {
 //!     let _ = tokio::signal::ctrl_c().await;
 //!     stop.stop();
 //! });
+//! // Slack's and Teams' clicks, when the settings have `listen` and `chat`.
+//! service.listen().await?;
 //! // Recovery, then a pass every `worker.pass_seconds`.
 //! service.run().await?;
 //! # Ok(()) }
@@ -18,12 +23,16 @@
 //!
 //! See `docs/operations.md`.
 
+mod chat;
 mod error;
+mod http;
 mod service;
 mod settings;
 mod worker;
 
+pub use chat::{ChatSettings, SlackSettings, TeamsSettings};
 pub use error::ServiceError;
+pub use http::MAX_BODY_BYTES;
 pub use service::Service;
 pub use settings::{
     AdapterSettings, DurabilitySetting, IntakeSettings, ServiceSettings, StoreSettings,

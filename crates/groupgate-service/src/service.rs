@@ -2,8 +2,9 @@
 
 use crate::{ServiceError, ServiceSettings};
 use groupgate_core::CompiledPolicy;
+use groupgate_core::ports::ApprovalChannel;
 use groupgate_core::ports::SystemClock;
-use groupgate_engine::{Engine, Ports};
+use groupgate_engine::{Channels, Engine, Ports};
 use groupgate_graph::{GraphClient, GraphConfig};
 use groupgate_servicenow::{ServiceNowClient, ServiceNowConfig};
 use groupgate_sqlite::{SqliteOptions, SqliteStore};
@@ -20,6 +21,9 @@ pub struct Service {
     pub(crate) settings: ServiceSettings,
     pub(crate) origin: PathBuf,
     pub(crate) intake_memory: crate::worker::IntakeMemory,
+    pub(crate) chat: crate::chat::Chat,
+    pub(crate) refusals: crate::http::RefusalLimiter,
+    pub(crate) in_flight: crate::http::InFlight,
 }
 
 impl Service {
@@ -68,10 +72,30 @@ impl Service {
                 ..SqliteOptions::default()
             },
         )?);
+        let chat = match &settings.chat {
+            Some(c) => crate::chat::build(
+                c,
+                Arc::new(crate::chat::StoreLedger(store.clone())),
+                origin,
+                var,
+            )?,
+            None => crate::chat::Chat::default(),
+        };
+        // ServiceNow stays the record of every approval; Teams and Slack
+        // are asked beside it where the policy names them.
+        let approvals: Arc<dyn ApprovalChannel> = if chat.channels.is_empty() {
+            servicenow.clone()
+        } else {
+            let mut channels = Channels::new().with("servicenow", servicenow.clone());
+            for (name, channel) in &chat.channels {
+                channels = channels.with(name, channel.clone());
+            }
+            Arc::new(channels)
+        };
         let ports = Ports {
             identity: Arc::new(graph),
             tickets: servicenow.clone(),
-            approvals: servicenow.clone(),
+            approvals,
             store: store.clone(),
             clock: Arc::new(SystemClock),
         };
@@ -82,6 +106,9 @@ impl Service {
             settings,
             origin: origin.to_owned(),
             intake_memory: Default::default(),
+            chat,
+            refusals: Default::default(),
+            in_flight: Default::default(),
         })
     }
 
@@ -103,5 +130,13 @@ impl Service {
     /// The settings file.
     pub fn origin(&self) -> &Path {
         &self.origin
+    }
+
+    /// The approval channels in use, by name (`servicenow`, then `teams`
+    /// and `slack` when configured).
+    pub fn approval_channels(&self) -> Vec<&'static str> {
+        std::iter::once("servicenow")
+            .chain(self.chat.channels.iter().map(|(n, _)| *n))
+            .collect()
     }
 }

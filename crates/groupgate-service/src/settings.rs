@@ -19,9 +19,15 @@
 //!   poll_seconds: 60
 //! worker:
 //!   pass_seconds: 30
+//! listen: 127.0.0.1:8080           # Slack's and Teams' callbacks (behind your TLS proxy)
+//! chat:                            # approvals in Teams and Slack (docs/adapters/teams.md, slack.md)
+//!   ticket_url: https://contoso.service-now.com/nav_to.do?uri=sc_req_item.do?sysparm_query=number={ticket}
+//!   slack:
+//!     channel: C0123456789
 //! ```
 
 use crate::ServiceError;
+use crate::chat::ChatSettings;
 use groupgate_core::input::{Limits, from_yaml};
 use groupgate_sqlite::Durability;
 use serde::Deserialize;
@@ -48,6 +54,14 @@ pub struct ServiceSettings {
     /// The state machine's tunables for workflows started from now on.
     #[serde(default)]
     pub workflow: WorkflowTuning,
+    /// Where the worker listens for Slack's and Teams' callbacks
+    /// (`127.0.0.1:8080`); no listener when absent. Put it behind a TLS
+    /// terminating proxy: Slack and Teams only call https.
+    #[serde(default)]
+    pub listen: Option<String>,
+    /// Approvals in Teams and Slack.
+    #[serde(default)]
+    pub chat: Option<ChatSettings>,
 }
 
 /// Retry, read-back and watchdog timing; anything left out keeps the
@@ -228,6 +242,28 @@ impl ServiceSettings {
                     settings.intake.poll_seconds
                 ),
             });
+        }
+        if let Some(listen) = &settings.listen
+            && listen.parse::<std::net::SocketAddr>().is_err()
+        {
+            return Err(ServiceError::Settings {
+                file: origin.to_owned(),
+                message: format!(
+                    "`listen` is `{listen}`; give an address and port such as `127.0.0.1:8080` (port 0 picks a free one)"
+                ),
+            });
+        }
+        if let Some(chat) = &settings.chat {
+            chat.check().map_err(|message| ServiceError::Settings {
+                file: origin.to_owned(),
+                message,
+            })?;
+            if (chat.teams.is_some() || chat.slack.is_some()) && settings.listen.is_none() {
+                return Err(ServiceError::Settings {
+                    file: origin.to_owned(),
+                    message: "`chat` is set but `listen` is not; Slack and Teams send approvers' clicks to the worker's listener (set `listen: 127.0.0.1:8080`)".to_owned(),
+                });
+            }
         }
         Ok(settings)
     }

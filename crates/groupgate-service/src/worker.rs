@@ -93,6 +93,11 @@ impl Service {
                 () = tokio::time::sleep(pass_every) => {}
             }
         }
+        if !self.in_flight.drain().await {
+            warn!(
+                "chat clicks were still in hand when the worker stopped; an answer counts only once it is in the store, and every card is redrawn when its stage ends"
+            );
+        }
         info!("stopping");
         Ok(())
     }

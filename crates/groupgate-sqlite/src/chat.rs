@@ -93,7 +93,12 @@ impl SqliteStore {
 
     /// Records `id` as used until `expires`; `false` when it already was.
     /// Tokens expired for a day are forgotten on the way.
-    pub fn use_chat_token(&self, id: &str, expires: DateTime<Utc>, now: DateTime<Utc>) -> PortResult<bool> {
+    pub fn use_chat_token(
+        &self,
+        id: &str,
+        expires: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> PortResult<bool> {
         let conn = self.locked()?;
         conn.execute(
             "DELETE FROM chat_tokens WHERE expires < ?1",

@@ -166,7 +166,10 @@ fn a_file_of_the_previous_version_is_migrated_in_place() {
     let store = SqliteStore::open(&path, SqliteOptions::default()).unwrap();
     let now = "2026-11-25T10:00:00Z".parse().unwrap();
     assert!(store.use_chat_token("t1", now, now).unwrap());
-    assert!(!store.use_chat_token("t1", now, now).unwrap(), "a token is used once");
+    assert!(
+        !store.use_chat_token("t1", now, now).unwrap(),
+        "a token is used once"
+    );
     assert!(store.chat_token_used("t1").unwrap());
     let version: i64 = rusqlite_conn(&path)
         .query_row("PRAGMA user_version", [], |r| r.get(0))

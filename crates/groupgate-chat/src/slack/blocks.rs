@@ -166,7 +166,10 @@ pub fn approval_message(view: &ApprovalView) -> (String, Vec<Value>) {
     }));
     blocks.truncate(limits::BLOCKS);
     let text = truncate(
-        &format!("Approval needed: {} — {}", view.ticket, view.summary),
+        &escape(&format!(
+            "Approval needed: {} — {}",
+            view.ticket, view.summary
+        )),
         limits::SECTION_TEXT,
     );
     (text, blocks)
@@ -180,7 +183,7 @@ pub fn closed_message(view: &ApprovalView, closure: &Closure) -> (String, Vec<Va
     blocks.push(section(format!("*{}*", escape(&closure.line()))));
     (
         truncate(
-            &format!("{}: {}", view.ticket, closure.line()),
+            &escape(&format!("{}: {}", view.ticket, closure.line())),
             limits::SECTION_TEXT,
         ),
         blocks,
@@ -194,7 +197,10 @@ pub fn notice_message(title: &str, message: &str) -> (String, Vec<Value>) {
         section(escape(message)),
     ];
     (
-        truncate(&format!("{title}: {message}"), limits::SECTION_TEXT),
+        truncate(
+            &escape(&format!("{title}: {message}")),
+            limits::SECTION_TEXT,
+        ),
         blocks,
     )
 }

@@ -26,6 +26,18 @@ fn text(value: impl Into<String>) -> Value {
     json!({"type": "TextBlock", "text": value.into(), "wrap": true})
 }
 
+/// Text exactly as written: a `TextRun` in a `RichTextBlock` is never read
+/// as markdown, so a link or emphasis typed into a request cannot dress up
+/// an approval card.
+fn plain(label: Option<&str>, value: impl Into<String>) -> Value {
+    let mut inlines = Vec::new();
+    if let Some(label) = label {
+        inlines.push(json!({"type": "TextRun", "text": format!("{label}: "), "weight": "Bolder"}));
+    }
+    inlines.push(json!({"type": "TextRun", "text": value.into()}));
+    json!({"type": "RichTextBlock", "inlines": inlines})
+}
+
 fn fact(title: &str, value: impl Into<String>) -> Value {
     json!({"title": title, "value": value.into()})
 }
@@ -42,7 +54,7 @@ fn header(view: &ApprovalView) -> Vec<Value> {
     );
     vec![
         json!({"type": "TextBlock", "text": title, "size": "Medium", "weight": "Bolder", "wrap": true}),
-        text(truncate(&view.summary, 500)),
+        plain(None, truncate(&view.summary, 500)),
     ]
 }
 
@@ -84,10 +96,10 @@ fn reasons(view: &ApprovalView) -> Vec<Value> {
     };
     let mut out = Vec::new();
     if !d.justification.trim().is_empty() {
-        out.push(text(format!(
-            "Justification: {}",
-            truncate(d.justification.trim(), 1000)
-        )));
+        out.push(plain(
+            Some("Justification"),
+            truncate(d.justification.trim(), 1000),
+        ));
     }
     if !d.reasons.is_empty() {
         out.push(json!({"type": "TextBlock", "text": "Why this approval", "weight": "Bolder", "wrap": true}));

@@ -57,8 +57,14 @@ pub(crate) fn worker(config: &Path, once: bool, format: LogFormat) -> Result<Exi
     init_logging(format);
     let runtime = super::runtime()?;
     runtime.block_on(async {
-        let service = Service::from_settings_file(config).map_err(CliError::Service)?;
+        let service =
+            std::sync::Arc::new(Service::from_settings_file(config).map_err(CliError::Service)?);
         stop_on_signals(service.engine().stop_signal())?;
+        if !once {
+            // Slack's and Teams' callbacks, when `listen` is set; the
+            // address bound is logged.
+            service.listen().await.map_err(CliError::Service)?;
+        }
         if once {
             let recovered = service.recover().await.map_err(CliError::Stopped)?;
             let pass = service.pass(true).await.map_err(CliError::Stopped)?;
