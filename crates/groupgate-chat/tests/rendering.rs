@@ -3,7 +3,7 @@
 //! (vendored from microsoft/AdaptiveCards, MIT, in `tests/data/`), and every
 //! Slack message keeps within Block Kit's documented limits — for ordinary
 //! requests and for hostile ones (huge, markup-laden, multi-byte text).
-#![allow(clippy::unwrap_used, clippy::expect_used)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use chrono::{DateTime, Utc};
 use groupgate_chat::slack::blocks::{self, limits};
