@@ -1,5 +1,5 @@
-//! The worker's HTTP listener: Slack's interaction endpoint and Teams'
-//! activity endpoint (and, for probes, `/healthz`). Every request is bounded
+//! The worker's HTTP listener: Slack's interaction endpoint, Teams'
+//! activity endpoint, signed events (`events`), and probes. Every request is bounded
 //! in size and time; a malformed, oversized, unsigned or stale request gets
 //! the right 4xx and an entry in the audit trail, never a panic.
 
@@ -118,13 +118,18 @@ fn json(status: u16, body: Value) -> Response {
 impl Service {
     /// The listener's routes: `POST /slack/interactions` (Slack's
     /// interactivity request URL), `POST /teams/messages` (the Teams bot's
-    /// messaging endpoint) and `GET /healthz`. [`Service::listen`] serves
+    /// messaging endpoint), `POST /servicenow/ritm` and `POST /offboard`
+    /// (signed events, with `intake.webhook`), `GET /healthz` (the process
+    /// answers) and `GET /readyz` (store, policy, a recent pass). [`Service::listen`] serves
     /// them; a service with an axum server of its own can nest them.
     pub fn router(self: &Arc<Self>) -> Router {
         Router::new()
             .route("/slack/interactions", post(slack))
             .route("/teams/messages", post(teams))
+            .route("/servicenow/ritm", post(crate::events::ritm_created))
+            .route("/offboard", post(crate::events::offboard))
             .route("/healthz", get(|| async { "ok" }))
+            .route("/readyz", get(crate::events::ready))
             .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
             .with_state(self.clone())
     }
@@ -163,28 +168,37 @@ impl Service {
     /// click named one genuinely, else under `chat`).
     async fn audit_refusal(&self, channel: &str, refusal: &Refusal) {
         warn!(channel, reason = %refusal.reason, "chat request refused");
-        let scope = refusal.ticket.clone().unwrap_or_else(|| "chat".to_owned());
-        if refusal.ticket.is_none() {
-            let (record, dropped) = self.refusals.admit();
-            if !record {
-                return;
+        let what = format!("{channel} click");
+        match &refusal.ticket {
+            None => {
+                self.record_unauthenticated("chat", &what, &refusal.reason)
+                    .await
             }
-            if dropped > 0 {
-                let _ = self
-                    .engine
-                    .record_incident(
-                        "chat",
-                        &format!("{channel} request"),
-                        &format!("{dropped} more refused requests were not recorded one by one"),
-                    )
-                    .await;
-            }
+            Some(ticket) => self.record_refusal(ticket, &what, &refusal.reason).await,
         }
-        if let Err(e) = self
-            .engine
-            .record_incident(&scope, &format!("{channel} click"), &refusal.reason)
-            .await
-        {
+    }
+
+    /// Records a refused request that named no genuine ticket under
+    /// `scope`, at most [`UNAUTHENTICATED_RECORDS_PER_MINUTE`] one by one (a
+    /// flood is counted, not copied, into the trail).
+    pub(crate) async fn record_unauthenticated(&self, scope: &str, what: &str, reason: &str) {
+        let (record, dropped) = self.refusals.admit();
+        if !record {
+            return;
+        }
+        if dropped > 0 {
+            self.record_refusal(
+                scope,
+                what,
+                &format!("{dropped} more refused requests were not recorded one by one"),
+            )
+            .await;
+        }
+        self.record_refusal(scope, what, reason).await;
+    }
+
+    async fn record_refusal(&self, scope: &str, what: &str, reason: &str) {
+        if let Err(e) = self.engine.record_incident(scope, what, reason).await {
             warn!(error = %e, "the refusal could not be recorded");
         }
     }

@@ -25,6 +25,7 @@
 
 mod chat;
 mod error;
+mod events;
 mod http;
 mod service;
 mod settings;
@@ -32,6 +33,9 @@ mod worker;
 
 pub use chat::{ChatSettings, SlackSettings, TeamsSettings};
 pub use error::ServiceError;
+pub use events::{
+    SIGNATURE_HEADER, TIMESTAMP_HEADER, WEBHOOK_MAX_SKEW_SECONDS, WebhookError, WebhookKey,
+};
 pub use http::MAX_BODY_BYTES;
 pub use service::Service;
 pub use settings::{

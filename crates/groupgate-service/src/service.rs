@@ -24,6 +24,10 @@ pub struct Service {
     pub(crate) chat: crate::chat::Chat,
     pub(crate) refusals: crate::http::RefusalLimiter,
     pub(crate) in_flight: crate::http::InFlight,
+    /// The key of signed events, when `intake.webhook` is on.
+    pub(crate) webhook: Option<crate::WebhookKey>,
+    /// When the last pass ended (for `/readyz`).
+    pub(crate) last_pass: std::sync::Mutex<Option<std::time::Instant>>,
 }
 
 impl Service {
@@ -81,6 +85,24 @@ impl Service {
             )?,
             None => crate::chat::Chat::default(),
         };
+        let webhook = if settings.intake.webhook {
+            let secret = var("GROUPGATE_WEBHOOK_SECRET")
+                .filter(|v| !v.trim().is_empty())
+                .ok_or_else(|| ServiceError::Settings {
+                    file: origin.to_owned(),
+                    message: "`intake.webhook` is on but `GROUPGATE_WEBHOOK_SECRET` is not set in the environment; it signs ServiceNow's notifications and offboarding requests (at least 32 random bytes, e.g. `openssl rand -base64 48`)".to_owned(),
+                })?;
+            Some(
+                crate::WebhookKey::new(groupgate_core::Secret::new(secret)).map_err(|message| {
+                    ServiceError::Settings {
+                        file: origin.to_owned(),
+                        message,
+                    }
+                })?,
+            )
+        } else {
+            None
+        };
         // ServiceNow stays the record of every approval; Teams and Slack
         // are asked beside it where the policy names them.
         let approvals: Arc<dyn ApprovalChannel> = if chat.channels.is_empty() {
@@ -109,6 +131,8 @@ impl Service {
             chat,
             refusals: Default::default(),
             in_flight: Default::default(),
+            webhook,
+            last_pass: Default::default(),
         })
     }
 

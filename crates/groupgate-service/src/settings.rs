@@ -156,6 +156,11 @@ pub struct IntakeSettings {
     /// Seconds between polls.
     #[serde(default = "sixty")]
     pub poll_seconds: u64,
+    /// Take signed events on the listener: `POST /servicenow/ritm` (a
+    /// business rule's "RITM created") and `POST /offboard`, signed with
+    /// `GROUPGATE_WEBHOOK_SECRET`.
+    #[serde(default)]
+    pub webhook: bool,
 }
 
 impl Default for IntakeSettings {
@@ -163,6 +168,7 @@ impl Default for IntakeSettings {
         Self {
             catalog_items: Vec::new(),
             poll_seconds: 60,
+            webhook: false,
         }
     }
 }
@@ -251,6 +257,12 @@ impl ServiceSettings {
                 message: format!(
                     "`listen` is `{listen}`; give an address and port such as `127.0.0.1:8080` (port 0 picks a free one)"
                 ),
+            });
+        }
+        if settings.intake.webhook && settings.listen.is_none() {
+            return Err(ServiceError::Settings {
+                file: origin.to_owned(),
+                message: "`intake.webhook` is on but `listen` is not set; events are posted to the worker's listener (set `listen: 127.0.0.1:8080`)".to_owned(),
             });
         }
         if let Some(chat) = &settings.chat {

@@ -57,6 +57,7 @@ impl Service {
         }
         summary.add(&self.engine.pass().await?);
         summary.offboarded = self.run_offboard_queue().await?;
+        self.mark_pass();
         Ok(summary)
     }
 

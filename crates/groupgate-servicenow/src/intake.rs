@@ -105,6 +105,26 @@ impl ServiceNowClient {
             .filter_map(|r| ritm_number(&field(r, "number")).ok().map(TicketRef::new))
             .collect())
     }
+
+    /// The catalog item (`cat_item` sys_id) of the RITM `number`, read from
+    /// the instance (a notification's own fields are never trusted); `None`
+    /// when the instance has no such RITM.
+    pub async fn ritm_catalog_item(&self, number: &str) -> PortResult<Option<String>> {
+        let number =
+            ritm_number(number).map_err(|e| PortError::new(ErrorClass::Invalid, e.to_string()))?;
+        let rows = self
+            .query(
+                "sc_req_item",
+                &format!("number={number}"),
+                "number,cat_item",
+                1,
+            )
+            .await?;
+        Ok(rows
+            .iter()
+            .find(|r| field(r, "number") == number)
+            .map(|r| field(r, "cat_item")))
+    }
 }
 
 #[cfg(test)]

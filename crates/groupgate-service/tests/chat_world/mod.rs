@@ -26,6 +26,13 @@ pub(crate) const DORA: &str = "11111111-0000-0000-0000-000000000011";
 pub(crate) const IVAN: &str = "11111111-0000-0000-0000-000000000018";
 pub(crate) const CATALOG_ITEM: &str = "c0000000000000000000000000000001";
 pub(crate) const TOKEN_KEY: &str = "k3y-for-the-chat-tests-0123456789abcdefghijklmnop";
+/// A catalog item the worker is not configured for (RITMs numbered 900 and up).
+pub(crate) const OTHER_ITEM: &str = "c0000000000000000000000000000002";
+/// The secret signing ServiceNow's notifications and offboarding requests.
+pub(crate) const WEBHOOK_SECRET: &str = "webhook-secret-for-the-tests-0123456789abcdef";
+/// Polling the configured catalog item every second, no signed events.
+pub(crate) const POLLING: &str =
+    "{catalog_items: [c0000000000000000000000000000001], poll_seconds: 1}";
 
 /// Finance BI: the manager, then (financial data) the data owner; asked in
 /// ServiceNow, Slack and Teams.
@@ -96,13 +103,16 @@ fn snow_data(dir: &DirectorySnapshot, ritms: &[(u32, &str)]) -> SnowData {
                 fields: BTreeMap::new(),
             })
             .collect(),
-        catalog_items: BTreeMap::from([(CATALOG_ITEM.to_owned(), "Request access".to_owned())]),
+        catalog_items: BTreeMap::from([
+            (CATALOG_ITEM.to_owned(), "Request access".to_owned()),
+            (OTHER_ITEM.to_owned(), "Request a laptop".to_owned()),
+        ]),
         ritms: ritms
             .iter()
             .map(|(n, who)| SnowRitm {
                 sys_id: ritm_sys_id(*n),
                 number: format!("RITM{n:07}"),
-                cat_item: CATALOG_ITEM.to_owned(),
+                cat_item: if *n >= 900 { OTHER_ITEM } else { CATALOG_ITEM }.to_owned(),
                 requested_for: user_id(who),
                 opened_by: user_id(who),
                 variables: [("requested_resource".to_owned(), "Finance BI".to_owned())]
@@ -146,6 +156,12 @@ impl World {
     /// Ada asks for Finance BI in each of `ritms`; Grace (her manager) and
     /// Ivan are in Slack, Dora (the data owner) and Ivan in Teams.
     pub(crate) async fn start(name: &str, ritms: &[(u32, &str)]) -> Self {
+        Self::start_with(name, ritms, POLLING).await
+    }
+
+    /// As [`World::start`], with `intake` (a YAML mapping) as the intake
+    /// settings.
+    pub(crate) async fn start_with(name: &str, ritms: &[(u32, &str)], intake: &str) -> Self {
         let dir =
             std::env::temp_dir().join(format!("groupgate-chat-{}-{name}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
@@ -202,7 +218,7 @@ servicenow:
   instance_url: {}
   user: {}
   allow_insecure_loopback: true
-intake: {{catalog_items: [{CATALOG_ITEM}], poll_seconds: 1}}
+intake: {intake}
 worker: {{pass_seconds: 0.2}}
 workflow: {{verify_poll_seconds: 1}}
 listen: 127.0.0.1:0
@@ -242,6 +258,7 @@ chat:
             ("GROUPGATE_GRAPH_CLIENT_SECRET", g.client_secret.clone()),
             ("GROUPGATE_SNOW_PASSWORD", snow.options().password.clone()),
             ("GROUPGATE_CHAT_TOKEN_KEY", TOKEN_KEY.to_owned()),
+            ("GROUPGATE_WEBHOOK_SECRET", WEBHOOK_SECRET.to_owned()),
             ("GROUPGATE_TEAMS_APP_SECRET", t.app_secret.clone()),
             (
                 "GROUPGATE_SLACK_BOT_TOKEN",
@@ -275,6 +292,11 @@ chat:
 
     pub(crate) fn slack_endpoint(&self) -> String {
         format!("http://{}/slack/interactions", self.listener)
+    }
+
+    /// `path` on the worker's listener.
+    pub(crate) fn endpoint(&self, path: &str) -> String {
+        format!("http://{}{path}", self.listener)
     }
 
     pub(crate) fn teams_endpoint(&self) -> String {
