@@ -321,7 +321,7 @@ impl Engine {
     #[getter]
     fn policy(&self) -> Policy {
         Policy {
-            inner: self.inner.engine().policy().clone(),
+            inner: (*self.inner.engine().policy()).clone(),
         }
     }
 

@@ -147,6 +147,9 @@ pub(crate) fn lines(records: &[AuditRecord]) -> Vec<String> {
             Entry::Checkpoint { covers, .. } => text.push(format!(
                 "signed checkpoint of the trail through seq {covers}"
             )),
+            Entry::PolicyChanged { from, to } => {
+                text.push(format!("policy reloaded: {from} replaced by {to}"))
+            }
         }
         for line in text {
             let who = match &r.actor {

@@ -367,3 +367,94 @@ fn a_queued_offboarding_waits_out_a_directory_outage_and_then_completes() {
         "a note twice: {notes:?}"
     );
 }
+
+#[test]
+fn sighup_reloads_the_policy_and_a_broken_file_leaves_the_old_one_in_force() {
+    let run = Run::start("sighup", 0.0, 4);
+    let mut child = run
+        .groupgate(&[
+            "worker",
+            "--config",
+            "groupgate.yaml",
+            "--log-format",
+            "json",
+        ])
+        .env("RUST_LOG", "info")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let began = Instant::now();
+    while run.phases().is_empty() {
+        assert!(
+            began.elapsed() < Duration::from_secs(30),
+            "nothing taken in"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let pid = child.id().to_string();
+    let signal = |name: &str| {
+        let status = std::process::Command::new("kill")
+            .args([name, &pid])
+            .status()
+            .unwrap();
+        assert!(status.success());
+        std::thread::sleep(Duration::from_millis(700));
+    };
+    let policy = run.dir.join("policy.yaml");
+    let original = std::fs::read_to_string(&policy).unwrap();
+    // Broken, then SIGHUP: refused, the worker keeps running.
+    std::fs::write(&policy, format!("{original}\nnot_a_key: 1\n")).unwrap();
+    signal("-HUP");
+    assert!(
+        child.try_wait().unwrap().is_none(),
+        "SIGHUP must not stop the worker"
+    );
+    // Valid and different, then SIGHUP: in force.
+    std::fs::write(
+        &policy,
+        original.replace("max_duration: 365d", "max_duration: 180d"),
+    )
+    .unwrap();
+    signal("-HUP");
+    signal("-TERM");
+    let out = child.wait_with_output().unwrap();
+    let (_, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    let lines: Vec<serde_json::Value> = stderr
+        .lines()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .collect();
+    let messages: Vec<String> = lines
+        .iter()
+        .map(|l| {
+            l["fields"]["message"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned()
+        })
+        .collect();
+    assert!(
+        messages
+            .iter()
+            .filter(|m| *m == "SIGHUP: reloading the policy")
+            .count()
+            >= 2,
+        "{stderr}"
+    );
+    assert!(
+        messages
+            .iter()
+            .any(|m| m.contains("does not compile; the policy in force stays")),
+        "{stderr}"
+    );
+    use groupgate_core::ports::Store;
+    let records = crash::runtime()
+        .block_on(run.store().trail(0, 100_000))
+        .unwrap();
+    let trail: Vec<String> = records.iter().map(|r| r.to_json_line()).collect();
+    let trail = trail.join("\n");
+    assert!(trail.contains("not_a_key"), "the refusal is in the trail");
+    assert!(trail.contains("\"entry\":\"policy_changed\""), "{stderr}");
+    assert!(messages.iter().any(|m| m == "policy reloaded"), "{stderr}");
+}

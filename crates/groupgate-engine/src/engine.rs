@@ -85,7 +85,8 @@ pub(crate) struct Checkpoints {
 /// # });
 /// ```
 pub struct Engine {
-    pub(crate) policy: CompiledPolicy,
+    /// The policy in force; replaced whole by [`Engine::replace_policy`].
+    policy: std::sync::RwLock<Arc<CompiledPolicy>>,
     pub(crate) ports: Ports,
     pub(crate) settings: WorkflowSettings,
     rng: Mutex<SmallRng>,
@@ -103,7 +104,7 @@ pub struct Engine {
 impl fmt::Debug for Engine {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Engine")
-            .field("policy", &self.policy.digest())
+            .field("policy", &self.policy().digest())
             .field("settings", &self.settings)
             .field("checkpoints", &self.checkpoints.is_some())
             .finish()
@@ -115,7 +116,7 @@ impl Engine {
     /// drawn from the operating system's entropy.
     pub fn new(policy: CompiledPolicy, ports: Ports) -> Self {
         Self {
-            policy,
+            policy: std::sync::RwLock::new(Arc::new(policy)),
             ports,
             settings: WorkflowSettings::default(),
             rng: Mutex::new(SmallRng::from_os_rng()),
@@ -175,9 +176,25 @@ impl Engine {
         self.stop.clone()
     }
 
-    /// The policy in force.
-    pub fn policy(&self) -> &CompiledPolicy {
-        &self.policy
+    /// The policy in force (a snapshot: a later
+    /// [`Engine::replace_policy`] does not change it).
+    pub fn policy(&self) -> Arc<CompiledPolicy> {
+        match self.policy.read() {
+            Ok(p) => p.clone(),
+            Err(poisoned) => poisoned.into_inner().clone(),
+        }
+    }
+
+    /// Puts `policy` in force for every evaluation from now on, and returns
+    /// the one it replaces. Workflows in flight are not re-decided here:
+    /// each re-checks against the policy in force when it executes (time of
+    /// check = time of use), and every decision records the digest it used.
+    pub fn replace_policy(&self, policy: CompiledPolicy) -> Arc<CompiledPolicy> {
+        let new = Arc::new(policy);
+        match self.policy.write() {
+            Ok(mut p) => std::mem::replace(&mut *p, new),
+            Err(poisoned) => std::mem::replace(&mut *poisoned.into_inner(), new),
+        }
     }
 
     /// The settings new workflows start with.

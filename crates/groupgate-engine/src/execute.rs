@@ -36,12 +36,15 @@ impl Engine {
         };
         match &command.action {
             Action::Evaluate { recheck } => {
+                // One policy for the facts and the decision, whatever a
+                // reload does meanwhile.
+                let policy = self.policy();
                 let facts = self
-                    .gather_facts(wf, *recheck)
+                    .gather_facts(&policy, wf, *recheck)
                     .await
                     .map_err(ExecError::Port)?;
                 let now = self.now();
-                let decision = Box::new(self.policy.evaluate(&wf.request, &facts, now));
+                let decision = Box::new(policy.evaluate(&wf.request, &facts, now));
                 let facts = Box::new(facts);
                 Ok(if *recheck {
                     Event::Rechecked {

@@ -3,9 +3,9 @@
 //! few calls as the directory can answer.
 
 use crate::Engine;
-use groupgate_core::Facts;
 use groupgate_core::ports::{FactsQuery, PortResult};
 use groupgate_core::workflow::Workflow;
+use groupgate_core::{CompiledPolicy, Facts};
 
 impl Engine {
     /// Reads the requester, the target and their manager, the resolved
@@ -15,8 +15,13 @@ impl Engine {
     /// Directory approver groups read within the cache time are not read
     /// again, except for the re-check before a change (`fresh`): that one
     /// always asks the directory.
-    pub(crate) async fn gather_facts(&self, wf: &Workflow, fresh: bool) -> PortResult<Facts> {
-        let mut needs = self.policy.fact_needs(&wf.request);
+    pub(crate) async fn gather_facts(
+        &self,
+        policy: &CompiledPolicy,
+        wf: &Workflow,
+        fresh: bool,
+    ) -> PortResult<Facts> {
+        let mut needs = policy.fact_needs(&wf.request);
         let now = self.ports.clock.now();
         let mut cached = Vec::new();
         let mut missing = Vec::new();

@@ -104,7 +104,7 @@ impl Engine {
             }
         }
         let mut drift: Vec<GroupId> = Vec::new();
-        for group in self.policy.governed_group_ids() {
+        for group in self.policy().governed_group_ids() {
             let g = group.to_ascii_lowercase();
             if holds.contains(&g)
                 && !accounted.contains(&g)

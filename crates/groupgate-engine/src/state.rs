@@ -299,6 +299,25 @@ impl Engine {
         noted
     }
 
+    /// Records that the policy `from` was replaced by `to` (a reload),
+    /// under the pseudo-workflow `policy`.
+    pub async fn record_policy_change(&self, from: &str, to: &str) -> Result<(), EngineError> {
+        let id = WorkflowId::new("policy");
+        let _held = self.locks.hold(&id).await;
+        let noted = self
+            .note(
+                &id,
+                Actor::System,
+                Entry::PolicyChanged {
+                    from: from.to_owned(),
+                    to: to.to_owned(),
+                },
+            )
+            .await;
+        self.cache.forget(&id);
+        noted
+    }
+
     /// Appends records outside a workflow's own steps (incidents, drift,
     /// checkpoints) under the pseudo-workflow `scope`.
     pub(crate) async fn note(

@@ -113,7 +113,7 @@ fn restarted(world: &World, settings: WorkflowSettings) -> Engine {
         store: world.store.clone(),
         clock: Arc::new(world.clock.clone()),
     };
-    Engine::new(world.engine.policy().clone(), ports)
+    Engine::new((*world.engine.policy()).clone(), ports)
         .with_seed(11)
         .with_settings(settings)
 }

@@ -452,7 +452,7 @@ async fn a_new_engine_over_the_same_store_carries_on() {
     let world = World::example().unwrap();
     world.submit(contractor("RITM12")).await.unwrap();
     // "Restart": a second engine over the same ports rebuilds the workflow from its records.
-    let policy = world.engine.policy().clone();
+    let policy = (*world.engine.policy()).clone();
     let ports = groupgate_engine::Ports {
         identity: world.directory.clone(),
         tickets: world.tickets.clone(),

@@ -27,6 +27,7 @@ mod chat;
 mod error;
 mod events;
 mod http;
+mod reload;
 mod service;
 mod settings;
 mod worker;
@@ -37,6 +38,7 @@ pub use events::{
     SIGNATURE_HEADER, TIMESTAMP_HEADER, WEBHOOK_MAX_SKEW_SECONDS, WebhookError, WebhookKey,
 };
 pub use http::MAX_BODY_BYTES;
+pub use reload::PolicyReload;
 pub use service::Service;
 pub use settings::{
     AdapterSettings, DurabilitySetting, IntakeSettings, ServiceSettings, StoreSettings,

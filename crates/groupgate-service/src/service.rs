@@ -1,7 +1,6 @@
 //! Building the engine, its adapters and its store from the settings.
 
 use crate::{ServiceError, ServiceSettings};
-use groupgate_core::CompiledPolicy;
 use groupgate_core::ports::ApprovalChannel;
 use groupgate_core::ports::SystemClock;
 use groupgate_engine::{Channels, Engine, Ports};
@@ -28,6 +27,10 @@ pub struct Service {
     pub(crate) webhook: Option<crate::WebhookKey>,
     /// When the last pass ended (for `/readyz`).
     pub(crate) last_pass: std::sync::Mutex<Option<std::time::Instant>>,
+    /// The policy file's modification time and size when last read.
+    pub(crate) policy_stamp: std::sync::Mutex<crate::reload::Stamp>,
+    /// Reloads refused since start.
+    pub(crate) policy_reload_failures: std::sync::atomic::AtomicU64,
 }
 
 impl Service {
@@ -44,20 +47,8 @@ impl Service {
         origin: &Path,
         var: impl Fn(&str) -> Option<String> + Copy,
     ) -> Result<Self, ServiceError> {
-        let policy_text =
-            std::fs::read_to_string(&settings.policy).map_err(|e| ServiceError::Settings {
-                file: origin.to_owned(),
-                message: format!(
-                    "`policy`: {} cannot be read: {e}",
-                    settings.policy.display()
-                ),
-            })?;
-        let name = settings.policy.to_string_lossy().into_owned();
-        let policy = if name.ends_with(".json") {
-            CompiledPolicy::from_json_str(&policy_text, &name)?
-        } else {
-            CompiledPolicy::from_yaml_str(&policy_text, &name)?
-        };
+        let policy = crate::reload::load_policy(&settings.policy, origin)?;
+        let policy_stamp = std::sync::Mutex::new(crate::reload::stamp(&settings.policy));
         let graph_text = settings.graph.text("graph", origin)?;
         let graph = GraphConfig::from_file_and_vars(Some(&graph_text), var)
             .map_err(ServiceError::from)
@@ -133,6 +124,8 @@ impl Service {
             in_flight: Default::default(),
             webhook,
             last_pass: Default::default(),
+            policy_stamp,
+            policy_reload_failures: Default::default(),
         })
     }
 

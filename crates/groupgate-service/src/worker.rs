@@ -52,6 +52,7 @@ impl Service {
     /// are taken in first.
     pub async fn pass(&self, intake: bool) -> Result<PassSummary, ServiceError> {
         let mut summary = PassSummary::default();
+        self.reload_if_changed().await;
         if intake {
             summary.taken_in = self.take_in().await?;
         }

@@ -82,7 +82,7 @@ impl World {
             store: world.store.clone(),
             clock: Arc::new(world.clock.clone()),
         };
-        let policy = world.engine.policy().clone();
+        let policy = (*world.engine.policy()).clone();
         world.engine = Engine::new(policy, ports).with_seed(seed);
         world
     }
@@ -112,7 +112,7 @@ impl World {
             store: world.store.clone(),
             clock: Arc::new(world.clock.clone()),
         };
-        let policy = world.engine.policy().clone();
+        let policy = (*world.engine.policy()).clone();
         world.engine = Engine::new(policy, ports).with_seed(seed);
         world
     }

@@ -136,7 +136,7 @@ fn foreign_engine(world: &World) -> (Engine, Arc<JsonCaller>) {
         store: Arc::new(MemoryStore::default()),
         clock: Arc::new(world.clock.clone()),
     };
-    let engine = Engine::new(world.engine.policy().clone(), ports).with_seed(1);
+    let engine = Engine::new((*world.engine.policy()).clone(), ports).with_seed(1);
     (engine, caller)
 }
 

@@ -53,6 +53,27 @@ fn stop_on_signals(stop: groupgate_engine::StopSignal) -> Result<(), CliError> {
     Ok(())
 }
 
+/// Reloads the policy on every SIGHUP (the pass also reloads when it finds
+/// the file changed; SIGHUP makes it happen now).
+fn reload_on_hangup(service: std::sync::Arc<Service>) -> Result<(), CliError> {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let mut hangup = signal(SignalKind::hangup())
+            .map_err(|e| CliError::Argument(format!("cannot listen for SIGHUP: {e}")))?;
+        tokio::spawn(async move {
+            while hangup.recv().await.is_some() {
+                tracing::info!("SIGHUP: reloading the policy");
+                let outcome = service.reload_policy().await;
+                tracing::info!(?outcome, "policy reload");
+            }
+        });
+    }
+    #[cfg(not(unix))]
+    let _ = service;
+    Ok(())
+}
+
 pub(crate) fn worker(config: &Path, once: bool, format: LogFormat) -> Result<Exit, CliError> {
     init_logging(format);
     let runtime = super::runtime()?;
@@ -60,6 +81,7 @@ pub(crate) fn worker(config: &Path, once: bool, format: LogFormat) -> Result<Exi
         let service =
             std::sync::Arc::new(Service::from_settings_file(config).map_err(CliError::Service)?);
         stop_on_signals(service.engine().stop_signal())?;
+        reload_on_hangup(service.clone())?;
         if !once {
             // Slack's and Teams' callbacks, when `listen` is set; the
             // address bound is logged.

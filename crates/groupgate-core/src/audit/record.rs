@@ -77,6 +77,14 @@ pub enum Entry {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         error: Option<PortError>,
     },
+    /// A new policy was put in force without a restart (a reload); the
+    /// decisions after it record the new digest.
+    PolicyChanged {
+        /// The digest replaced.
+        from: String,
+        /// The digest in force from here on.
+        to: String,
+    },
     /// A signed statement that the trail, up to and including record
     /// `covers`, ends in `covers_hash` (see [`super::CheckpointKey`]).
     Checkpoint {

@@ -36,7 +36,7 @@ pub(crate) const POLLING: &str =
 
 /// Finance BI: the manager, then (financial data) the data owner; asked in
 /// ServiceNow, Slack and Teams.
-const POLICY: &str = "version: 1
+pub(crate) const POLICY: &str = "version: 1
 groups:
   - id: GRP-FIN
     object_id: aaaaaaaa-0000-0000-0000-000000000001
