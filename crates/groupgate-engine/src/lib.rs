@@ -24,6 +24,7 @@ mod execute;
 mod facts;
 mod locks;
 mod members;
+pub mod metrics;
 mod offboard;
 mod passes;
 mod report;

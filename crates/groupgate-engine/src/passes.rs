@@ -124,9 +124,11 @@ impl Engine {
 
     /// One pass of everything a worker does: recovery, due timers, answers.
     pub async fn pass(&self) -> Result<PassReport, EngineError> {
+        let began = std::time::Instant::now();
         let mut report = self.recover().await?;
         report.merge(self.run_due_timers().await?);
         report.merge(self.collect_all_answers().await?);
+        metrics::histogram!(crate::metrics::PASS_DURATION).record(began.elapsed().as_secs_f64());
         Ok(report)
     }
 

@@ -255,6 +255,7 @@ impl Engine {
         };
         match self.ports.store.commit(&commit).await {
             Ok(done) => {
+                crate::metrics::observe_step(&loaded.wf, &event, applied, now);
                 after.version = done.version;
                 *loaded = after;
                 self.cache.put(loaded);

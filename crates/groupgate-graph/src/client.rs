@@ -140,7 +140,18 @@ impl GraphClient {
             if let Some(body) = body {
                 request = request.json(body);
             }
-            let response = request.send().await.map_err(|e| {
+            let began = std::time::Instant::now();
+            let sent = request.send().await;
+            metrics::histogram!("groupgate_http_request_duration_seconds", "service" => "graph")
+                .record(began.elapsed().as_secs_f64());
+            metrics::counter!(
+                "groupgate_http_requests_total",
+                "service" => "graph",
+                "method" => method.to_string(),
+                "status" => sent.as_ref().map_or_else(|_| "unreachable".to_owned(), |r| r.status().as_u16().to_string()),
+            )
+            .increment(1);
+            let response = sent.map_err(|e| {
                 PortError::transient(
                     format!("Graph {method} unreachable: {}", without_url(&e)),
                     None,

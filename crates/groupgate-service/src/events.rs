@@ -159,6 +159,8 @@ impl Service {
             Ok(()) => Ok(()),
             Err(e) => {
                 warn!(what, reason = %e, "signed request refused");
+                metrics::counter!(crate::metrics::REFUSED_REQUESTS, "kind" => "webhook", "channel" => what.to_owned())
+                    .increment(1);
                 self.record_unauthenticated("webhook", what, &e.to_string())
                     .await;
                 Err(problem(StatusCode::UNAUTHORIZED, e.to_string()))

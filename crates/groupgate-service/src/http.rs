@@ -120,7 +120,8 @@ impl Service {
     /// interactivity request URL), `POST /teams/messages` (the Teams bot's
     /// messaging endpoint), `POST /servicenow/ritm` and `POST /offboard`
     /// (signed events, with `intake.webhook`), `GET /healthz` (the process
-    /// answers) and `GET /readyz` (store, policy, a recent pass). [`Service::listen`] serves
+    /// answers), `GET /readyz` (store, policy, a recent pass) and
+    /// `GET /metrics` (Prometheus). [`Service::listen`] serves
     /// them; a service with an axum server of its own can nest them.
     pub fn router(self: &Arc<Self>) -> Router {
         Router::new()
@@ -130,6 +131,7 @@ impl Service {
             .route("/offboard", post(crate::events::offboard))
             .route("/healthz", get(|| async { "ok" }))
             .route("/readyz", get(crate::events::ready))
+            .route("/metrics", get(crate::metrics::scrape))
             .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
             .with_state(self.clone())
     }
@@ -168,6 +170,8 @@ impl Service {
     /// click named one genuinely, else under `chat`).
     async fn audit_refusal(&self, channel: &str, refusal: &Refusal) {
         warn!(channel, reason = %refusal.reason, "chat request refused");
+        metrics::counter!(crate::metrics::REFUSED_REQUESTS, "kind" => "chat", "channel" => channel.to_owned())
+            .increment(1);
         let what = format!("{channel} click");
         match &refusal.ticket {
             None => {
@@ -205,17 +209,26 @@ impl Service {
 
     /// Feeds an accepted click's answer and says whether it counted.
     async fn feed(&self, accepted: &Accepted) -> Result<Outcome, String> {
-        match self
+        let recorded = self
             .engine
             .record_answer(&WorkflowId::new(&accepted.ticket), accepted.answer.clone())
             .await
-        {
-            Ok(o) if o.counted => Ok(Outcome::Counted),
-            Ok(o) => Ok(Outcome::Refused(
-                o.refusal.unwrap_or_else(|| "it did not count".to_owned()),
-            )),
-            Err(e) => Err(e.to_string()),
-        }
+            .map_err(|e| e.to_string())?;
+        metrics::counter!(
+            crate::metrics::CHAT_ANSWERS,
+            "channel" => accepted.answer.channel.clone(),
+            "counted" => recorded.counted.to_string(),
+        )
+        .increment(1);
+        Ok(if recorded.counted {
+            Outcome::Counted
+        } else {
+            Outcome::Refused(
+                recorded
+                    .refusal
+                    .unwrap_or_else(|| "it did not count".to_owned()),
+            )
+        })
     }
 
     /// Drives the workflow on after an answer (the next stage's asks, or

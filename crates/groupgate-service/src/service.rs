@@ -31,6 +31,8 @@ pub struct Service {
     pub(crate) policy_stamp: std::sync::Mutex<crate::reload::Stamp>,
     /// Reloads refused since start.
     pub(crate) policy_reload_failures: std::sync::atomic::AtomicU64,
+    /// Gauge labels reported at `/metrics`.
+    pub(crate) seen_phases: crate::metrics::SeenPhases,
 }
 
 impl Service {
@@ -126,6 +128,7 @@ impl Service {
             last_pass: Default::default(),
             policy_stamp,
             policy_reload_failures: Default::default(),
+            seen_phases: Default::default(),
         })
     }
 

@@ -291,6 +291,16 @@ async fn an_offboarding_request_is_queued_and_carried_out_and_readyz_tells_readi
         assert_eq!(status, expected, "{body} → {answer}");
     }
     assert!(w.service.store().pending_offboardings().unwrap().is_empty());
+    let before = reqwest::get(w.endpoint("/metrics"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        before.contains("groupgate_workflows{phase=\"awaiting_approval\",open=\"true\"} 1"),
+        "{before}"
+    );
 
     let body =
         serde_json::to_vec(&json!({"user": "ada.lovelace@contoso.com", "operator": "hr-system"}))
@@ -308,6 +318,39 @@ async fn an_offboarding_request_is_queued_and_carried_out_and_readyz_tells_readi
     .await;
     let trail = w.trail().await.join("\n");
     assert!(trail.contains("hr-system"), "the operator is in the trail");
+
+    // Prometheus metrics: the store's gauges, and what the engine and the
+    // adapters counted (counters are shared by the tests of this process,
+    // so only their presence is asserted).
+    let response = reqwest::get(w.endpoint("/metrics")).await.unwrap();
+    assert_eq!(response.status(), 200);
+    assert!(
+        response.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/plain")
+    );
+    let text = response.text().await.unwrap();
+    for expected in [
+        "groupgate_workflows{phase=\"awaiting_approval\",open=\"true\"} 0",
+        "groupgate_offboardings_queued 0",
+        "groupgate_decisions_total{kind=\"evaluated\",outcome=\"needs_approval\"}",
+        "groupgate_decision_reasons_total{code=",
+        "groupgate_http_requests_total{service=\"graph\",method=\"POST\",status=\"200\"}",
+        "groupgate_http_requests_total{service=\"servicenow\",method=\"GET\",status=\"200\"}",
+        "groupgate_pass_duration_seconds_bucket{le=\"0.005\"}",
+        "groupgate_refused_requests_total{kind=\"webhook\"",
+        "groupgate_workflow_events_total{event=\"offboard\",applied=\"true\"}",
+        "groupgate_last_pass_age_seconds",
+    ] {
+        assert!(text.contains(expected), "`{expected}` not in\n{text}");
+    }
+    // The phase that emptied reads 0, and the one the request went to is there.
+    let closed: Vec<&str> = text
+        .lines()
+        .filter(|l| l.starts_with("groupgate_workflows{") && l.contains("open=\"false\""))
+        .collect();
+    assert!(!closed.is_empty(), "{text}");
     let ritm = w.snow.ritm("RITM0000001").unwrap();
     assert_ne!(ritm["state"], "1", "the ticket was closed: {ritm:?}");
 }

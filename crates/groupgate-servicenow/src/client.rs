@@ -228,7 +228,17 @@ impl ServiceNowClient {
             if let Some(b) = body {
                 request = request.json(b);
             }
-            let response = request.send().await.map_err(|e| network(&what, &e))?;
+            let began = std::time::Instant::now();
+            let sent = request.send().await;
+            metrics::histogram!("groupgate_http_request_duration_seconds", "service" => "servicenow")
+                .record(began.elapsed().as_secs_f64());
+            let status_label = match &sent {
+                Ok(r) => r.status().as_u16().to_string(),
+                Err(_) => "unreachable".to_owned(),
+            };
+            metrics::counter!("groupgate_http_requests_total", "service" => "servicenow", "method" => method.to_string(), "status" => status_label)
+                .increment(1);
+            let response = sent.map_err(|e| network(&what, &e))?;
             let status = response.status().as_u16();
             let headers = response.headers().clone();
             let text = read_body(response, &what).await?;

@@ -43,11 +43,13 @@ mod chat;
 mod error;
 mod queue;
 mod schema;
+mod stats;
 mod store;
 
 pub use chat::ChatCardRow;
 pub use error::SqliteError;
 pub use queue::QueuedOffboarding;
+pub use stats::StoreStats;
 
 use rusqlite::{Connection, OpenFlags};
 use std::path::{Path, PathBuf};

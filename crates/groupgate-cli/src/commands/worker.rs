@@ -76,6 +76,8 @@ fn reload_on_hangup(service: std::sync::Arc<Service>) -> Result<(), CliError> {
 
 pub(crate) fn worker(config: &Path, once: bool, format: LogFormat) -> Result<Exit, CliError> {
     init_logging(format);
+    // Counted from the first pass on, served at `/metrics`.
+    groupgate_service::install_prometheus();
     let runtime = super::runtime()?;
     runtime.block_on(async {
         let service =

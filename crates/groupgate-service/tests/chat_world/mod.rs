@@ -162,6 +162,7 @@ impl World {
     /// As [`World::start`], with `intake` (a YAML mapping) as the intake
     /// settings.
     pub(crate) async fn start_with(name: &str, ritms: &[(u32, &str)], intake: &str) -> Self {
+        groupgate_service::install_prometheus();
         let dir =
             std::env::temp_dir().join(format!("groupgate-chat-{}-{name}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
