@@ -88,6 +88,17 @@ pub(crate) enum Command {
     },
 }
 
+/// How `audit export` writes records.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub(crate) enum ExportFormat {
+    /// The records as stored: one JSON object per line (verifiable with
+    /// `audit verify` when exported whole).
+    Jsonl,
+    /// One row per record with fixed columns, for spreadsheets and SIEM
+    /// tables (the full record stays in the JSON Lines export).
+    Csv,
+}
+
 /// How the worker writes its log.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub(crate) enum LogFormat {
@@ -268,8 +279,8 @@ pub(crate) enum AuditCommand {
         #[arg(long)]
         out: PathBuf,
     },
-    /// Write the store's whole trail as JSON Lines (for `audit verify`,
-    /// archiving or a SIEM).
+    /// Write the store's trail as JSON Lines (for `audit verify`,
+    /// archiving or a SIEM) or CSV.
     Export {
         /// The settings file naming the store.
         #[arg(long)]
@@ -277,6 +288,14 @@ pub(crate) enum AuditCommand {
         /// Write to this file instead of standard output.
         #[arg(long)]
         out: Option<PathBuf>,
+        /// `jsonl` (the records as stored) or `csv` (fixed columns).
+        #[arg(long, value_enum, default_value = "jsonl")]
+        format: ExportFormat,
+        /// Only records at or after this time (RFC 3339, or a date meaning
+        /// its start in UTC). A partial export does not start at the
+        /// chain's genesis, so `audit verify` checks only whole exports.
+        #[arg(long)]
+        since: Option<String>,
     },
     /// Re-evaluate every recorded decision from its recorded inputs and report any that differ.
     Replay {

@@ -6,6 +6,7 @@ mod check;
 mod demo;
 mod diff;
 mod directory;
+mod export;
 mod lint;
 #[cfg(feature = "emulators")]
 mod sim;
@@ -62,9 +63,12 @@ pub(crate) fn run(cli: Cli) -> Result<Exit, CliError> {
             },
         ),
         Command::Audit(AuditCommand::Keygen { out }) => audit::keygen(&out),
-        Command::Audit(AuditCommand::Export { config, out }) => {
-            worker::export(&config, out.as_deref())
-        }
+        Command::Audit(AuditCommand::Export {
+            config,
+            out,
+            format,
+            since,
+        }) => export::export(&config, out.as_deref(), format, since.as_deref()),
         Command::Audit(AuditCommand::Replay { file, policy, json }) => {
             audit::replay(&file, &policy, json)
         }

@@ -86,9 +86,36 @@ fn command_line(action: &Action) -> Option<String> {
 /// directory writes and reads, timers, failures). Workflows are replayed
 /// alongside, so timers set by a step can be shown too.
 pub(crate) fn lines(records: &[AuditRecord]) -> Vec<String> {
+    let mut narrator = Narrator::default();
     let mut out = Vec::new();
-    let mut workflows: HashMap<WorkflowId, Workflow> = HashMap::new();
     for r in records {
+        for line in narrator.narrate(r) {
+            let who = match &r.actor {
+                Actor::Approver(_) | Actor::System | Actor::Requester(_) => String::new(),
+                Actor::Operator(o) => format!(" [{o}]"),
+            };
+            out.push(format!(
+                "{}  {:<12} {line}{who}",
+                r.at.format("%Y-%m-%d %H:%M:%S"),
+                r.workflow
+            ));
+        }
+    }
+    out
+}
+
+/// Says in words what records mean, one record at a time, replaying each
+/// workflow seen so far (for the timers a step sets).
+#[derive(Default)]
+pub(crate) struct Narrator {
+    workflows: HashMap<WorkflowId, Workflow>,
+}
+
+impl Narrator {
+    /// What `r` says, in as many lines as it takes (none for bookkeeping
+    /// records).
+    pub(crate) fn narrate(&mut self, r: &AuditRecord) -> Vec<String> {
+        let workflows = &mut self.workflows;
         let mut text: Vec<String> = Vec::new();
         match &r.entry {
             Entry::Started { request, settings } => {
@@ -151,19 +178,8 @@ pub(crate) fn lines(records: &[AuditRecord]) -> Vec<String> {
                 text.push(format!("policy reloaded: {from} replaced by {to}"))
             }
         }
-        for line in text {
-            let who = match &r.actor {
-                Actor::Approver(_) | Actor::System | Actor::Requester(_) => String::new(),
-                Actor::Operator(o) => format!(" [{o}]"),
-            };
-            out.push(format!(
-                "{}  {:<12} {line}{who}",
-                r.at.format("%Y-%m-%d %H:%M:%S"),
-                r.workflow
-            ));
-        }
+        text
     }
-    out
 }
 
 fn event_line(event: &Event, phase: &str) -> Option<String> {

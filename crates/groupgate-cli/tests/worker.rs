@@ -221,6 +221,89 @@ fn passes_take_tickets_in_and_the_store_commands_show_them() {
         text(&out)
     );
 
+    // The trail exported whole as JSON Lines, as CSV, and from a time on.
+    let records = crash::runtime()
+        .block_on(run.store().trail(0, 1_000_000))
+        .unwrap();
+    let export = |args: &[&str]| {
+        let mut all = vec!["audit", "export", "--config", "groupgate.yaml"];
+        all.extend_from_slice(args);
+        let out = run.groupgate(&all).output().unwrap();
+        assert!(out.status.success(), "{args:?}: {:?}", text(&out));
+        text(&out).0
+    };
+    let jsonl = export(&[]);
+    assert_eq!(jsonl.lines().count(), records.len());
+    groupgate_core::audit::verify_jsonl(&jsonl).unwrap();
+    let csv_text = export(&["--format", "csv"]);
+    let mut reader = csv::Reader::from_reader(csv_text.as_bytes());
+    assert_eq!(
+        reader.headers().unwrap().iter().collect::<Vec<_>>(),
+        [
+            "seq",
+            "at",
+            "workflow",
+            "actor_kind",
+            "actor_id",
+            "entry",
+            "event",
+            "phase",
+            "summary",
+            "hash"
+        ]
+    );
+    let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+    assert_eq!(rows.len(), records.len());
+    for (row, record) in rows.iter().zip(&records) {
+        assert_eq!(row[0], record.seq.to_string());
+        assert_eq!(row[2], record.workflow.to_string());
+        assert_eq!(row[9], record.hash);
+    }
+    // Summaries hold quotes and commas, and survive the CSV quoting.
+    let opened = rows
+        .iter()
+        .find(|r| &r[5] == "started")
+        .expect("a started record");
+    assert!(
+        opened[8].starts_with("ticket opened: \""),
+        "{:?}",
+        &opened[8]
+    );
+    assert!(
+        rows.iter()
+            .any(|r| &r[6] == "evaluated" && !r[8].is_empty())
+    );
+    let middle = &records[records.len() / 2];
+    let since = middle
+        .at
+        .to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
+    let tail = export(&["--since", &since]);
+    let expected = records.iter().filter(|r| r.at >= middle.at).count();
+    assert_eq!(tail.lines().count(), expected);
+    assert!(
+        export(&["--since", "2999-01-01", "--format", "csv"])
+            .lines()
+            .count()
+            == 1
+    );
+    let out = run
+        .groupgate(&[
+            "audit",
+            "export",
+            "--config",
+            "groupgate.yaml",
+            "--since",
+            "yesterday",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out).1.contains("--since `yesterday`"),
+        "{:?}",
+        text(&out)
+    );
+
     // Reading commands never create a store at a mistyped path.
     let settings = std::fs::read_to_string(&run.settings).unwrap();
     std::fs::write(

@@ -31,6 +31,7 @@ pub mod metrics;
 mod reload;
 mod service;
 mod settings;
+mod sink;
 mod worker;
 
 pub use chat::{ChatSettings, SlackSettings, TeamsSettings};
@@ -43,7 +44,7 @@ pub use metrics::install_prometheus;
 pub use reload::PolicyReload;
 pub use service::Service;
 pub use settings::{
-    AdapterSettings, DurabilitySetting, IntakeSettings, ServiceSettings, StoreSettings,
-    WorkerSettings, WorkflowTuning,
+    AdapterSettings, AuditSettings, DurabilitySetting, IntakeSettings, ServiceSettings,
+    StoreSettings, WorkerSettings, WorkflowTuning,
 };
 pub use worker::PassSummary;

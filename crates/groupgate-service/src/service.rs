@@ -33,6 +33,8 @@ pub struct Service {
     pub(crate) policy_reload_failures: std::sync::atomic::AtomicU64,
     /// Gauge labels reported at `/metrics`.
     pub(crate) seen_phases: crate::metrics::SeenPhases,
+    /// The trail's copy, when `audit.sink` is set.
+    pub(crate) audit_sink: Option<crate::sink::AuditSink>,
 }
 
 impl Service {
@@ -50,6 +52,11 @@ impl Service {
         var: impl Fn(&str) -> Option<String> + Copy,
     ) -> Result<Self, ServiceError> {
         let policy = crate::reload::load_policy(&settings.policy, origin)?;
+        let settings_sink = settings
+            .audit
+            .sink
+            .as_deref()
+            .map(crate::sink::AuditSink::new);
         let policy_stamp = std::sync::Mutex::new(crate::reload::stamp(&settings.policy));
         let graph_text = settings.graph.text("graph", origin)?;
         let graph = GraphConfig::from_file_and_vars(Some(&graph_text), var)
@@ -129,6 +136,7 @@ impl Service {
             policy_stamp,
             policy_reload_failures: Default::default(),
             seen_phases: Default::default(),
+            audit_sink: settings_sink,
         })
     }
 

@@ -62,6 +62,9 @@ pub struct ServiceSettings {
     /// Approvals in Teams and Slack.
     #[serde(default)]
     pub chat: Option<ChatSettings>,
+    /// Where the audit trail is copied as it grows.
+    #[serde(default)]
+    pub audit: AuditSettings,
 }
 
 /// Retry, read-back and watchdog timing; anything left out keeps the
@@ -145,6 +148,18 @@ impl From<DurabilitySetting> for Durability {
 #[serde(transparent)]
 pub struct AdapterSettings(pub serde_json::Map<String, serde_json::Value>);
 
+/// The audit trail's copy for a SIEM.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuditSettings {
+    /// A file each record is appended to as one JSON line after every pass
+    /// (the same lines as `groupgate audit export`, so the file verifies
+    /// with `groupgate audit verify`), or `-` for standard output (from the
+    /// trail's end at start-up on).
+    #[serde(default)]
+    pub sink: Option<PathBuf>,
+}
+
 /// New requested items to take in.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -225,6 +240,11 @@ impl ServiceSettings {
         let base = origin.parent().unwrap_or(Path::new("."));
         settings.policy = base.join(&settings.policy);
         settings.store.path = base.join(&settings.store.path);
+        if let Some(sink) = &settings.audit.sink
+            && sink.as_os_str() != "-"
+        {
+            settings.audit.sink = Some(base.join(sink));
+        }
         for adapter in [&mut settings.graph, &mut settings.servicenow] {
             if let Some(serde_json::Value::String(file)) = adapter.0.get("file") {
                 let joined = base.join(file).to_string_lossy().into_owned();

@@ -58,6 +58,7 @@ impl Service {
         }
         summary.add(&self.engine.pass().await?);
         summary.offboarded = self.run_offboard_queue().await?;
+        self.feed_audit_sink().await;
         self.mark_pass();
         Ok(summary)
     }
@@ -100,6 +101,8 @@ impl Service {
                 "chat clicks were still in hand when the worker stopped; an answer counts only once it is in the store, and every card is redrawn when its stage ends"
             );
         }
+        // What the last steps recorded reaches the sink before the exit.
+        self.feed_audit_sink().await;
         info!("stopping");
         Ok(())
     }

@@ -11,6 +11,7 @@ mod chat_world;
 
 use chat_world::*;
 use groupgate_core::Secret;
+use groupgate_core::ports::Store;
 use groupgate_service::{SIGNATURE_HEADER, TIMESTAMP_HEADER, WebhookKey};
 use serde_json::{Value, json};
 
@@ -353,4 +354,77 @@ async fn an_offboarding_request_is_queued_and_carried_out_and_readyz_tells_readi
     assert!(!closed.is_empty(), "{text}");
     let ritm = w.snow.ritm("RITM0000001").unwrap();
     assert_ne!(ritm["state"], "1", "the ticket was closed: {ritm:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_audit_sink_holds_the_trail_line_for_line_and_resumes_after_a_cut_line() {
+    let w = World::start_full(
+        "events-sink",
+        &[(1, "ada.lovelace@contoso.com")],
+        POLLING,
+        "audit: {sink: siem/audit.jsonl}\n",
+    )
+    .await;
+    let sink = w.dir.join("siem/audit.jsonl");
+    eventually("RITM 1 awaits approval", async || {
+        (w.phase("RITM0000001").await == "awaiting_approval").then_some(())
+    })
+    .await;
+    // The folder did not exist: the sink says so each pass, and the trail
+    // is complete regardless.
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    assert!(!sink.exists());
+    std::fs::create_dir_all(sink.parent().unwrap()).unwrap();
+    let same = |expected: Vec<String>| {
+        let text = std::fs::read_to_string(&sink).unwrap_or_default();
+        let lines: Vec<String> = text.lines().map(str::to_owned).collect();
+        (lines == expected).then_some(text)
+    };
+    let text = eventually("the sink caught up", async || same(w.trail().await)).await;
+    groupgate_core::audit::verify_jsonl(&text).unwrap();
+
+    // A crash cut the last line: a new service over the same store and
+    // sink removes the cut and writes the record again, once.
+    w.service.engine().stop_signal().stop();
+    tokio::time::sleep(std::time::Duration::from_millis(600)).await;
+    let mut cut = std::fs::read_to_string(&sink).unwrap();
+    let last = cut.trim_end().rfind('\n').unwrap() + 1;
+    cut.truncate(last + 20);
+    std::fs::write(&sink, &cut).unwrap();
+    let settings = groupgate_service::ServiceSettings::load(&w.dir.join("groupgate.yaml")).unwrap();
+    let vars = [
+        (
+            "GROUPGATE_GRAPH_CLIENT_SECRET",
+            w.graph.options().client_secret.clone(),
+        ),
+        ("GROUPGATE_SNOW_PASSWORD", w.snow.options().password.clone()),
+        ("GROUPGATE_CHAT_TOKEN_KEY", TOKEN_KEY.to_owned()),
+        (
+            "GROUPGATE_TEAMS_APP_SECRET",
+            w.teams.options().app_secret.clone(),
+        ),
+        (
+            "GROUPGATE_SLACK_BOT_TOKEN",
+            w.slack.options().bot_token.clone(),
+        ),
+        (
+            "GROUPGATE_SLACK_SIGNING_SECRET",
+            w.slack.options().signing_secret.clone(),
+        ),
+    ];
+    let var = |k: &str| vars.iter().find(|(n, _)| *n == k).map(|(_, v)| v.clone());
+    let again =
+        groupgate_service::Service::build(settings, &w.dir.join("groupgate.yaml"), var).unwrap();
+    again.pass(false).await.unwrap();
+    let text = std::fs::read_to_string(&sink).unwrap();
+    let records: Vec<String> = again
+        .store()
+        .trail(0, 100_000)
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.to_json_line())
+        .collect();
+    assert_eq!(text.lines().collect::<Vec<_>>(), records);
+    groupgate_core::audit::verify_jsonl(&text).unwrap();
 }

@@ -110,7 +110,7 @@ pub(crate) fn worker(config: &Path, once: bool, format: LogFormat) -> Result<Exi
 
 /// The store the settings name, opened without building any adapter; it
 /// must exist unless `create`.
-fn store_of(config: &Path, create: bool) -> Result<SqliteStore, CliError> {
+pub(crate) fn store_of(config: &Path, create: bool) -> Result<SqliteStore, CliError> {
     let settings = ServiceSettings::load(config).map_err(CliError::Service)?;
     let options = SqliteOptions {
         durability: settings.store.durability.into(),
@@ -316,40 +316,4 @@ pub(crate) fn offboard(
         }
         Ok(if report.is_complete() { Exit::Success } else { Exit::Findings })
     })
-}
-
-pub(crate) fn export(config: &Path, out: Option<&Path>) -> Result<Exit, CliError> {
-    use std::io::Write;
-    let store = store_of(config, false)?;
-    let runtime = super::runtime()?;
-    let mut sink: Box<dyn Write> = match out {
-        Some(path) => Box::new(std::io::BufWriter::new(
-            std::fs::File::create(path).map_err(|source| CliError::Read {
-                path: path.display().to_string(),
-                source,
-            })?,
-        )),
-        None => Box::new(std::io::BufWriter::new(std::io::stdout().lock())),
-    };
-    let mut from = 0u64;
-    loop {
-        let page = runtime
-            .block_on(store.trail(from, 10_000))
-            .map_err(|e| CliError::Service(e.into()))?;
-        let Some(last) = page.last() else { break };
-        from = last.seq + 1;
-        for record in &page {
-            writeln!(sink, "{}", record.to_json_line()).map_err(|source| CliError::Read {
-                path: out
-                    .map(|p| p.display().to_string())
-                    .unwrap_or_else(|| "stdout".into()),
-                source,
-            })?;
-        }
-    }
-    sink.flush().map_err(|source| CliError::Read {
-        path: "output".into(),
-        source,
-    })?;
-    Ok(Exit::Success)
 }

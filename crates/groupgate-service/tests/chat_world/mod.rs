@@ -162,6 +162,17 @@ impl World {
     /// As [`World::start`], with `intake` (a YAML mapping) as the intake
     /// settings.
     pub(crate) async fn start_with(name: &str, ritms: &[(u32, &str)], intake: &str) -> Self {
+        Self::start_full(name, ritms, intake, "").await
+    }
+
+    /// As [`World::start_with`], with `extra` (YAML lines) added to the
+    /// settings file.
+    pub(crate) async fn start_full(
+        name: &str,
+        ritms: &[(u32, &str)],
+        intake: &str,
+        extra: &str,
+    ) -> Self {
         groupgate_service::install_prometheus();
         let dir =
             std::env::temp_dir().join(format!("groupgate-chat-{}-{name}", std::process::id()));
@@ -253,7 +264,7 @@ chat:
             slack.api_url(),
         );
         let origin = dir.join("groupgate.yaml");
-        std::fs::write(&origin, &settings_text).unwrap();
+        std::fs::write(&origin, format!("{settings_text}{extra}")).unwrap();
         let settings = ServiceSettings::load(&origin).unwrap();
         let vars: BTreeMap<&str, String> = BTreeMap::from([
             ("GROUPGATE_GRAPH_CLIENT_SECRET", g.client_secret.clone()),
