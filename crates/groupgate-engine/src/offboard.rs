@@ -71,6 +71,9 @@ impl Engine {
         // reported as not done (offboarding again completes it).
         let holds: BTreeSet<String> = match identity.direct_groups(&id).await {
             Ok(groups) => groups.iter().map(|g| g.to_ascii_lowercase()).collect(),
+            // A deleted user is in no group any more (the directory removes
+            // a deleted user's memberships): nothing to sweep.
+            Err(e) if e.class == groupgate_core::ports::ErrorClass::NotFound => BTreeSet::new(),
             Err(e) => {
                 report.incomplete.push(format!(
                     "the directory could not list the user's memberships ({e}); memberships outside groupgate were not swept: offboard again to complete"

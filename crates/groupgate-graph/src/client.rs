@@ -364,17 +364,23 @@ impl GraphClient {
     /// A page's `@odata.nextLink` as a path on this client's base URL; a link
     /// elsewhere is an error (the token is never sent there).
     pub(crate) fn next_link(&self, page: &Value) -> PortResult<Option<String>> {
-        let Some(link) = page.get("@odata.nextLink").and_then(Value::as_str) else {
-            return Ok(None);
-        };
+        page.get("@odata.nextLink")
+            .and_then(Value::as_str)
+            .map(|link| self.own_link(link, "@odata.nextLink"))
+            .transpose()
+    }
+
+    /// `link` as a path on this client's base URL; a link elsewhere is an
+    /// error (the token is never sent there).
+    pub(crate) fn own_link(&self, link: &str, what: &str) -> PortResult<String> {
         let base = self.config.base_url.trim_end_matches('/');
         link.strip_prefix(base)
             .filter(|rest| rest.starts_with('/'))
-            .map(|rest| Some(rest.to_owned()))
+            .map(str::to_owned)
             .ok_or_else(|| {
-                PortError::permanent(
-                    "Graph answered an @odata.nextLink outside its base URL; it is not followed",
-                )
+                PortError::permanent(format!(
+                    "Graph answered an {what} outside its base URL; it is not followed"
+                ))
             })
     }
 

@@ -11,6 +11,7 @@
 
 mod client;
 mod config;
+mod delta;
 mod errors;
 mod facts;
 mod members;
@@ -19,4 +20,5 @@ mod token;
 
 pub use client::GraphClient;
 pub use config::{ConfigError, GraphConfig};
+pub use delta::{UserChange, UsersDelta};
 pub use groupgate_core::Secret;

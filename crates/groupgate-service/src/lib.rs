@@ -27,6 +27,7 @@ mod chat;
 mod error;
 mod events;
 mod http;
+mod leavers;
 pub mod metrics;
 mod reload;
 mod service;
@@ -40,6 +41,7 @@ pub use events::{
     SIGNATURE_HEADER, TIMESTAMP_HEADER, WEBHOOK_MAX_SKEW_SECONDS, WebhookError, WebhookKey,
 };
 pub use http::MAX_BODY_BYTES;
+pub use leavers::{LEAVER_OPERATOR, LeaverScan, LeaverSettings};
 pub use metrics::install_prometheus;
 pub use reload::PolicyReload;
 pub use service::Service;

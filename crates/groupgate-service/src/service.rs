@@ -35,6 +35,10 @@ pub struct Service {
     pub(crate) seen_phases: crate::metrics::SeenPhases,
     /// The trail's copy, when `audit.sink` is set.
     pub(crate) audit_sink: Option<crate::sink::AuditSink>,
+    /// The directory adapter itself (for the users delta).
+    pub(crate) graph: Arc<GraphClient>,
+    /// When leavers were last looked for.
+    pub(crate) last_leaver_scan: std::sync::Mutex<Option<std::time::Instant>>,
 }
 
 impl Service {
@@ -69,6 +73,7 @@ impl Service {
             .and_then(|c| ServiceNowClient::new(c).map_err(ServiceError::from))
             .map_err(|e| settings.servicenow.locate(e, "servicenow", origin))?;
         let servicenow = Arc::new(servicenow);
+        let graph = Arc::new(graph);
         let store = Arc::new(SqliteStore::open(
             &settings.store.path,
             SqliteOptions {
@@ -115,7 +120,7 @@ impl Service {
             Arc::new(channels)
         };
         let ports = Ports {
-            identity: Arc::new(graph),
+            identity: graph.clone(),
             tickets: servicenow.clone(),
             approvals,
             store: store.clone(),
@@ -137,6 +142,8 @@ impl Service {
             policy_reload_failures: Default::default(),
             seen_phases: Default::default(),
             audit_sink: settings_sink,
+            graph,
+            last_leaver_scan: Default::default(),
         })
     }
 

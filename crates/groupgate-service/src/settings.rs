@@ -65,6 +65,10 @@ pub struct ServiceSettings {
     /// Where the audit trail is copied as it grows.
     #[serde(default)]
     pub audit: AuditSettings,
+    /// Leavers found in the directory (the users delta query); off when
+    /// absent.
+    #[serde(default)]
+    pub leavers: Option<crate::LeaverSettings>,
 }
 
 /// Retry, read-back and watchdog timing; anything left out keeps the
@@ -276,6 +280,17 @@ impl ServiceSettings {
                 file: origin.to_owned(),
                 message: format!(
                     "`listen` is `{listen}`; give an address and port such as `127.0.0.1:8080` (port 0 picks a free one)"
+                ),
+            });
+        }
+        if let Some(l) = &settings.leavers
+            && !(60..=86_400).contains(&l.poll_seconds)
+        {
+            return Err(ServiceError::Settings {
+                file: origin.to_owned(),
+                message: format!(
+                    "`leavers.poll_seconds` is {}; use 60 to 86400",
+                    l.poll_seconds
                 ),
             });
         }

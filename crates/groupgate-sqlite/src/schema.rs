@@ -12,7 +12,7 @@ use std::path::Path;
 pub(crate) const APPLICATION_ID: i64 = 0x6767_7374;
 
 /// The schema version this build writes.
-pub(crate) const SCHEMA_VERSION: i64 = 2;
+pub(crate) const SCHEMA_VERSION: i64 = 3;
 
 /// Migration `n` takes a file from version `n` to `n + 1`.
 const MIGRATIONS: &[&str] = &[
@@ -81,6 +81,14 @@ const MIGRATIONS: &[&str] = &[
         expires INTEGER NOT NULL
     ) STRICT, WITHOUT ROWID;
     CREATE INDEX chat_tokens_by_expiry ON chat_tokens (expires);
+    ",
+    // 2 → 3: small named values the worker keeps between runs (the users
+    // delta link of leaver detection).
+    "
+    CREATE TABLE worker_state (
+        key   TEXT PRIMARY KEY,
+        value TEXT NOT NULL
+    ) STRICT, WITHOUT ROWID;
     ",
 ];
 

@@ -1,6 +1,6 @@
 //! Counts for monitoring (the worker's `/metrics`): workflows by phase,
-//! the oldest timer still due, the offboarding queue's length. Each is one
-//! indexed query.
+//! the oldest timer still due, the offboarding queue's length, each one
+//! indexed query; and the small values the worker keeps between runs.
 
 use crate::SqliteStore;
 use crate::error::port_error;
@@ -57,5 +57,50 @@ impl SqliteStore {
             earliest_timer: earliest.and_then(DateTime::from_timestamp_micros),
             queued_offboardings: u64::try_from(queued).unwrap_or(0),
         })
+    }
+}
+
+impl SqliteStore {
+    /// A value the worker keeps between runs (`None` when never set).
+    pub fn worker_state(&self, key: &str) -> PortResult<Option<String>> {
+        let conn = self
+            .conn
+            .lock()
+            .map_err(|_| PortError::permanent("the store's connection was poisoned"))?;
+        match conn.query_row(
+            "SELECT value FROM worker_state WHERE key = ?1",
+            [key],
+            |r| r.get(0),
+        ) {
+            Ok(v) => Ok(Some(v)),
+            Err(rusqlite::Error::QueryReturnedNoRows) => Ok(None),
+            Err(e) => Err(port_error("reading the worker's state", &e)),
+        }
+    }
+
+    /// Sets a value the worker keeps between runs.
+    pub fn set_worker_state(&self, key: &str, value: &str) -> PortResult<()> {
+        let conn = self
+            .conn
+            .lock()
+            .map_err(|_| PortError::permanent("the store's connection was poisoned"))?;
+        conn.execute(
+            "INSERT INTO worker_state (key, value) VALUES (?1, ?2)
+             ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            [key, value],
+        )
+        .map(|_| ())
+        .map_err(|e| port_error("writing the worker's state", &e))
+    }
+
+    /// Forgets a value the worker kept.
+    pub fn clear_worker_state(&self, key: &str) -> PortResult<()> {
+        let conn = self
+            .conn
+            .lock()
+            .map_err(|_| PortError::permanent("the store's connection was poisoned"))?;
+        conn.execute("DELETE FROM worker_state WHERE key = ?1", [key])
+            .map(|_| ())
+            .map_err(|e| port_error("writing the worker's state", &e))
     }
 }

@@ -159,9 +159,11 @@ fn a_file_of_the_previous_version_is_migrated_in_place() {
     let dir = scratch("migrate");
     let path = dir.join("g.db");
     drop(SqliteStore::open(&path, SqliteOptions::default()).unwrap());
-    // Make it a version-1 file: no chat tables.
+    // Make it a version-1 file: no chat tables, no worker state.
     rusqlite_conn(&path)
-        .execute_batch("DROP TABLE chat_cards; DROP TABLE chat_tokens; PRAGMA user_version = 1;")
+        .execute_batch(
+            "DROP TABLE chat_cards; DROP TABLE chat_tokens; DROP TABLE worker_state; PRAGMA user_version = 1;",
+        )
         .unwrap();
     let store = SqliteStore::open(&path, SqliteOptions::default()).unwrap();
     let now = "2026-11-25T10:00:00Z".parse().unwrap();
@@ -174,5 +176,11 @@ fn a_file_of_the_previous_version_is_migrated_in_place() {
     let version: i64 = rusqlite_conn(&path)
         .query_row("PRAGMA user_version", [], |r| r.get(0))
         .unwrap();
-    assert_eq!(version, 2);
+    assert_eq!(version, 3);
+    assert_eq!(store.worker_state("k").unwrap(), None);
+    store.set_worker_state("k", "v1").unwrap();
+    store.set_worker_state("k", "v2").unwrap();
+    assert_eq!(store.worker_state("k").unwrap().as_deref(), Some("v2"));
+    store.clear_worker_state("k").unwrap();
+    assert_eq!(store.worker_state("k").unwrap(), None);
 }

@@ -10,6 +10,7 @@
 //! `Retry-After`, and a retry before it has passed is throttled again; writes
 //! can become visible to reads only after a replication lag.
 
+mod delta;
 mod http;
 mod reply;
 mod routes;
@@ -94,6 +95,8 @@ struct Tenant {
     counter: u64,
     /// Every membership change made, as `add <group> <user>` / `remove <group> <user>`.
     changes: Vec<String>,
+    /// The users delta query's tokens and sessions.
+    delta: delta::DeltaState,
 }
 
 struct Shared {
@@ -157,6 +160,7 @@ impl GraphEmulator {
                 replication,
                 writes: VecDeque::new(),
                 changes: Vec::new(),
+                delta: Default::default(),
                 counter: 0,
             }),
             options,
@@ -230,6 +234,17 @@ impl GraphEmulator {
     /// or `remove <group> <user>` (object ids as stored).
     pub fn membership_changes(&self) -> Vec<String> {
         lock(&self.shared).changes.clone()
+    }
+
+    /// Users per page of `/users/delta` (100 by default).
+    pub fn set_delta_page_size(&self, size: usize) {
+        lock(&self.shared).delta.page_size = size;
+    }
+
+    /// Forgets every delta token: the next call on an old delta link
+    /// answers 410 `syncStateNotFound`.
+    pub fn expire_delta_tokens(&self) {
+        lock(&self.shared).delta.expire();
     }
 
     /// The true direct membership, ignoring replication lag.

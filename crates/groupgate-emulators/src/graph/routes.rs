@@ -117,6 +117,9 @@ pub(super) fn serve(
     now: DateTime<Utc>,
 ) -> Reply {
     match (method.as_str(), segs) {
+        ("GET", ["users", "delta" | "microsoft.graph.delta"]) => {
+            super::delta::users_delta(shared, t, query)
+        }
         ("GET", ["users", key]) => match user_json(&t.dir, key, query.get("$select")) {
             Some(v) => (200, Some(v)),
             None => not_found(key),
