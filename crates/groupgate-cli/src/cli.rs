@@ -66,6 +66,17 @@ pub(crate) enum Command {
     /// Look after the store: back it up while the worker runs, check it.
     #[command(subcommand)]
     Store(StoreCommand),
+    /// Report drift: for every governed group, direct members no workflow
+    /// accounts for, and workflows whose membership is gone (recorded in
+    /// the audit trail; nothing is changed). Exit 1 when there is any.
+    Drift {
+        /// The settings file (the Graph secret comes from the environment).
+        #[arg(long)]
+        config: PathBuf,
+        /// Print the report as JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// Queue an offboarding of a user for the worker, or carry it out now:
     /// every governed membership ends, and memberships groupgate did not
     /// grant are removed and reported.

@@ -6,6 +6,7 @@ mod check;
 mod demo;
 mod diff;
 mod directory;
+mod drift;
 mod export;
 mod lint;
 #[cfg(feature = "emulators")]
@@ -135,6 +136,7 @@ pub(crate) fn run(cli: Cli) -> Result<Exit, CliError> {
         }) => worker::show(&ticket, &config, json),
         Command::Store(StoreCommand::Backup { config, to }) => worker::backup(&config, &to),
         Command::Store(StoreCommand::Check { config }) => worker::check_store(&config),
+        Command::Drift { config, json } => drift::drift(&config, json),
         Command::Offboard {
             user,
             config,

@@ -541,3 +541,69 @@ fn sighup_reloads_the_policy_and_a_broken_file_leaves_the_old_one_in_force() {
     assert!(trail.contains("\"entry\":\"policy_changed\""), "{stderr}");
     assert!(messages.iter().any(|m| m == "policy reloaded"), "{stderr}");
 }
+
+#[test]
+fn drift_reports_hand_made_members_and_memberships_gone_and_records_them() {
+    let mut run = Run::start("drift", 0.0, 5);
+    once(&run);
+    until(&mut run, "RITM1 active", |p| is(p, "RITM0000001", "active"));
+    // Outside groupgate: Ada's granted membership removed in the portal,
+    // Grace added by hand (and Ivan was put into HR by hand at the start).
+    const GRACE: &str = "11111111-0000-0000-0000-00000000000b";
+    run.graph.edit_directory(|d| {
+        let fin = d.find_group_mut(FIN).unwrap();
+        fin.members.retain(|m| m != ADA);
+        fin.members.push(GRACE.to_owned());
+    });
+    let out = run
+        .groupgate(&["drift", "--config", "groupgate.yaml", "--json"])
+        .output()
+        .unwrap();
+    let (stdout, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(1), "findings exit 1: {stderr}");
+    let report: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    let group = |id: &str| {
+        report["groups"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|g| g["group"] == id)
+            .cloned()
+            .unwrap_or_else(|| panic!("{id} not in {report}"))
+    };
+    let fin = group(FIN);
+    assert_eq!(fin["complete"], true);
+    let unaccounted: Vec<&str> = fin["unaccounted"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(unaccounted, [GRACE], "{fin}");
+    assert_eq!(fin["gone"], serde_json::json!(["RITM0000001"]), "{fin}");
+    let hr = group(HR);
+    assert!(hr["unaccounted"].to_string().contains(IVAN), "{hr}");
+    // Nothing was changed.
+    assert!(run.graph.is_direct_member(FIN, GRACE));
+    assert!(!run.graph.is_direct_member(FIN, ADA));
+    // The table says the same, and the trail holds each finding.
+    let out = run
+        .groupgate(&["drift", "--config", "groupgate.yaml"])
+        .output()
+        .unwrap();
+    let (stdout, _) = text(&out);
+    assert!(
+        stdout.contains("unaccounted  grace.hopper@contoso.com"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("gone         RITM0000001"), "{stdout}");
+    use groupgate_core::ports::Store;
+    let records = crash::runtime()
+        .block_on(run.store().trail(0, 1_000_000))
+        .unwrap();
+    let drift: Vec<_> = records
+        .iter()
+        .filter(|r| r.workflow.to_string() == format!("drift/{FIN}"))
+        .collect();
+    assert_eq!(drift.len(), 4, "two runs, two findings each: {drift:?}");
+}

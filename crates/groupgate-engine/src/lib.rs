@@ -17,6 +17,7 @@ mod answers;
 mod cache;
 mod channels;
 mod crash;
+mod drift;
 mod drive;
 mod engine;
 mod error;
@@ -33,6 +34,7 @@ mod stop;
 
 pub use answers::AnswerOutcome;
 pub use channels::Channels;
+pub use drift::{DriftReport, GroupDrift, UnaccountedMember};
 pub use engine::{Engine, Ports};
 pub use error::EngineError;
 pub use execute::anchor_marker;

@@ -24,6 +24,7 @@
 //! See `docs/operations.md`.
 
 mod chat;
+mod drift;
 mod error;
 mod events;
 mod http;
@@ -36,6 +37,7 @@ mod sink;
 mod worker;
 
 pub use chat::{ChatSettings, SlackSettings, TeamsSettings};
+pub use drift::DriftSettings;
 pub use error::ServiceError;
 pub use events::{
     SIGNATURE_HEADER, TIMESTAMP_HEADER, WEBHOOK_MAX_SKEW_SECONDS, WebhookError, WebhookKey,

@@ -39,6 +39,8 @@ pub struct Service {
     pub(crate) graph: Arc<GraphClient>,
     /// When leavers were last looked for.
     pub(crate) last_leaver_scan: std::sync::Mutex<Option<std::time::Instant>>,
+    /// When drift was last reported.
+    pub(crate) last_drift: std::sync::Mutex<Option<std::time::Instant>>,
 }
 
 impl Service {
@@ -144,6 +146,7 @@ impl Service {
             audit_sink: settings_sink,
             graph,
             last_leaver_scan: Default::default(),
+            last_drift: Default::default(),
         })
     }
 

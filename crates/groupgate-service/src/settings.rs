@@ -69,6 +69,10 @@ pub struct ServiceSettings {
     /// absent.
     #[serde(default)]
     pub leavers: Option<crate::LeaverSettings>,
+    /// The periodic drift report; off when absent (`groupgate drift` runs
+    /// it on demand).
+    #[serde(default)]
+    pub drift: Option<crate::DriftSettings>,
 }
 
 /// Retry, read-back and watchdog timing; anything left out keeps the
@@ -291,6 +295,17 @@ impl ServiceSettings {
                 message: format!(
                     "`leavers.poll_seconds` is {}; use 60 to 86400",
                     l.poll_seconds
+                ),
+            });
+        }
+        if let Some(d) = &settings.drift
+            && (!(3_600..=604_800).contains(&d.poll_seconds) || d.max_members == 0)
+        {
+            return Err(ServiceError::Settings {
+                file: origin.to_owned(),
+                message: format!(
+                    "`drift.poll_seconds` is {} and `drift.max_members` {}; use 3600 to 604800 seconds and at least 1 member",
+                    d.poll_seconds, d.max_members
                 ),
             });
         }

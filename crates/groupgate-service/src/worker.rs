@@ -58,6 +58,7 @@ impl Service {
         }
         summary.add(&self.engine.pass().await?);
         self.scan_for_leavers_when_due().await;
+        self.drift_when_due().await;
         summary.offboarded = self.run_offboard_queue().await?;
         self.feed_audit_sink().await;
         self.mark_pass();

@@ -518,6 +518,12 @@ impl CompiledPolicy {
             .collect()
     }
 
+    /// Every group the policy governs, as decisions describe it (key,
+    /// object id, display name, risk, tags), in policy order.
+    pub fn governed_groups(&self) -> Vec<Arc<GroupInfo>> {
+        self.inner.groups.iter().map(|g| g.info.clone()).collect()
+    }
+
     /// Warnings about a valid policy (see `groupgate policy lint`).
     pub fn lint(&self) -> Vec<Diagnostic> {
         super::lint::lint(&self.inner)

@@ -1,0 +1,192 @@
+//! The drift report: for every group the policy governs, the direct
+//! members no workflow accounts for (added by hand or by another tool),
+//! and the workflows that hold a membership the directory no longer shows.
+//! It reports, and records what it found in the audit trail; it changes
+//! nothing.
+
+use crate::{Engine, EngineError};
+use groupgate_core::audit::{Actor, Entry};
+use groupgate_core::ports::WorkflowFilter;
+use groupgate_core::{GroupId, UserId, WorkflowId};
+use serde::Serialize;
+use std::collections::BTreeSet;
+
+/// Phases in which a workflow accounts for the membership (holds it, is
+/// adding or removing it, or found it already there).
+const ACCOUNTING: [&str; 9] = [
+    "executing",
+    "awaiting_retry",
+    "verifying",
+    "active",
+    "completed",
+    "removing",
+    "rolling_back",
+    "manual_intervention",
+    "no_op",
+];
+/// Phases in which the membership should be in the directory.
+const HOLDING: [&str; 2] = ["active", "completed"];
+
+/// A direct member no workflow accounts for.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct UnaccountedMember {
+    /// The user's object id.
+    pub id: UserId,
+    /// Their UPN, as the directory gives it.
+    pub upn: String,
+}
+
+/// What the report found for one governed group.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct GroupDrift {
+    /// The group's key in the policy.
+    pub key: String,
+    /// Its object id.
+    pub group: GroupId,
+    /// Its display name, when the policy gives one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// Direct members no workflow accounts for.
+    pub unaccounted: Vec<UnaccountedMember>,
+    /// Workflows whose membership the directory no longer shows.
+    pub gone: Vec<WorkflowId>,
+    /// Direct members read.
+    pub members: usize,
+    /// Whether every member was read (`false`: more than the limit, or the
+    /// read failed — see `error`).
+    pub complete: bool,
+    /// Why the group could not be read.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+/// The drift of every governed group.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
+pub struct DriftReport {
+    /// One entry per governed group, in policy order.
+    pub groups: Vec<GroupDrift>,
+}
+
+impl DriftReport {
+    /// Whether anything drifted (or could not be checked).
+    pub fn has_findings(&self) -> bool {
+        self.groups
+            .iter()
+            .any(|g| !g.unaccounted.is_empty() || !g.gone.is_empty() || !g.complete)
+    }
+}
+
+impl Engine {
+    /// Compares every governed group's direct members (at most
+    /// `max_members` each) with the workflows, and records each finding
+    /// under the pseudo-workflow `drift/<group object id>`.
+    pub async fn drift_report(&self, max_members: u32) -> Result<DriftReport, EngineError> {
+        let mut report = DriftReport::default();
+        for info in self.policy().governed_groups() {
+            let mut entry = GroupDrift {
+                key: info.key.to_string(),
+                group: info.object_id.clone(),
+                name: info.display_name.as_ref().map(|n| n.to_string()),
+                unaccounted: Vec::new(),
+                gone: Vec::new(),
+                members: 0,
+                complete: false,
+                error: None,
+            };
+            let read = self
+                .ports
+                .identity
+                .group_members(&info.object_id, false, max_members)
+                .await;
+            let members = match read {
+                Ok(Some(m)) => m,
+                Ok(None) => {
+                    entry.error = Some("the directory has no such group".to_owned());
+                    report.groups.push(entry);
+                    continue;
+                }
+                Err(e) => {
+                    entry.error = Some(e.to_string());
+                    report.groups.push(entry);
+                    continue;
+                }
+            };
+            entry.members = members.members.len();
+            entry.complete = members.complete;
+            let rows = self
+                .summaries(&WorkflowFilter {
+                    group: Some(info.object_id.clone()),
+                    ..WorkflowFilter::default()
+                })
+                .await?;
+            let accounted: BTreeSet<String> = rows
+                .iter()
+                .filter(|r| ACCOUNTING.contains(&r.phase.as_str()))
+                .filter_map(|r| r.target.as_ref().map(|t| t.to_ascii_lowercase()))
+                .collect();
+            let present: BTreeSet<String> = members
+                .members
+                .iter()
+                .map(|u| u.id.to_ascii_lowercase())
+                .collect();
+            for user in &members.members {
+                if !accounted.contains(&user.id.to_ascii_lowercase()) {
+                    entry.unaccounted.push(UnaccountedMember {
+                        id: user.id.clone(),
+                        upn: user.upn.to_string(),
+                    });
+                }
+            }
+            if members.complete {
+                for row in rows.iter().filter(|r| HOLDING.contains(&r.phase.as_str())) {
+                    if let Some(t) = &row.target
+                        && !present.contains(&t.to_ascii_lowercase())
+                    {
+                        entry.gone.push(row.id.clone());
+                    }
+                }
+            }
+            self.record_drift(&entry).await?;
+            report.groups.push(entry);
+        }
+        Ok(report)
+    }
+
+    async fn record_drift(&self, entry: &GroupDrift) -> Result<(), EngineError> {
+        let scope = WorkflowId::new(format!("drift/{}", entry.group));
+        let _held = self.locks.hold(&scope).await;
+        for member in &entry.unaccounted {
+            self.note(
+                &scope,
+                Actor::System,
+                Entry::Drift {
+                    user: member.id.clone(),
+                    group: entry.group.clone(),
+                    action: "reported".to_owned(),
+                    detail: Some(format!(
+                        "{} is a direct member no workflow accounts for",
+                        member.upn
+                    )),
+                    error: None,
+                },
+            )
+            .await?;
+        }
+        for wf in &entry.gone {
+            self.note(
+                &scope,
+                Actor::System,
+                Entry::Incident {
+                    operation: "drift report".to_owned(),
+                    error: format!(
+                        "{wf} holds a membership of {} that the directory no longer shows (removed outside groupgate)",
+                        entry.key
+                    ),
+                },
+            )
+            .await?;
+        }
+        self.cache.forget(&scope);
+        Ok(())
+    }
+}
