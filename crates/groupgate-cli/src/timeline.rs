@@ -174,6 +174,15 @@ impl Narrator {
             Entry::Checkpoint { covers, .. } => text.push(format!(
                 "signed checkpoint of the trail through seq {covers}"
             )),
+            Entry::Reminded { ends_at, told } => text.push(format!(
+                "reminded that access ends at {}{}",
+                ends_at.format("%Y-%m-%d %H:%M:%S"),
+                if told.is_empty() {
+                    String::new()
+                } else {
+                    format!(" (told {})", told.join(", "))
+                }
+            )),
             Entry::PolicyChanged { from, to } => {
                 text.push(format!("policy reloaded: {from} replaced by {to}"))
             }

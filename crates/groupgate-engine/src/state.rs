@@ -300,6 +300,22 @@ impl Engine {
         noted
     }
 
+    /// Records that `workflow`'s access ending at `ends_at` was reminded
+    /// to `told`.
+    pub async fn record_reminder(
+        &self,
+        workflow: &WorkflowId,
+        ends_at: DateTime<Utc>,
+        told: Vec<String>,
+    ) -> Result<(), EngineError> {
+        let _held = self.locks.hold(workflow).await;
+        let noted = self
+            .note(workflow, Actor::System, Entry::Reminded { ends_at, told })
+            .await;
+        self.cache.forget(workflow);
+        noted
+    }
+
     /// Records that the policy `from` was replaced by `to` (a reload),
     /// under the pseudo-workflow `policy`.
     pub async fn record_policy_change(&self, from: &str, to: &str) -> Result<(), EngineError> {

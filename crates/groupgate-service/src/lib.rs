@@ -31,6 +31,7 @@ mod http;
 mod leavers;
 pub mod metrics;
 mod reload;
+mod reminders;
 mod service;
 mod settings;
 mod sink;
@@ -46,6 +47,7 @@ pub use http::MAX_BODY_BYTES;
 pub use leavers::{LEAVER_OPERATOR, LeaverScan, LeaverSettings};
 pub use metrics::install_prometheus;
 pub use reload::PolicyReload;
+pub use reminders::{Reminded, ReminderSettings};
 pub use service::Service;
 pub use settings::{
     AdapterSettings, AuditSettings, DurabilitySetting, IntakeSettings, ServiceSettings,

@@ -73,6 +73,9 @@ pub struct ServiceSettings {
     /// it on demand).
     #[serde(default)]
     pub drift: Option<crate::DriftSettings>,
+    /// Reminders before time-bound access ends; off when absent.
+    #[serde(default)]
+    pub reminders: Option<crate::ReminderSettings>,
 }
 
 /// Retry, read-back and watchdog timing; anything left out keeps the
@@ -306,6 +309,17 @@ impl ServiceSettings {
                 message: format!(
                     "`drift.poll_seconds` is {} and `drift.max_members` {}; use 3600 to 604800 seconds and at least 1 member",
                     d.poll_seconds, d.max_members
+                ),
+            });
+        }
+        if let Some(r) = &settings.reminders
+            && !(3_600..=90 * 86_400).contains(&r.before_seconds)
+        {
+            return Err(ServiceError::Settings {
+                file: origin.to_owned(),
+                message: format!(
+                    "`reminders.before_seconds` is {}; use 3600 (an hour) to 7776000 (90 days)",
+                    r.before_seconds
                 ),
             });
         }

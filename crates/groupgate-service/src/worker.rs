@@ -59,6 +59,9 @@ impl Service {
         summary.add(&self.engine.pass().await?);
         self.scan_for_leavers_when_due().await;
         self.drift_when_due().await;
+        if let Err(e) = self.send_expiry_reminders().await {
+            warn!(error = %e, "expiry reminders could not be sent; tried again next pass");
+        }
         summary.offboarded = self.run_offboard_queue().await?;
         self.feed_audit_sink().await;
         self.mark_pass();

@@ -56,6 +56,7 @@ fn csv_row(record: &AuditRecord, narrator: &mut Narrator) -> [String; 10] {
         Entry::Drift { .. } => ("drift", "", ""),
         Entry::Checkpoint { .. } => ("checkpoint", "", ""),
         Entry::PolicyChanged { .. } => ("policy_changed", "", ""),
+        Entry::Reminded { .. } => ("reminded", "", ""),
     };
     [
         record.seq.to_string(),

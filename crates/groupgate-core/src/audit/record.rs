@@ -77,6 +77,15 @@ pub enum Entry {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         error: Option<PortError>,
     },
+    /// People were reminded that time-bound access ends soon (the ticket
+    /// noted, the requester and the target's manager told).
+    Reminded {
+        /// When the access ends.
+        ends_at: DateTime<Utc>,
+        /// Who was told through chat.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        told: Vec<String>,
+    },
     /// A new policy was put in force without a restart (a reload); the
     /// decisions after it record the new digest.
     PolicyChanged {

@@ -115,8 +115,17 @@ fn snow_data(dir: &DirectorySnapshot, ritms: &[(u32, &str)]) -> SnowData {
                 cat_item: if *n >= 900 { OTHER_ITEM } else { CATALOG_ITEM }.to_owned(),
                 requested_for: user_id(who),
                 opened_by: user_id(who),
+                // RITMs 500 to 599 end three days from now.
                 variables: [("requested_resource".to_owned(), "Finance BI".to_owned())]
                     .into_iter()
+                    .chain((500..600).contains(n).then(|| {
+                        (
+                            "end_date".to_owned(),
+                            (chrono::Utc::now() + chrono::TimeDelta::days(3))
+                                .format("%Y-%m-%d")
+                                .to_string(),
+                        )
+                    }))
                     .collect(),
             })
             .collect(),
