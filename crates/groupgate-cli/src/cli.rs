@@ -18,9 +18,18 @@ pub(crate) enum Command {
     /// Work with policy files.
     #[command(subcommand)]
     Policy(PolicyCommand),
-    /// Run the demo: whole workflows on the simulated world, as a timeline.
+    /// Run the demo: whole workflows through the real adapters, the worker
+    /// and a SQLite store against the emulators on 127.0.0.1, as a timeline
+    /// (`--simulated`: on in-memory fakes with simulated time).
     #[cfg(feature = "emulators")]
     Demo {
+        /// Run on the simulated world (in-memory fakes, simulated time: the
+        /// expiry at the end date is shown too).
+        #[arg(long)]
+        simulated: bool,
+        /// Keep the demo's folder (settings, store, audit sink) here.
+        #[arg(long, value_name = "DIR", conflicts_with = "simulated")]
+        keep: Option<PathBuf>,
         /// Print the audit records (JSON Lines) instead of the timeline.
         #[arg(long)]
         json: bool,
@@ -28,8 +37,8 @@ pub(crate) enum Command {
         #[arg(long)]
         audit_out: Option<PathBuf>,
         /// Sign a checkpoint of the trail every 25 records with the key in
-        /// this file (see `groupgate audit keygen`).
-        #[arg(long, value_name = "FILE")]
+        /// this file (see `groupgate audit keygen`); simulated demo only.
+        #[arg(long, value_name = "FILE", conflicts_with = "keep")]
         signing_key: Option<PathBuf>,
     },
     /// Work with audit trails.

@@ -4,6 +4,8 @@ mod audit;
 mod check;
 #[cfg(feature = "emulators")]
 mod demo;
+#[cfg(feature = "emulators")]
+mod demo_live;
 mod diff;
 mod directory;
 mod drift;
@@ -47,7 +49,15 @@ pub(crate) fn run(cli: Cli) -> Result<Exit, CliError> {
             json,
             audit_out,
             signing_key,
-        } => demo::run(json, audit_out.as_deref(), signing_key.as_deref()),
+            simulated,
+            keep,
+        } => {
+            if simulated || signing_key.is_some() {
+                demo::run(json, audit_out.as_deref(), signing_key.as_deref())
+            } else {
+                demo_live::run(json, keep.as_deref(), audit_out.as_deref())
+            }
+        }
         Command::Audit(AuditCommand::Verify {
             file,
             expect_head,

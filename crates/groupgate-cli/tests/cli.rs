@@ -287,11 +287,16 @@ fn schema_command_prints_the_published_schema() {
 }
 
 #[test]
-fn demo_prints_the_timeline_and_verifies_its_trail() {
+fn the_simulated_demo_prints_the_timeline_and_verifies_its_trail() {
     let dir = std::env::temp_dir().join(format!("groupgate-cli-demo-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let trail = dir.join("audit.jsonl");
-    let out = groupgate(&["demo", "--audit-out", trail.to_str().unwrap()]);
+    let out = groupgate(&[
+        "demo",
+        "--simulated",
+        "--audit-out",
+        trail.to_str().unwrap(),
+    ]);
     let (stdout, stderr) = text(&out);
     assert_eq!(out.status.code(), Some(0), "{stderr}");
     for expected in [
@@ -345,8 +350,59 @@ fn demo_prints_the_timeline_and_verifies_its_trail() {
 }
 
 #[test]
+fn the_demo_runs_on_real_parts_and_keeps_what_it_made() {
+    let dir = std::env::temp_dir().join(format!("groupgate-cli-live-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let trail = dir.join("exported.jsonl");
+    std::fs::create_dir_all(&dir).unwrap();
+    let out = groupgate(&[
+        "demo",
+        "--keep",
+        dir.to_str().unwrap(),
+        "--audit-out",
+        trail.to_str().unwrap(),
+    ]);
+    let (stdout, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{stdout}\n{stderr}");
+    for expected in [
+        "on real parts",
+        "grace.hopper@contoso.com approves stage `manager` via slack",
+        "Dora Data approves stage `data-owner` via teams",
+        "GROUP_ROLE_ASSIGNABLE",
+        "429",
+        "timer: retry",
+        "offboarding requested",
+        "RITM0010002  removed",
+        "RITM0010003  denied",
+        "hash chain verified",
+    ] {
+        assert!(
+            stdout.contains(expected),
+            "missing `{expected}` in:\n{stdout}"
+        );
+    }
+    // A chat answer's record in ServiceNow is not a second answer.
+    assert!(
+        !stdout.contains("another stage than the one open"),
+        "{stdout}"
+    );
+    // What it kept: the store, the audit sink, the exported trail.
+    let out = groupgate(&["audit", "verify", dir.join("audit.jsonl").to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0), "{:?}", text(&out));
+    let out = groupgate(&["audit", "verify", trail.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0), "{:?}", text(&out));
+    let settings = dir.join("groupgate.yaml");
+    let out = groupgate(&["workflows", "list", "--config", settings.to_str().unwrap()]);
+    assert!(text(&out).0.contains("4 workflow(s)"), "{:?}", text(&out));
+    // A second run into the same folder is refused, not mixed in.
+    let out = groupgate(&["demo", "--keep", dir.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
 fn demo_json_is_the_audit_trail() {
-    let out = groupgate(&["demo", "--json"]);
+    let out = groupgate(&["demo", "--simulated", "--json"]);
     assert_eq!(out.status.code(), Some(0));
     let text = String::from_utf8(out.stdout).unwrap();
     assert_eq!(

@@ -52,6 +52,12 @@ impl Engine {
             let Some(answer) = self.identify(answer).await else {
                 continue;
             };
+            // The record of an answer already given through another
+            // channel (a chat approval written to ServiceNow) is not a
+            // second answer.
+            if loaded.seen_answers.iter().any(|s| s.echoes(&answer)) {
+                continue;
+            }
             let actor = Actor::Approver(answer.approver.to_string());
             self.step(&mut loaded, Event::Answered { answer }, actor)
                 .await?;

@@ -235,6 +235,15 @@ async fn the_manager_approves_in_slack_the_data_owner_in_teams_and_access_is_gra
     assert!(w.graph.is_direct_member(FIN, ADA));
     let ritm = w.snow.ritm("RITM0000001").unwrap();
     assert_eq!(ritm["state"], "3", "{ritm:?}");
+    // A chat answer's record in ServiceNow, read back, is not a second
+    // answer: no refusal noted on the ticket.
+    assert!(
+        !w.work_notes(1)
+            .iter()
+            .any(|n| n.contains("another stage than the one open")),
+        "{:?}",
+        w.work_notes(1)
+    );
     let notes = w.work_notes(1).join("\n");
     for expected in [
         "approval: `grace.hopper@contoso.com` approved stage `manager` via slack",

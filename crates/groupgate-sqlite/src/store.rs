@@ -70,6 +70,22 @@ fn head_of(conn: &Connection) -> PortResult<Option<ChainHead>> {
         .map_err(|e| port_error("reading the trail's head", &e))
 }
 
+/// When the trail's last record was recorded.
+fn last_time(conn: &Connection) -> PortResult<Option<chrono::DateTime<chrono::Utc>>> {
+    let text: Option<String> = conn
+        .prepare_cached("SELECT record FROM records ORDER BY seq DESC LIMIT 1")
+        .and_then(|mut s| s.query_row([], |r| r.get(0)).optional())
+        .map_err(|e| port_error("reading the trail's head", &e))?;
+    Ok(text.and_then(|t| {
+        serde_json::from_str::<serde_json::Value>(&t)
+            .ok()?
+            .get("at")?
+            .as_str()?
+            .parse()
+            .ok()
+    }))
+}
+
 fn write_summary(tx: &Transaction<'_>, row: &WorkflowSummary) -> PortResult<()> {
     let json = to_json(row, "a workflow's index row")?;
     tx.prepare_cached(
@@ -136,10 +152,21 @@ fn commit_in(tx: &Transaction<'_>, commit: &Commit) -> PortResult<Committed> {
         ));
     }
     let mut head = head_of(tx)?;
+    // Records are sealed in commit order; a step that read the clock before
+    // another committed must not come out earlier than it (the trail's
+    // time never runs backwards), so its time is raised to the head's.
+    let mut last_at = last_time(tx)?;
     let mut sealed = Vec::with_capacity(commit.records.len());
     let mut position = version;
     for new in &commit.records {
-        let record = AuditRecord::seal_new(head.as_ref(), commit.workflow.clone(), new.clone());
+        let mut new = new.clone();
+        if let Some(t) = last_at
+            && new.at < t
+        {
+            new.at = t;
+        }
+        last_at = Some(new.at);
+        let record = AuditRecord::seal_new(head.as_ref(), commit.workflow.clone(), new);
         let line = to_json(&record, "an audit record")?;
         tx.prepare_cached(
             "INSERT INTO records (seq, workflow, position, hash, record) VALUES (?1, ?2, ?3, ?4, ?5)",

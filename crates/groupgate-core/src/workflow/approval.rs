@@ -45,6 +45,22 @@ pub struct ApprovalAnswer {
 }
 
 impl ApprovalAnswer {
+    /// Whether `other` is the same person's same answer to the same stage
+    /// through another channel — the record one channel keeps of an answer
+    /// given in another (a Slack approval written to ServiceNow's approval
+    /// record comes back when ServiceNow is read). Persons are compared by
+    /// directory object id when both answers have one.
+    pub fn echoes(&self, other: &ApprovalAnswer) -> bool {
+        let same_person = match (&self.approver_id, &other.approver_id) {
+            (Some(a), Some(b)) => a.same(b),
+            _ => self.approver.eq_ignore_ascii_case(&other.approver),
+        };
+        self.stage == other.stage
+            && self.verdict == other.verdict
+            && self.channel != other.channel
+            && same_person
+    }
+
     /// Whether `other` is the same answer as delivered by its channel (the
     /// engine's directory mapping aside), so an answer is fed once.
     pub fn same_delivery(&self, other: &ApprovalAnswer) -> bool {
