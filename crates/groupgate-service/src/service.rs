@@ -57,6 +57,17 @@ impl Service {
         origin: &Path,
         var: impl Fn(&str) -> Option<String> + Copy,
     ) -> Result<Self, ServiceError> {
+        Self::build_with_clock(settings, origin, var, Arc::new(SystemClock))
+    }
+
+    /// [`Service::build`] on another clock than the system's (a simulated
+    /// one in tests: timers such as an expiry fire when it says so).
+    pub fn build_with_clock(
+        settings: ServiceSettings,
+        origin: &Path,
+        var: impl Fn(&str) -> Option<String> + Copy,
+        clock: Arc<dyn groupgate_core::ports::Clock>,
+    ) -> Result<Self, ServiceError> {
         let policy = crate::reload::load_policy(&settings.policy, origin)?;
         let settings_sink = settings
             .audit
@@ -126,7 +137,7 @@ impl Service {
             tickets: servicenow.clone(),
             approvals,
             store: store.clone(),
-            clock: Arc::new(SystemClock),
+            clock,
         };
         Ok(Self {
             engine: Engine::new(policy, ports).with_settings(settings.workflow.settings()),

@@ -17,7 +17,11 @@ const CARL: &str = "11111111-0000-0000-0000-00000000000c";
 async fn disabled_and_deleted_users_with_open_workflows_are_offboarded_once() {
     let w = World::start_full(
         "leavers",
-        &[(1, "ada.lovelace@contoso.com"), (3, "pat.lead@contoso.com")],
+        &[
+            (1, "ada.lovelace@contoso.com"),
+            (2, "ada.lovelace@contoso.com"),
+            (3, "pat.lead@contoso.com"),
+        ],
         POLLING,
         "leavers: {poll_seconds: 60}\n",
     )
@@ -29,6 +33,29 @@ async fn disabled_and_deleted_users_with_open_workflows_are_offboarded_once() {
         })
         .await;
     }
+    // Ada holds Finance BI through RITM 2 (approved in ServiceNow), and asks
+    // again in RITM 1.
+    w.snow.act_at(
+        "RITM0000002",
+        "grace.hopper@contoso.com",
+        "approved",
+        chrono::Utc::now(),
+    );
+    eventually("the data owner asked", async || {
+        (w.snow.approvals("RITM0000002").len() == 2).then_some(())
+    })
+    .await;
+    w.snow.act_at(
+        "RITM0000002",
+        "dora.data@contoso.com",
+        "approved",
+        chrono::Utc::now(),
+    );
+    eventually("RITM 2 active", async || {
+        (w.phase("RITM0000002").await == "active").then_some(())
+    })
+    .await;
+    assert!(w.graph.is_direct_member(FIN, ADA));
     // The first pass read every user (a baseline: nobody disabled has a
     // workflow) and kept the link.
     let first = eventually("the baseline read", async || {
@@ -75,6 +102,10 @@ async fn disabled_and_deleted_users_with_open_workflows_are_offboarded_once() {
         })
         .await;
     }
+    eventually("Ada's membership removed", async || {
+        (w.phase("RITM0000002").await == "removed").then_some(())
+    })
+    .await;
     eventually("the queue drained", async || {
         w.service
             .store()
@@ -84,7 +115,7 @@ async fn disabled_and_deleted_users_with_open_workflows_are_offboarded_once() {
             .then_some(())
     })
     .await;
-    for n in [1, 3] {
+    for n in [1, 2, 3] {
         let ritm = w.snow.ritm(&format!("RITM{n:07}")).unwrap();
         assert_ne!(ritm["state"], "1", "RITM {n} still open: {ritm:?}");
         assert!(

@@ -1,7 +1,7 @@
 //! Expiry reminders in a running worker, against the emulators: time-bound
 //! access ending within the configured time is reminded once — a work note
 //! on the ticket, a chat notice to the requester and the target's manager,
-//! a `reminded` record — and the expiry timer is untouched.
+//! a `reminded` record — and the access still expires on its own timer.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code
 
 mod chat_world;
@@ -11,7 +11,10 @@ use groupgate_core::ports::Store;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn access_ending_soon_is_reminded_once_and_still_expires_on_its_own_timer() {
-    let w = World::start_full(
+    // Every part on one simulated clock, started now, so the expiry can be
+    // reached without waiting three days.
+    let clock = groupgate_sim::SimClock::at(chrono::Utc::now());
+    let w = World::start_on(
         "reminders",
         &[
             (501, "ada.lovelace@contoso.com"),
@@ -19,6 +22,7 @@ async fn access_ending_soon_is_reminded_once_and_still_expires_on_its_own_timer(
         ],
         POLLING,
         "reminders: {before_seconds: 604800}\n",
+        std::sync::Arc::new(clock.clone()),
     )
     .await;
     for ticket in ["RITM0000501", "RITM0000001"] {
@@ -29,15 +33,24 @@ async fn access_ending_soon_is_reminded_once_and_still_expires_on_its_own_timer(
     }
     // RITM 501 ends in three days; the manager and the data owner approve
     // it in ServiceNow.
+    let sim_now = || groupgate_core::ports::Clock::now(&clock);
     let now = chrono::Utc::now;
-    w.snow
-        .act_at("RITM0000501", "grace.hopper@contoso.com", "approved", now());
+    w.snow.act_at(
+        "RITM0000501",
+        "grace.hopper@contoso.com",
+        "approved",
+        sim_now(),
+    );
     eventually("the data owner asked", async || {
         (w.snow.approvals("RITM0000501").len() == 2).then_some(())
     })
     .await;
-    w.snow
-        .act_at("RITM0000501", "dora.data@contoso.com", "approved", now());
+    w.snow.act_at(
+        "RITM0000501",
+        "dora.data@contoso.com",
+        "approved",
+        sim_now(),
+    );
     eventually("RITM 501 active", async || {
         (w.phase("RITM0000501").await == "active").then_some(())
     })
@@ -96,4 +109,23 @@ async fn access_ending_soon_is_reminded_once_and_still_expires_on_its_own_timer(
     assert_eq!(row.phase, "active");
     let wake = row.next_wake.unwrap();
     assert!(wake > now() + chrono::TimeDelta::days(2), "{wake}");
+
+    // Four days later the access expires on its own timer: removed,
+    // verified, the ticket noted, and no second reminder.
+    clock.advance(chrono::TimeDelta::days(4));
+    eventually("the access expired", async || {
+        (w.phase("RITM0000501").await == "removed").then_some(())
+    })
+    .await;
+    assert!(!w.graph.is_direct_member(FIN, ADA));
+    let notes = w.work_notes(501);
+    assert!(
+        notes
+            .iter()
+            .any(|n| n.contains("removed at") && n.contains("expired")),
+        "{notes:?}"
+    );
+    assert_eq!(count(&notes), 1);
+    let trail = w.trail().await.join("\n");
+    assert_eq!(trail.matches("\"entry\":\"reminded\"").count(), 1);
 }

@@ -182,12 +182,23 @@ impl World {
         intake: &str,
         extra: &str,
     ) -> Self {
+        Self::start_on(name, ritms, intake, extra, Arc::new(SystemClock)).await
+    }
+
+    /// As [`World::start_full`], with every emulator and the service on
+    /// `clock`.
+    pub(crate) async fn start_on(
+        name: &str,
+        ritms: &[(u32, &str)],
+        intake: &str,
+        extra: &str,
+        clock: Arc<dyn groupgate_core::ports::Clock>,
+    ) -> Self {
         groupgate_service::install_prometheus();
         let dir =
             std::env::temp_dir().join(format!("groupgate-chat-{}-{name}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).unwrap();
-        let clock: Arc<dyn groupgate_core::ports::Clock> = Arc::new(SystemClock);
         let directory = directory();
         let graph = GraphEmulator::start(
             "127.0.0.1:0",
@@ -201,7 +212,7 @@ impl World {
             "127.0.0.1:0",
             snow_data(&directory, ritms),
             SnowEmulatorOptions::default(),
-            clock,
+            clock.clone(),
         )
         .await
         .unwrap();
@@ -291,7 +302,7 @@ chat:
             ),
         ]);
         let var = |k: &str| vars.get(k).cloned();
-        let service = Arc::new(Service::build(settings, &origin, var).unwrap());
+        let service = Arc::new(Service::build_with_clock(settings, &origin, var, clock).unwrap());
         let listener = service.listen().await.unwrap().unwrap();
         let worker = {
             let service = service.clone();
