@@ -282,22 +282,14 @@ impl Engine {
         operation: &str,
         error: &str,
     ) -> Result<(), EngineError> {
-        let id = WorkflowId::new(scope);
-        // Under the workflow's lock, and its cached copy dropped after, so
-        // the record never makes a step in hand stale.
-        let _held = self.locks.hold(&id).await;
-        let noted = self
-            .note(
-                &id,
-                Actor::System,
-                Entry::Incident {
-                    operation: operation.to_owned(),
-                    error: error.to_owned(),
-                },
-            )
-            .await;
-        self.cache.forget(&id);
-        noted
+        self.note_held(
+            &WorkflowId::new(scope),
+            Entry::Incident {
+                operation: operation.to_owned(),
+                error: error.to_owned(),
+            },
+        )
+        .await
     }
 
     /// Records that `workflow`'s access ending at `ends_at` was reminded
@@ -308,30 +300,29 @@ impl Engine {
         ends_at: DateTime<Utc>,
         told: Vec<String>,
     ) -> Result<(), EngineError> {
-        let _held = self.locks.hold(workflow).await;
-        let noted = self
-            .note(workflow, Actor::System, Entry::Reminded { ends_at, told })
-            .await;
-        self.cache.forget(workflow);
-        noted
+        self.note_held(workflow, Entry::Reminded { ends_at, told })
+            .await
     }
 
     /// Records that the policy `from` was replaced by `to` (a reload),
     /// under the pseudo-workflow `policy`.
     pub async fn record_policy_change(&self, from: &str, to: &str) -> Result<(), EngineError> {
-        let id = WorkflowId::new("policy");
-        let _held = self.locks.hold(&id).await;
-        let noted = self
-            .note(
-                &id,
-                Actor::System,
-                Entry::PolicyChanged {
-                    from: from.to_owned(),
-                    to: to.to_owned(),
-                },
-            )
-            .await;
-        self.cache.forget(&id);
+        self.note_held(
+            &WorkflowId::new("policy"),
+            Entry::PolicyChanged {
+                from: from.to_owned(),
+                to: to.to_owned(),
+            },
+        )
+        .await
+    }
+
+    /// [`Engine::note`] by the system under the workflow's lock, its cached
+    /// copy dropped after, so the record never makes a step in hand stale.
+    pub(crate) async fn note_held(&self, id: &WorkflowId, entry: Entry) -> Result<(), EngineError> {
+        let _held = self.locks.hold(id).await;
+        let noted = self.note(id, Actor::System, entry).await;
+        self.cache.forget(id);
         noted
     }
 

@@ -188,18 +188,16 @@ impl Store for MemoryStore {
             ));
         }
         let mut head = s.records.last().map(AuditRecord::head);
-        // Sealed in commit order: never earlier than the record before.
         let mut last_at = s.records.last().map(|r| r.at);
         let mut sealed = Vec::with_capacity(commit.records.len());
         for new in &commit.records {
-            let mut new = new.clone();
-            if let Some(t) = last_at
-                && new.at < t
-            {
-                new.at = t;
-            }
-            last_at = Some(new.at);
-            let record = AuditRecord::seal_new(head.as_ref(), commit.workflow.clone(), new);
+            let record = AuditRecord::seal_after(
+                head.as_ref(),
+                last_at,
+                commit.workflow.clone(),
+                new.clone(),
+            );
+            last_at = Some(record.at);
             head = Some(record.head());
             sealed.push(record);
         }

@@ -152,21 +152,13 @@ fn commit_in(tx: &Transaction<'_>, commit: &Commit) -> PortResult<Committed> {
         ));
     }
     let mut head = head_of(tx)?;
-    // Records are sealed in commit order; a step that read the clock before
-    // another committed must not come out earlier than it (the trail's
-    // time never runs backwards), so its time is raised to the head's.
     let mut last_at = last_time(tx)?;
     let mut sealed = Vec::with_capacity(commit.records.len());
     let mut position = version;
     for new in &commit.records {
-        let mut new = new.clone();
-        if let Some(t) = last_at
-            && new.at < t
-        {
-            new.at = t;
-        }
-        last_at = Some(new.at);
-        let record = AuditRecord::seal_new(head.as_ref(), commit.workflow.clone(), new);
+        let record =
+            AuditRecord::seal_after(head.as_ref(), last_at, commit.workflow.clone(), new.clone());
+        last_at = Some(record.at);
         let line = to_json(&record, "an audit record")?;
         tx.prepare_cached(
             "INSERT INTO records (seq, workflow, position, hash, record) VALUES (?1, ?2, ?3, ?4, ?5)",

@@ -207,6 +207,21 @@ impl AuditRecord {
         record
     }
 
+    /// Seals `new` for `workflow` after `prev`, whose record was made at
+    /// `prev_at`: records are sealed in commit order, and a step that read
+    /// the clock before another committed must not come out earlier than
+    /// it (the trail's time never runs backwards), so its time is raised to
+    /// `prev_at`.
+    pub fn seal_after(
+        prev: Option<&ChainHead>,
+        prev_at: Option<DateTime<Utc>>,
+        workflow: WorkflowId,
+        new: NewRecord,
+    ) -> AuditRecord {
+        let at = prev_at.map_or(new.at, |t| new.at.max(t));
+        Self::seal(prev, at, workflow, new.actor, new.entry)
+    }
+
     /// Seals `new` for `workflow` after `prev`.
     pub fn seal_new(prev: Option<&ChainHead>, workflow: WorkflowId, new: NewRecord) -> AuditRecord {
         Self::seal(prev, new.at, workflow, new.actor, new.entry)
