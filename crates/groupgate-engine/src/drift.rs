@@ -1,8 +1,9 @@
 //! The drift report: for every group the policy governs, the direct
 //! members no workflow accounts for (added by hand or by another tool),
 //! and the workflows that hold a membership the directory no longer shows.
-//! It reports, and records what it found in the audit trail; it changes
-//! nothing.
+//! It records what it found in the audit trail. It changes nothing, except
+//! in a group the policy marks `enforce: true` (and the ticket path may
+//! change): there, unaccounted members are removed, each removal recorded.
 
 use crate::{Engine, EngineError};
 use groupgate_core::audit::{Actor, Entry};
@@ -34,6 +35,12 @@ pub struct UnaccountedMember {
     pub id: UserId,
     /// Their UPN, as the directory gives it.
     pub upn: String,
+    /// What was done: `reported`, or in an enforced group `removed` or
+    /// `failed`.
+    pub action: String,
+    /// The directory's request ids of a removal, or why it failed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
 }
 
 /// What the report found for one governed group.
@@ -129,13 +136,36 @@ impl Engine {
                 .iter()
                 .map(|u| u.id.to_ascii_lowercase())
                 .collect();
+            let enforce =
+                self.policy().enforces(&info.object_id) && self.changeable(&info.object_id).await;
             for user in &members.members {
-                if !accounted.contains(&user.id.to_ascii_lowercase()) {
-                    entry.unaccounted.push(UnaccountedMember {
-                        id: user.id.clone(),
-                        upn: user.upn.to_string(),
-                    });
+                if accounted.contains(&user.id.to_ascii_lowercase()) {
+                    continue;
                 }
+                let mut member = UnaccountedMember {
+                    id: user.id.clone(),
+                    upn: user.upn.to_string(),
+                    action: "reported".to_owned(),
+                    detail: None,
+                };
+                if enforce {
+                    match self
+                        .ports
+                        .identity
+                        .remove_member(&info.object_id, &user.id)
+                        .await
+                    {
+                        Ok(receipt) => {
+                            member.action = "removed".to_owned();
+                            member.detail = Some(receipt.request_ids.join(", "));
+                        }
+                        Err(e) => {
+                            member.action = "failed".to_owned();
+                            member.detail = Some(e.to_string());
+                        }
+                    }
+                }
+                entry.unaccounted.push(member);
             }
             if members.complete {
                 for row in rows.iter().filter(|r| HOLDING.contains(&r.phase.as_str())) {
@@ -152,6 +182,26 @@ impl Engine {
         Ok(report)
     }
 
+    /// Whether the directory lets the ticket path change `group` (not
+    /// role-assignable, dynamic, synced from on-premises, mail-enabled
+    /// security or distribution),
+    /// read now: an enforced group that turned into one is only reported.
+    async fn changeable(&self, group: &GroupId) -> bool {
+        match self.ports.identity.group(group).await {
+            Ok(Some(g)) => {
+                !g.role_assignable
+                    && !g.dynamic_membership
+                    && !g.on_premises_synced
+                    && matches!(
+                        g.kind(),
+                        groupgate_core::GroupKind::Security
+                            | groupgate_core::GroupKind::Microsoft365
+                    )
+            }
+            _ => false,
+        }
+    }
+
     async fn record_drift(&self, entry: &GroupDrift) -> Result<(), EngineError> {
         let scope = WorkflowId::new(format!("drift/{}", entry.group));
         let _held = self.locks.hold(&scope).await;
@@ -162,11 +212,16 @@ impl Engine {
                 Entry::Drift {
                     user: member.id.clone(),
                     group: entry.group.clone(),
-                    action: "reported".to_owned(),
-                    detail: Some(format!(
-                        "{} is a direct member no workflow accounts for",
-                        member.upn
-                    )),
+                    action: member.action.clone(),
+                    detail: Some(match &member.detail {
+                        Some(d) => format!(
+                            "{} is a direct member no workflow accounts for ({d})",
+                            member.upn
+                        ),
+                        None => {
+                            format!("{} is a direct member no workflow accounts for", member.upn)
+                        }
+                    }),
                     error: None,
                 },
             )

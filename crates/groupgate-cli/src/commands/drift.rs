@@ -16,8 +16,13 @@ fn table(report: &DriftReport) -> String {
         };
         out.push_str(&format!("{} ({name}, {}): {state}\n", g.key, g.group));
         for m in &g.unaccounted {
+            let done = match (m.action.as_str(), &m.detail) {
+                ("removed", _) => "; removed (enforce)".to_owned(),
+                ("failed", Some(why)) => format!("; the removal failed: {why}"),
+                _ => String::new(),
+            };
             out.push_str(&format!(
-                "  unaccounted  {} ({}): a direct member no workflow accounts for\n",
+                "  unaccounted  {} ({}): a direct member no workflow accounts for{done}\n",
                 m.upn, m.id
             ));
         }

@@ -227,6 +227,8 @@ pub(crate) struct CompiledGroup {
     pub(crate) rule: Arc<str>,
     pub(crate) object_id: GroupId,
     pub(crate) managed: bool,
+    /// Drift in this group is removed, not only reported.
+    pub(crate) enforce: bool,
     pub(crate) risk: RiskTier,
     pub(crate) tags: Arc<[Arc<str>]>,
     pub(crate) app_owners: Arc<[PolicyApprover]>,
@@ -277,6 +279,27 @@ fn group_channels(doc: &PolicyDocument, g: &super::GroupRule) -> Arc<[Arc<str>]>
         }
     }
     out.into()
+}
+
+/// `enforce` removes members: only of a group the ticket path may change.
+fn check_enforce(doc: &PolicyDocument, diags: &mut Vec<Diagnostic>) {
+    for (i, g) in doc.groups.iter().enumerate() {
+        if g.enforce && !g.managed_via_itsm {
+            diags.push(
+                Diagnostic::error(
+                    "enforce-unmanaged",
+                    format!("groups[{i}].enforce"),
+                    format!(
+                        "`{}` is not managed_via_itsm, so groupgate may not remove its members",
+                        g.id
+                    ),
+                )
+                .with_help(
+                    "set `managed_via_itsm: true`, or drop `enforce` to have drift reported only",
+                ),
+            );
+        }
+    }
 }
 
 /// Every channel name must be one groupgate knows.
@@ -522,6 +545,15 @@ impl CompiledPolicy {
     /// object id, display name, risk, tags), in policy order.
     pub fn governed_groups(&self) -> Vec<Arc<GroupInfo>> {
         self.inner.groups.iter().map(|g| g.info.clone()).collect()
+    }
+
+    /// Whether the drift report removes unaccounted members of `group`
+    /// (`enforce: true`) rather than only reporting them.
+    pub fn enforces(&self, group: &GroupId) -> bool {
+        self.inner
+            .groups
+            .iter()
+            .any(|g| g.enforce && g.object_id.same(group))
     }
 
     /// Warnings about a valid policy (see `groupgate policy lint`).
@@ -981,6 +1013,7 @@ pub(crate) fn compile(doc: PolicyDocument, diags: &mut Vec<Diagnostic>) -> Optio
             rule,
             object_id,
             managed: g.managed_via_itsm,
+            enforce: g.enforce,
             risk: g.risk,
             tags,
             app_owners: owners(&g.app_owners, &app_owner_role),
@@ -997,6 +1030,7 @@ pub(crate) fn compile(doc: PolicyDocument, diags: &mut Vec<Diagnostic>) -> Optio
         });
     }
     check_channels(&doc, diags);
+    check_enforce(&doc, diags);
 
     // Separation of duties.
     for (i, rule) in doc.separation_of_duties.iter().enumerate() {

@@ -197,6 +197,11 @@ pub struct GroupRule {
     /// `slack`. Overrides the tag rules' and `approvals.channels`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub approval_channels: Option<Vec<String>>,
+    /// Remove direct members no workflow accounts for when the drift
+    /// report finds them (only with `managed_via_itsm: true`). Default
+    /// `false`: drift is reported, never removed.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub enforce: bool,
 }
 
 /// One approval stage.
