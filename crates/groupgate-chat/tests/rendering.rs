@@ -24,7 +24,7 @@ fn details(justification: String, reasons: Vec<String>, name: String) -> AskDeta
         requester: name.clone(),
         target: name.clone(),
         group: "finance-bi-readers".into(),
-        group_name: Some(name),
+        group_name: Some("Finance BI Readers".into()),
         group_object_id: "0d9f3a55-6a5e-4a8f-9b41-3e7c2f1a9b10".into(),
         risk: "high".into(),
         tags: vec!["finance".into(), "pii".into()],
@@ -78,10 +78,9 @@ fn hostile() -> ApprovalView {
         .map(|i| format!("reason {i}: {}", markup.repeat(30)))
         .collect();
     let name = format!("{}🙂", "Ω".repeat(5000));
-    let mut v = view(
-        Some(details(justification, reasons, name)),
-        markup.repeat(200),
-    );
+    let mut d = details(justification, reasons, name.clone());
+    d.group_name = Some(name);
+    let mut v = view(Some(d), markup.repeat(200));
     v.approvers = (0..300).map(|i| format!("Approver {i} {markup}")).collect();
     v.escalation = true;
     v
@@ -439,4 +438,47 @@ proptest! {
         let (text, b) = blocks::approval_message(&v);
         assert_within_slack_limits(&text, &b);
     }
+}
+
+// ---------------------------------------------------------------- snapshots
+
+/// Compares `value` with the committed snapshot `name` (written instead when
+/// `GROUPGATE_UPDATE_SNAPSHOTS=1`); the docs show these files.
+fn snapshot(name: &str, value: &Value) {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/snapshots")
+        .join(name);
+    let text = serde_json::to_string_pretty(value).unwrap() + "\n";
+    if std::env::var("GROUPGATE_UPDATE_SNAPSHOTS").as_deref() == Ok("1") {
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, &text).unwrap();
+        return;
+    }
+    let committed = std::fs::read_to_string(&path).unwrap_or_else(|e| {
+        panic!(
+            "{}: {e} (GROUPGATE_UPDATE_SNAPSHOTS=1 writes it)",
+            path.display()
+        )
+    });
+    assert_eq!(
+        committed,
+        text,
+        "{} changed; review and run with GROUPGATE_UPDATE_SNAPSHOTS=1",
+        path.display()
+    );
+}
+
+#[test]
+fn the_ordinary_request_renders_as_its_snapshots() {
+    let v = ordinary();
+    snapshot(
+        "teams-approval.json",
+        &card::approval_card(&v, &approvers()),
+    );
+    snapshot("teams-closed.json", &card::closed_card(&v, &closures()[0]));
+    let (text, blocks) = blocks::approval_message(&v);
+    snapshot(
+        "slack-approval.json",
+        &serde_json::json!({"text": text, "blocks": blocks}),
+    );
 }

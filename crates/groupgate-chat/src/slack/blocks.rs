@@ -61,6 +61,12 @@ fn section(text: String) -> Value {
     json!({"type": "section", "text": mrkdwn(text)})
 }
 
+/// A section of `text`, or none when it is blank (Slack refuses a section
+/// whose text is empty).
+fn section_if_any(text: &str) -> Option<Value> {
+    (!text.trim().is_empty()).then(|| section(escape(text)))
+}
+
 fn field(title: &str, value: &str) -> Value {
     json!({"type": "mrkdwn", "text": cut(&format!("*{title}*\n{value}"), limits::FIELD_TEXT)})
 }
@@ -148,7 +154,9 @@ fn button(label: &str, action: &str, style: &str, token: &str) -> Value {
 
 /// The approval message's blocks (and its notification text).
 pub fn approval_message(view: &ApprovalView) -> (String, Vec<Value>) {
-    let mut blocks = vec![header(view), section(escape(&view.summary))];
+    let mut blocks: Vec<Value> = std::iter::once(header(view))
+        .chain(section_if_any(&view.summary))
+        .collect();
     blocks.extend(facts(view));
     blocks.extend(reasons(view));
     let mut reject = button("Reject", ACTION_REJECT, "danger", &view.reject_token);
@@ -178,7 +186,9 @@ pub fn approval_message(view: &ApprovalView) -> (String, Vec<Value>) {
 /// The message after it closed: what was asked, and who decided when (or
 /// why no answer is needed any more); no buttons.
 pub fn closed_message(view: &ApprovalView, closure: &Closure) -> (String, Vec<Value>) {
-    let mut blocks = vec![header(view), section(escape(&view.summary))];
+    let mut blocks: Vec<Value> = std::iter::once(header(view))
+        .chain(section_if_any(&view.summary))
+        .collect();
     blocks.extend(facts(view));
     blocks.push(section(format!("*{}*", escape(&closure.line()))));
     (
@@ -194,7 +204,7 @@ pub fn closed_message(view: &ApprovalView, closure: &Closure) -> (String, Vec<Va
 pub fn notice_message(title: &str, message: &str) -> (String, Vec<Value>) {
     let blocks = vec![
         json!({"type": "header", "text": {"type": "plain_text", "text": truncate(title, limits::HEADER_TEXT)}}),
-        section(escape(message)),
+        section_if_any(message).unwrap_or_else(|| section(escape(title))),
     ];
     (
         truncate(
