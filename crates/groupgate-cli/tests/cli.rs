@@ -864,3 +864,25 @@ fn audit_verify_catches_a_cut_a_rewrite_and_a_repeated_key_with_anchors_and_keys
     assert_eq!(out.status.code(), Some(1));
     assert!(text(&out).0.contains("no records"), "{}", text(&out).0);
 }
+
+#[test]
+fn a_reader_that_stops_early_is_not_a_crash() {
+    use std::io::{BufRead, BufReader};
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_groupgate"))
+        .args(["demo", "--simulated", "--json"])
+        .current_dir(root())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut first)
+        .unwrap();
+    // The reader is gone (as `| head -1` would be).
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert_eq!(out.status.code(), Some(141), "{stderr}");
+    assert!(first.starts_with('{'));
+}
