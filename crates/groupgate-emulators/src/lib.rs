@@ -22,6 +22,7 @@ mod graph;
 mod servicenow;
 mod slack;
 mod teams;
+mod tenant;
 
 pub use graph::{GraphEmulator, GraphEmulatorOptions};
 pub use servicenow::{SnowData, SnowEmulator, SnowEmulatorOptions, SnowRitm, SnowUser};
@@ -32,3 +33,4 @@ pub use teams::{
     ISSUER as TEAMS_ISSUER, KEY_ID as TEAMS_KEY_ID, TeamsEmuUser, TeamsEmulator,
     TeamsEmulatorOptions, TeamsPosted, mint as teams_mint,
 };
+pub use tenant::LoopbackTenant;

@@ -14,9 +14,8 @@ use chrono::Utc;
 use groupgate_core::ports::{Clock, Store, SystemClock};
 use groupgate_core::{DirectorySnapshot, Secret, WorkflowId};
 use groupgate_emulators::{
-    GraphEmulator, GraphEmulatorOptions, SlackEmuUser, SlackEmulator, SlackEmulatorOptions,
-    SnowData, SnowEmulator, SnowEmulatorOptions, SnowRitm, SnowUser, TeamsEmuUser, TeamsEmulator,
-    TeamsEmulatorOptions,
+    GraphEmulator, LoopbackTenant, SlackEmuUser, SlackEmulator, SnowData, SnowEmulator, SnowRitm,
+    SnowUser, TeamsEmuUser, TeamsEmulator,
 };
 use groupgate_service::{Service, ServiceSettings, WebhookKey};
 use std::collections::BTreeMap;
@@ -129,39 +128,11 @@ impl Live {
         let directory: DirectorySnapshot =
             groupgate_core::input::from_yaml(groupgate_sim::EXAMPLE_DIRECTORY, &Default::default())
                 .map_err(fail)?;
-        let graph = GraphEmulator::start(
-            "127.0.0.1:0",
-            directory.clone(),
-            GraphEmulatorOptions::default(),
-            clock.clone(),
-        )
-        .await
-        .map_err(fail)?;
-        let snow = SnowEmulator::start(
-            "127.0.0.1:0",
-            snow_data(&directory),
-            SnowEmulatorOptions::default(),
-            clock,
-        )
-        .await
-        .map_err(fail)?;
         let slack_user = |id: &str, name: &str, email: &str| SlackEmuUser {
             id: id.to_owned(),
             name: name.to_owned(),
             email: email.to_owned(),
         };
-        let slack = SlackEmulator::start(
-            "127.0.0.1:0",
-            SlackEmulatorOptions {
-                users: vec![
-                    slack_user("U0GRACE", "Grace Hopper", "grace.hopper@contoso.com"),
-                    slack_user("U0MIA", "Mia Manager", "mia.manager@contoso.com"),
-                ],
-                ..Default::default()
-            },
-        )
-        .await
-        .map_err(fail)?;
         let teams_user = |upn: &str, name: &str| {
             let id = directory
                 .find_user(upn)
@@ -173,67 +144,46 @@ impl Live {
                 name: name.to_owned(),
             }
         };
-        let teams = TeamsEmulator::start(
-            "127.0.0.1:0",
-            TeamsEmulatorOptions {
-                users: vec![
-                    teams_user("dora.data@contoso.com", "Dora Data"),
-                    teams_user("hanna.hr@contoso.com", "Hanna HR"),
-                ],
-                ..Default::default()
-            },
+        let tenant = LoopbackTenant::start(
+            directory.clone(),
+            snow_data(&directory),
+            vec![
+                slack_user("U0GRACE", "Grace Hopper", "grace.hopper@contoso.com"),
+                slack_user("U0MIA", "Mia Manager", "mia.manager@contoso.com"),
+            ],
+            vec![
+                teams_user("dora.data@contoso.com", "Dora Data"),
+                teams_user("hanna.hr@contoso.com", "Hanna HR"),
+            ],
+            clock,
         )
         .await
         .map_err(fail)?;
         std::fs::write(dir.join("policy.yaml"), groupgate_sim::EXAMPLE_POLICY).map_err(fail)?;
-        let g = graph.options();
-        let t = teams.options();
         let settings = format!(
             "policy: policy.yaml
 store: {{path: groupgate.db}}
-graph: {{tenant_id: {}, client_id: {}, base_url: '{}', authority_url: '{}', allow_insecure_loopback: true}}
-servicenow: {{instance_url: '{}', user: {}, allow_insecure_loopback: true}}
 intake: {{catalog_items: [], webhook: true}}
 worker: {{pass_seconds: 0.2}}
 workflow: {{verify_poll_seconds: 1, retry_base_seconds: 1}}
 listen: 127.0.0.1:0
 audit: {{sink: audit.jsonl}}
-chat:
-  ticket_url: https://contoso.service-now.com/nav_to.do?uri=sc_req_item.do%3Fsysparm_query=number%3D{{ticket}}
-  teams: {{app_id: '{}', tenant_id: '{}', channel_id: '{}', service_url: '{}', token_url: '{}', openid_metadata_url: '{}', allow_insecure_loopback: true}}
-  slack: {{api_url: '{}', fallback_channel: C0APPROVALS, allow_insecure_loopback: true}}
-",
-            g.tenant_id,
-            g.client_id,
-            graph.base_url(),
-            graph.authority_url(),
-            snow.instance_url(),
-            snow.options().user,
-            t.app_id,
-            t.tenant_id,
-            t.channel_id,
-            teams.service_url(),
-            teams.token_url(),
-            teams.openid_url(),
-            slack.api_url(),
+{}",
+            tenant.settings_yaml(
+                "https://contoso.service-now.com/nav_to.do?uri=sc_req_item.do%3Fsysparm_query=number%3D{ticket}"
+            )
         );
         let origin = dir.join("groupgate.yaml");
         std::fs::write(&origin, settings).map_err(fail)?;
-        let vars: BTreeMap<&str, String> = BTreeMap::from([
-            ("GROUPGATE_GRAPH_CLIENT_SECRET", g.client_secret.clone()),
-            ("GROUPGATE_SNOW_PASSWORD", snow.options().password.clone()),
-            ("GROUPGATE_CHAT_TOKEN_KEY", CHAT_KEY.to_owned()),
-            ("GROUPGATE_WEBHOOK_SECRET", WEBHOOK_SECRET.to_owned()),
-            ("GROUPGATE_TEAMS_APP_SECRET", t.app_secret.clone()),
-            (
-                "GROUPGATE_SLACK_BOT_TOKEN",
-                slack.options().bot_token.clone(),
-            ),
-            (
-                "GROUPGATE_SLACK_SIGNING_SECRET",
-                slack.options().signing_secret.clone(),
-            ),
-        ]);
+        let mut vars = tenant.secrets();
+        vars.insert("GROUPGATE_CHAT_TOKEN_KEY", CHAT_KEY.to_owned());
+        vars.insert("GROUPGATE_WEBHOOK_SECRET", WEBHOOK_SECRET.to_owned());
+        let LoopbackTenant {
+            graph,
+            snow,
+            slack,
+            teams,
+        } = tenant;
         let settings = ServiceSettings::load(&origin).map_err(CliError::Service)?;
         let service = Arc::new(
             Service::build(settings, &origin, |k| vars.get(k).cloned())

@@ -7,9 +7,8 @@
 use groupgate_core::DirectorySnapshot;
 use groupgate_core::ports::{Store, SystemClock};
 use groupgate_emulators::{
-    GraphEmulator, GraphEmulatorOptions, SlackEmuUser, SlackEmulator, SlackEmulatorOptions,
-    SnowData, SnowEmulator, SnowEmulatorOptions, SnowRitm, SnowUser, TeamsEmuUser, TeamsEmulator,
-    TeamsEmulatorOptions,
+    GraphEmulator, LoopbackTenant, SlackEmuUser, SlackEmulator, SnowData, SnowEmulator, SnowRitm,
+    SnowUser, TeamsEmuUser, TeamsEmulator,
 };
 use groupgate_service::{Service, ServiceSettings};
 use serde_json::Value;
@@ -200,107 +199,40 @@ impl World {
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).unwrap();
         let directory = directory();
-        let graph = GraphEmulator::start(
-            "127.0.0.1:0",
+        let tenant = LoopbackTenant::start(
             directory.clone(),
-            GraphEmulatorOptions::default(),
-            clock.clone(),
-        )
-        .await
-        .unwrap();
-        let snow = SnowEmulator::start(
-            "127.0.0.1:0",
             snow_data(&directory, ritms),
-            SnowEmulatorOptions::default(),
+            vec![grace_in_slack(), ivan_in_slack()],
+            vec![dora_in_teams(), ivan_in_teams()],
             clock.clone(),
-        )
-        .await
-        .unwrap();
-        let slack = SlackEmulator::start(
-            "127.0.0.1:0",
-            SlackEmulatorOptions {
-                users: vec![grace_in_slack(), ivan_in_slack()],
-                ..Default::default()
-            },
-        )
-        .await
-        .unwrap();
-        let teams = TeamsEmulator::start(
-            "127.0.0.1:0",
-            TeamsEmulatorOptions {
-                users: vec![dora_in_teams(), ivan_in_teams()],
-                ..Default::default()
-            },
         )
         .await
         .unwrap();
         std::fs::write(dir.join("policy.yaml"), POLICY).unwrap();
-        let g = graph.options();
-        let t = teams.options();
         let settings_text = format!(
             "policy: policy.yaml
 store: {{path: groupgate.db, durability: normal}}
-graph:
-  tenant_id: {}
-  client_id: {}
-  base_url: {}
-  authority_url: {}
-  allow_insecure_loopback: true
-servicenow:
-  instance_url: {}
-  user: {}
-  allow_insecure_loopback: true
 intake: {intake}
 worker: {{pass_seconds: 0.2}}
 workflow: {{verify_poll_seconds: 1}}
 listen: 127.0.0.1:0
-chat:
-  ticket_url: https://contoso.service-now.com/nav_to.do?uri=sc_req_item.do?sysparm_query=number={{ticket}}
-  teams:
-    app_id: {}
-    tenant_id: {}
-    channel_id: \"{}\"
-    service_url: {}
-    token_url: {}
-    openid_metadata_url: {}
-    allow_insecure_loopback: true
-  slack:
-    api_url: {}
-    fallback_channel: C0APPROVALS
-    allow_insecure_loopback: true
-",
-            g.tenant_id,
-            g.client_id,
-            graph.base_url(),
-            graph.authority_url(),
-            snow.instance_url(),
-            snow.options().user,
-            t.app_id,
-            t.tenant_id,
-            t.channel_id,
-            teams.service_url(),
-            teams.token_url(),
-            teams.openid_url(),
-            slack.api_url(),
+{}{extra}",
+            tenant.settings_yaml(
+                "https://contoso.service-now.com/nav_to.do?uri=sc_req_item.do?sysparm_query=number={ticket}"
+            ),
         );
         let origin = dir.join("groupgate.yaml");
-        std::fs::write(&origin, format!("{settings_text}{extra}")).unwrap();
+        std::fs::write(&origin, settings_text).unwrap();
         let settings = ServiceSettings::load(&origin).unwrap();
-        let vars: BTreeMap<&str, String> = BTreeMap::from([
-            ("GROUPGATE_GRAPH_CLIENT_SECRET", g.client_secret.clone()),
-            ("GROUPGATE_SNOW_PASSWORD", snow.options().password.clone()),
-            ("GROUPGATE_CHAT_TOKEN_KEY", TOKEN_KEY.to_owned()),
-            ("GROUPGATE_WEBHOOK_SECRET", WEBHOOK_SECRET.to_owned()),
-            ("GROUPGATE_TEAMS_APP_SECRET", t.app_secret.clone()),
-            (
-                "GROUPGATE_SLACK_BOT_TOKEN",
-                slack.options().bot_token.clone(),
-            ),
-            (
-                "GROUPGATE_SLACK_SIGNING_SECRET",
-                slack.options().signing_secret.clone(),
-            ),
-        ]);
+        let mut vars = tenant.secrets();
+        vars.insert("GROUPGATE_CHAT_TOKEN_KEY", TOKEN_KEY.to_owned());
+        vars.insert("GROUPGATE_WEBHOOK_SECRET", WEBHOOK_SECRET.to_owned());
+        let LoopbackTenant {
+            graph,
+            snow,
+            slack,
+            teams,
+        } = tenant;
         let var = |k: &str| vars.get(k).cloned();
         let service = Arc::new(Service::build_with_clock(settings, &origin, var, clock).unwrap());
         let listener = service.listen().await.unwrap().unwrap();
