@@ -45,11 +45,13 @@ pub struct ApprovalAnswer {
 }
 
 impl ApprovalAnswer {
-    /// Whether `other` is the same person's same answer to the same stage
-    /// through another channel — the record one channel keeps of an answer
-    /// given in another (a Slack approval written to ServiceNow's approval
-    /// record comes back when ServiceNow is read). Persons are compared by
-    /// directory object id when both answers have one.
+    /// Whether `other`, read from ServiceNow, is the record of this answer
+    /// given in chat: groupgate writes a chat answer to the ServiceNow
+    /// approval record (ServiceNow stays the record), and reading
+    /// ServiceNow brings it back — the same person's same answer to the
+    /// same stage. Persons are compared by directory object id when both
+    /// answers have one. (A person answering twice in two chat channels is
+    /// not an echo: the second is refused as a repeat.)
     pub fn echoes(&self, other: &ApprovalAnswer) -> bool {
         let same_person = match (&self.approver_id, &other.approver_id) {
             (Some(a), Some(b)) => a.same(b),
@@ -57,7 +59,8 @@ impl ApprovalAnswer {
         };
         self.stage == other.stage
             && self.verdict == other.verdict
-            && self.channel != other.channel
+            && other.channel == "servicenow"
+            && self.channel != "servicenow"
             && same_person
     }
 
