@@ -159,7 +159,18 @@ impl Live {
         )
         .await
         .map_err(fail)?;
-        std::fs::write(dir.join("policy.yaml"), groupgate_sim::EXAMPLE_POLICY).map_err(fail)?;
+        // The demo runs on the wall clock: its changes may not wait for the
+        // example's business hours (the simulated demo shows a request
+        // waiting for its window).
+        let business_hours = "default_change_window: business-hours";
+        if !groupgate_sim::EXAMPLE_POLICY.contains(business_hours) {
+            return Err(fail(
+                "the example policy no longer names its default change window",
+            ));
+        }
+        let policy =
+            groupgate_sim::EXAMPLE_POLICY.replace(business_hours, "default_change_window: always");
+        std::fs::write(dir.join("policy.yaml"), policy).map_err(fail)?;
         let settings = format!(
             "policy: policy.yaml
 store: {{path: groupgate.db}}
@@ -465,7 +476,8 @@ pub(crate) fn run(
     let outcome = runtime.block_on(async {
         if !json {
             println!("groupgate demo: the example policy and directory on real parts");
-            println!("(the Graph, ServiceNow, Slack and Teams emulators on 127.0.0.1, the real adapters, the worker loop, a SQLite store)");
+            println!("(the Graph, ServiceNow, Slack and Teams emulators on 127.0.0.1, the real adapters, the worker loop, a SQLite store;");
+            println!(" on the wall clock, so the example's business-hours change window is opened: `--simulated` shows it)");
         }
         let mut live = Live::start(dir.clone(), json).await?;
         let told = story(&mut live).await;
