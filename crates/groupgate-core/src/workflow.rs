@@ -27,6 +27,8 @@ pub use approval::{ApprovalAnswer, Verdict, stage_binding};
 pub use command::{Action, Command, Lane, Pending, PendingWake, Wake};
 pub use event::Event;
 pub use machine::{TransitionError, Workflow};
-pub use phase::{Phase, RemovalReason, WorkflowSettings};
+pub use phase::{
+    Phase, RemovalReason, WorkflowSettings, accounts_for_membership, holds_membership,
+};
 pub use retry::RetryPolicy;
 pub use table::{TRANSITIONS, Transition, mermaid_diagram, transition_table};

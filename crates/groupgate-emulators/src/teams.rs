@@ -214,6 +214,25 @@ async fn admit(shared: &Shared, method: &Method, uri: &Uri) -> Result<(), Respon
     Ok(())
 }
 
+/// The faults scripted for this call, then the bot's token: what every
+/// connector call goes through first.
+async fn gate(
+    shared: &Shared,
+    method: &Method,
+    uri: &Uri,
+    headers: &HeaderMap,
+) -> Result<(), Response> {
+    admit(shared, method, uri).await?;
+    if !authorized(shared, headers) {
+        return Err(error(
+            StatusCode::UNAUTHORIZED,
+            "Unauthorized",
+            "Authorization has been denied for this request.",
+        ));
+    }
+    Ok(())
+}
+
 async fn create(
     State(shared): State<Arc<Shared>>,
     method: Method,
@@ -221,15 +240,8 @@ async fn create(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    if let Err(r) = admit(&shared, &method, &uri).await {
+    if let Err(r) = gate(&shared, &method, &uri, &headers).await {
         return r;
-    }
-    if !authorized(&shared, &headers) {
-        return error(
-            StatusCode::UNAUTHORIZED,
-            "Unauthorized",
-            "Authorization has been denied for this request.",
-        );
     }
     let Ok(body) = serde_json::from_slice::<Value>(&body) else {
         return error(StatusCode::BAD_REQUEST, "BadSyntax", "the body is not JSON");
@@ -281,15 +293,8 @@ async fn update(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    if let Err(r) = admit(&shared, &method, &uri).await {
+    if let Err(r) = gate(&shared, &method, &uri, &headers).await {
         return r;
-    }
-    if !authorized(&shared, &headers) {
-        return error(
-            StatusCode::UNAUTHORIZED,
-            "Unauthorized",
-            "Authorization has been denied for this request.",
-        );
     }
     let Some(card) = serde_json::from_slice::<Value>(&body)
         .ok()
@@ -329,15 +334,8 @@ async fn reply(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    if let Err(r) = admit(&shared, &method, &uri).await {
+    if let Err(r) = gate(&shared, &method, &uri, &headers).await {
         return r;
-    }
-    if !authorized(&shared, &headers) {
-        return error(
-            StatusCode::UNAUTHORIZED,
-            "Unauthorized",
-            "Authorization has been denied for this request.",
-        );
     }
     let body: Value = serde_json::from_slice(&body).unwrap_or_default();
     let mut t = tenant(&shared);

@@ -8,25 +8,10 @@
 use crate::{Engine, EngineError};
 use groupgate_core::audit::{Actor, Entry};
 use groupgate_core::ports::WorkflowFilter;
+use groupgate_core::workflow::{accounts_for_membership, holds_membership};
 use groupgate_core::{GroupId, UserId, WorkflowId};
 use serde::Serialize;
 use std::collections::BTreeSet;
-
-/// Phases in which a workflow accounts for the membership (holds it, is
-/// adding or removing it, or found it already there).
-const ACCOUNTING: [&str; 9] = [
-    "executing",
-    "awaiting_retry",
-    "verifying",
-    "active",
-    "completed",
-    "removing",
-    "rolling_back",
-    "manual_intervention",
-    "no_op",
-];
-/// Phases in which the membership should be in the directory.
-const HOLDING: [&str; 2] = ["active", "completed"];
 
 /// A direct member no workflow accounts for.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -128,7 +113,7 @@ impl Engine {
                 .await?;
             let accounted: BTreeSet<String> = rows
                 .iter()
-                .filter(|r| ACCOUNTING.contains(&r.phase.as_str()))
+                .filter(|r| accounts_for_membership(&r.phase))
                 .filter_map(|r| r.target.as_ref().map(|t| t.to_ascii_lowercase()))
                 .collect();
             let present: BTreeSet<String> = members
@@ -168,7 +153,7 @@ impl Engine {
                 entry.unaccounted.push(member);
             }
             if members.complete {
-                for row in rows.iter().filter(|r| HOLDING.contains(&r.phase.as_str())) {
+                for row in rows.iter().filter(|r| holds_membership(&r.phase)) {
                     if let Some(t) = &row.target
                         && !present.contains(&t.to_ascii_lowercase())
                     {

@@ -129,33 +129,30 @@ impl Service {
         let known = sink.next.lock().ok().and_then(|n| *n);
         let mut next = match known {
             Some(n) => n,
-            None => match &sink.path {
-                Some(path) => {
-                    let n = resume_after(path)?;
-                    let ends = self
-                        .store
-                        .head()
-                        .await
-                        .map_err(|e| SinkError::Store(e.to_string()))?
-                        .map_or(0, |h| h.seq + 1);
-                    if n > ends {
-                        return Err(SinkError::Ahead {
-                            path: path.clone(),
-                            held: n - 1,
-                            ends,
-                        });
-                    }
-                    n
-                }
-                // Standard output starts at the trail's end: a restart does
-                // not repeat the history into the log.
-                None => self
+            None => {
+                let ends = self
                     .store
                     .head()
                     .await
                     .map_err(|e| SinkError::Store(e.to_string()))?
-                    .map_or(0, |h| h.seq + 1),
-            },
+                    .map_or(0, |h| h.seq + 1);
+                match &sink.path {
+                    Some(path) => {
+                        let n = resume_after(path)?;
+                        if n > ends {
+                            return Err(SinkError::Ahead {
+                                path: path.clone(),
+                                held: n - 1,
+                                ends,
+                            });
+                        }
+                        n
+                    }
+                    // Standard output starts at the trail's end: a restart
+                    // does not repeat the history into the log.
+                    None => ends,
+                }
+            }
         };
         let target = sink.path.clone().unwrap_or_else(|| PathBuf::from("-"));
         loop {

@@ -39,6 +39,13 @@ impl PassSummary {
 pub(crate) struct IntakeMemory(Mutex<HashSet<String>>);
 
 impl Service {
+    /// When the last pass ended, for `/readyz`.
+    pub(crate) fn mark_pass(&self) {
+        if let Ok(mut last) = self.last_pass.lock() {
+            *last = Some(Instant::now());
+        }
+    }
+
     /// Takes up every workflow a previous process left with effects in
     /// flight (asking the world what happened) and drives it on.
     pub async fn recover(&self) -> Result<PassSummary, ServiceError> {

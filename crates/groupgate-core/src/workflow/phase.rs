@@ -85,6 +85,30 @@ pub enum Phase {
     Removed,
 }
 
+/// Whether a workflow in the phase named `phase` accounts for its
+/// membership in the directory: it holds it, is adding or removing it, or
+/// found it already there (what the drift report does not call drift).
+pub fn accounts_for_membership(phase: &str) -> bool {
+    matches!(
+        phase,
+        "executing"
+            | "awaiting_retry"
+            | "verifying"
+            | "active"
+            | "completed"
+            | "removing"
+            | "rolling_back"
+            | "manual_intervention"
+            | "no_op"
+    )
+}
+
+/// Whether the membership of a workflow in the phase named `phase` should
+/// be in the directory now (granted, and not being removed).
+pub fn holds_membership(phase: &str) -> bool {
+    matches!(phase, "active" | "completed")
+}
+
 impl Phase {
     /// The phase's name, e.g. `awaiting_approval`.
     pub fn name(&self) -> &'static str {
