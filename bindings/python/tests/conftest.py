@@ -82,10 +82,22 @@ def servicenow() -> Iterator[Emulator]:
     emulator.process.wait(timeout=10)
 
 
+def wall_clock_policy(tmp: Path) -> Path:
+    """The example policy with its business-hours window opened: these tests
+    run on the wall clock, and must not wait for Monday morning."""
+    text = (ROOT / "examples" / "policy.yaml").read_text()
+    business_hours = "default_change_window: business-hours"
+    assert business_hours in text, "the example policy no longer names its default window"
+    path = tmp / "policy.yaml"
+    path.write_text(text.replace(business_hours, "default_change_window: always"))
+    return path
+
+
 def settings_file(tmp: Path, graph: Emulator, servicenow: Emulator) -> Path:
-    """A worker settings file for the example policy over both emulators."""
+    """A worker settings file for the example policy (its window opened, see
+    `wall_clock_policy`) over both emulators."""
     g, s = graph.settings, servicenow.settings
-    text = f"""policy: {ROOT / 'examples' / 'policy.yaml'}
+    text = f"""policy: {wall_clock_policy(tmp)}
 store: {{path: {tmp / 'groupgate.db'}, durability: normal}}
 graph:
   tenant_id: {g['GROUPGATE_GRAPH_TENANT_ID']}

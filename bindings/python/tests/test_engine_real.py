@@ -62,7 +62,7 @@ def test_a_ritm_from_servicenow_to_graph(
     )
     report = groupgate.audit.verify(trail)
     assert report.records == len(engine.audit_trail())
-    replay = groupgate.audit.replay(trail, ROOT / "examples" / "policy.yaml")
+    replay = groupgate.audit.replay(trail, tmp_path / "policy.yaml")
     assert replay.replayed >= 2 and replay.differences == []
 
 
