@@ -22,10 +22,6 @@ use tracing::{info, warn};
 
 /// The largest request body accepted (Slack's and Teams' clicks are a few KB).
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
-/// How long a Teams click may take before the invoke is answered without
-/// the redrawn card (Teams waits about five seconds).
-const TEAMS_BUDGET: Duration = Duration::from_millis(4000);
-
 /// How long a request's body may take to arrive.
 const BODY_DEADLINE: Duration = Duration::from_secs(10);
 /// Clicks handled at once (more wait their turn).
@@ -44,7 +40,7 @@ impl Default for InFlight {
 }
 
 impl InFlight {
-    async fn enter(&self) -> Option<OwnedSemaphorePermit> {
+    pub(crate) async fn enter(&self) -> Option<OwnedSemaphorePermit> {
         self.0.clone().acquire_owned().await.ok()
     }
 
@@ -168,7 +164,7 @@ impl Service {
 
     /// Records a refused click in the audit trail (under its ticket when the
     /// click named one genuinely, else under `chat`).
-    async fn audit_refusal(&self, channel: &str, refusal: &Refusal) {
+    pub(crate) async fn audit_refusal(&self, channel: &str, refusal: &Refusal) {
         warn!(channel, reason = %refusal.reason, "chat request refused");
         metrics::counter!(crate::metrics::REFUSED_REQUESTS, "kind" => "chat", "channel" => channel.to_owned())
             .increment(1);
@@ -208,7 +204,7 @@ impl Service {
     }
 
     /// Feeds an accepted click's answer and says whether it counted.
-    async fn feed(&self, accepted: &Accepted) -> Result<Outcome, String> {
+    pub(crate) async fn feed(&self, accepted: &Accepted) -> Result<Outcome, String> {
         let recorded = self
             .engine
             .record_answer(&WorkflowId::new(&accepted.ticket), accepted.answer.clone())
@@ -233,7 +229,7 @@ impl Service {
 
     /// Drives the workflow on after an answer (the next stage's asks, or
     /// the change), off the request's clock.
-    fn drive_later(self: &Arc<Self>, ticket: String) {
+    pub(crate) fn drive_later(self: &Arc<Self>, ticket: String) {
         let service = self.clone();
         tokio::spawn(async move {
             let Some(_permit) = service.in_flight.enter().await else {
@@ -251,121 +247,27 @@ impl Service {
 }
 
 async fn slack(State(service): State<Arc<Service>>, headers: HeaderMap, body: Body) -> Response {
-    let Some(handler) = service.chat.slack.clone() else {
-        return StatusCode::NOT_FOUND.into_response();
-    };
     let body = match read_body(body).await {
         Ok(b) => b,
         Err(response) => return response,
     };
-    let now = service.engine.now();
-    // Checked within Slack's three seconds, before anything is answered.
-    let click = match handler.verify(
-        header(&headers, "x-slack-request-timestamp"),
-        header(&headers, "x-slack-signature"),
-        &body,
-        now,
-    ) {
-        Ok(c) => c,
-        Err(refusal) => {
-            service.audit_refusal("slack", &refusal).await;
-            return json(refusal.status, refusal.body);
-        }
-    };
-    // Acknowledged at once; the answer and the redrawn message follow
-    // through the click's `response_url`.
-    let Some(permit) = service.in_flight.enter().await else {
-        return StatusCode::SERVICE_UNAVAILABLE.into_response();
-    };
-    tokio::spawn(async move {
-        let _permit = permit;
-        let response_url = click.response_url.clone();
-        match handler.accept_click(click, now).await {
-            Err(refusal) => {
-                service.audit_refusal("slack", &refusal).await;
-                if let Some(url) = response_url
-                    && !refusal.body.is_null()
-                {
-                    let _ = handler.respond(&url, refusal.body.clone()).await;
-                }
-            }
-            Ok(accepted) => {
-                let outcome = match service.feed(&accepted).await {
-                    Ok(o) => o,
-                    Err(e) => {
-                        warn!(ticket = %accepted.ticket, error = %e, "a Slack answer could not be recorded");
-                        Outcome::Refused(format!(
-                            "it could not be recorded right now ({e}); please try again"
-                        ))
-                    }
-                };
-                info!(ticket = %accepted.ticket, ?outcome, "Slack answer");
-                if let Err(e) = handler.finish(&accepted, &outcome).await {
-                    warn!(ticket = %accepted.ticket, error = %e, "the Slack message could not be redrawn");
-                }
-                if outcome == Outcome::Counted {
-                    service.drive_later(accepted.ticket.clone());
-                }
-            }
-        }
-    });
-    StatusCode::OK.into_response()
+    let reply = service
+        .slack_interaction(
+            header(&headers, "x-slack-request-timestamp"),
+            header(&headers, "x-slack-signature"),
+            &body,
+        )
+        .await;
+    json(reply.status, reply.body)
 }
 
 async fn teams(State(service): State<Arc<Service>>, headers: HeaderMap, body: Body) -> Response {
-    let Some(handler) = service.chat.teams.clone() else {
-        return StatusCode::NOT_FOUND.into_response();
-    };
     let body = match read_body(body).await {
         Ok(b) => b,
         Err(response) => return response,
     };
-    let Some(permit) = service.in_flight.enter().await else {
-        return StatusCode::SERVICE_UNAVAILABLE.into_response();
-    };
-    let now = service.engine.now();
-    let authorization = header(&headers, "authorization").map(str::to_owned);
-    let (tx, rx) = tokio::sync::oneshot::channel::<Response>();
-    let work = {
-        let service = service.clone();
-        async move {
-            let _permit = permit;
-            let response = match handler.accept(authorization.as_deref(), &body, now).await {
-                Err(refusal) => {
-                    service.audit_refusal("teams", &refusal).await;
-                    json(refusal.status, refusal.body)
-                }
-                Ok(Err(refreshed)) => json(200, refreshed.body),
-                Ok(Ok(accepted)) => {
-                    let outcome = match service.feed(&accepted).await {
-                        Ok(o) => o,
-                        Err(e) => {
-                            warn!(ticket = %accepted.ticket, error = %e, "a Teams answer could not be recorded");
-                            Outcome::Refused(format!(
-                                "it could not be recorded right now ({e}); please try again"
-                            ))
-                        }
-                    };
-                    info!(ticket = %accepted.ticket, ?outcome, "Teams answer");
-                    let body = handler.finish(&accepted, &outcome).await;
-                    if outcome == Outcome::Counted {
-                        service.drive_later(accepted.ticket.clone());
-                    }
-                    json(200, body)
-                }
-            };
-            let _ = tx.send(response);
-        }
-    };
-    // The work finishes even when Teams stops waiting.
-    tokio::spawn(work);
-    match tokio::time::timeout(TEAMS_BUDGET, rx).await {
-        Ok(Ok(response)) => response,
-        _ => json(
-            200,
-            groupgate_chat::teams::message_response(
-                "groupgate is recording your answer; refresh the card in a moment",
-            ),
-        ),
-    }
+    let reply = service
+        .teams_activity(header(&headers, "authorization"), &body)
+        .await;
+    json(reply.status, reply.body)
 }

@@ -24,6 +24,7 @@
 //! See `docs/operations.md`.
 
 mod chat;
+mod chat_reply;
 mod drift;
 mod error;
 mod events;
@@ -38,6 +39,7 @@ mod sink;
 mod worker;
 
 pub use chat::{ChatSettings, SlackSettings, TeamsSettings};
+pub use chat_reply::ChatReply;
 pub use drift::DriftSettings;
 pub use error::ServiceError;
 pub use events::{
