@@ -74,6 +74,11 @@ export declare class Decision {
    * --json` prints). `JSON.stringify(decision)` uses it.
    */
   toJSON(): Record<string, unknown>
+  /**
+   * The decision as JSON text, in the field order of `groupgate check
+   * --json` (byte for byte with `indent` 2); compact without `indent`.
+   */
+  stringify(indent?: number | undefined | null): string
   /** Whether `other` is the same decision. */
   equals(other: Decision): boolean
 }

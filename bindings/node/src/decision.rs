@@ -166,6 +166,32 @@ impl Decision {
         json_of(&*self.inner)
     }
 
+    /// The decision as JSON text, in the field order of `groupgate check
+    /// --json` (byte for byte with `indent` 2); compact without `indent`.
+    #[napi]
+    pub fn stringify(&self, indent: Option<u32>) -> napi::Result<String> {
+        let failed = |e: serde_json::Error| {
+            crate::errors::error(
+                "GroupgateError",
+                &format!("cannot write the decision as JSON: {e}"),
+                serde_json::json!({}),
+            )
+        };
+        match indent {
+            None => serde_json::to_string(&*self.inner).map_err(failed),
+            Some(n) => {
+                let pad = " ".repeat(n.min(10) as usize);
+                let mut out = Vec::new();
+                let formatter = serde_json::ser::PrettyFormatter::with_indent(pad.as_bytes());
+                let mut writer = serde_json::Serializer::with_formatter(&mut out, formatter);
+                serde::Serialize::serialize(&*self.inner, &mut writer).map_err(failed)?;
+                String::from_utf8(out).map_err(|e| {
+                    crate::errors::error("GroupgateError", &e.to_string(), serde_json::json!({}))
+                })
+            }
+        }
+    }
+
     /// Whether `other` is the same decision.
     #[napi]
     pub fn equals(&self, other: &Decision) -> bool {

@@ -183,7 +183,8 @@ impl Engine {
             Some(o) => (
                 o.get::<String>("store")?,
                 o.get::<f64>("seed")?,
-                o.get::<&ManualClock>("clock")?.cloned(),
+                o.get::<napi::bindgen_prelude::ClassInstance<'_, ManualClock>>("clock")?
+                    .map(|c| (*c).clone()),
             ),
         };
         let store_path = store_path.unwrap_or_else(|| ":memory:".to_owned());

@@ -9,7 +9,7 @@ use crate::errors::from_javascript;
 use async_trait::async_trait;
 use groupgate::foreign::{ForeignCalls, Port};
 use groupgate_core::ports::{ErrorClass, PortError, PortResult};
-use napi::bindgen_prelude::{Function, Object, Promise};
+use napi::bindgen_prelude::{FnArgs, Function, Object, Promise};
 use napi::threadsafe_function::ThreadsafeFunction;
 use napi::{Env, Status};
 use serde_json::Value;
@@ -101,8 +101,11 @@ impl JsPorts {
         tickets: &Object<'_>,
         approvals: &Object<'_>,
     ) -> napi::Result<Self> {
-        let adapter: Function<'_, (Object<'_>, String), Function<'_, Value, Promise<Value>>> =
-            env.run_script(ADAPTER)?;
+        let adapter: Function<
+            '_,
+            FnArgs<(Object<'_>, String)>,
+            Function<'_, Value, Promise<Value>>,
+        > = env.run_script(ADAPTER)?;
         let mut methods = HashMap::new();
         for (port, names) in METHODS {
             let object = match port {
@@ -119,7 +122,7 @@ impl JsPorts {
                 if !is_function {
                     continue;
                 }
-                let wrapped = adapter.call((*object, js))?;
+                let wrapped = adapter.call(FnArgs::from((*object, js)))?;
                 let tsfn: PortFn = wrapped
                     .build_threadsafe_function()
                     .callee_handled::<false>()

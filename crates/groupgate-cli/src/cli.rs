@@ -228,6 +228,20 @@ pub(crate) enum SimCommand {
         #[arg(long, default_value_t = 0)]
         replication_lag_ms: i64,
     },
+    /// The Teams (Bot Framework) emulator: token endpoint, signing keys, the
+    /// connector's conversations, and control endpoints that play clicks to a
+    /// bot (`POST /_emulator/click`), until interrupted.
+    Teams {
+        /// The tenant's people: a directory snapshot (its users become Teams users).
+        #[arg(long)]
+        tenant: PathBuf,
+        /// The port on 127.0.0.1 (0 picks a free one).
+        #[arg(long, default_value_t = 0)]
+        port: u16,
+        /// The bot's client secret accepted by the token endpoint.
+        #[arg(long, default_value = "emulator-bot-secret")]
+        app_secret: String,
+    },
     /// The ServiceNow Table API emulator, serving a data file until interrupted.
     Servicenow {
         /// The instance data: users, catalog items, RITMs with variables (YAML or JSON).

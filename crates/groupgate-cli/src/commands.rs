@@ -106,6 +106,12 @@ pub(crate) fn run(cli: Cli) -> Result<Exit, CliError> {
             replication_lag_ms,
         ),
         #[cfg(feature = "emulators")]
+        Command::Sim(SimCommand::Teams {
+            tenant,
+            port,
+            app_secret,
+        }) => sim::teams(&tenant, port, app_secret),
+        #[cfg(feature = "emulators")]
         Command::Sim(SimCommand::Servicenow {
             data,
             port,

@@ -8,6 +8,8 @@
 //! The signing key (`teams/emulator-signing-key.pem`) is a test key made for
 //! this emulator; it signs nothing real.
 
+mod control;
+
 use crate::disruption::Script;
 use axum::Router;
 use axum::body::Bytes;
@@ -384,6 +386,8 @@ impl TeamsEmulator {
                 "/v3/conversations/{conversation}/activities/{activity}",
                 put(update),
             )
+            .route("/_emulator/activities", get(control::activities))
+            .route("/_emulator/click", post(control::click))
             .with_state(shared.clone());
         let task = tokio::spawn(async move {
             let _ = axum::serve(listener, app).await;
@@ -427,13 +431,7 @@ impl TeamsEmulator {
     /// A Bot Framework token for a request to the bot, as Teams sends one:
     /// issuer, audience `app_id`, `serviceurl`, valid from `now` for an hour.
     pub fn bot_token(&self, app_id: &str, service_url: &str, now: DateTime<Utc>) -> String {
-        mint(
-            &json!({
-                "iss": ISSUER, "aud": app_id, "serviceurl": service_url,
-                "nbf": now.timestamp() - 5, "exp": now.timestamp() + 3600,
-            }),
-            KEY_ID,
-        )
+        bot_token(app_id, service_url, now)
     }
 
     /// The `adaptiveCard/action` invoke Teams would post for `user`
@@ -445,34 +443,7 @@ impl TeamsEmulator {
         user: &TeamsEmuUser,
         comment: Option<&str>,
     ) -> Value {
-        let action = posted
-            .card
-            .pointer("/body")
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-            .filter_map(|b| b.get("actions").and_then(Value::as_array))
-            .flatten()
-            .find(|a| a["verb"] == verb)
-            .cloned()
-            .unwrap_or_else(|| json!({"verb": verb, "data": {}}));
-        let mut data = action["data"].clone();
-        if let (Some(c), Some(obj)) = (comment, data.as_object_mut()) {
-            obj.insert("comment".to_owned(), Value::String(c.to_owned()));
-        }
-        json!({
-            "type": "invoke",
-            "name": "adaptiveCard/action",
-            "id": format!("invoke-{}", posted.activity_id),
-            "channelId": "msteams",
-            "serviceUrl": self.service_url(),
-            "from": {"id": user.teams_id, "aadObjectId": user.aad_object_id, "name": user.name},
-            "conversation": {"id": posted.conversation_id, "conversationType": "channel"},
-            "recipient": {"id": format!("28:{}", self.shared.options.app_id)},
-            "replyToId": posted.activity_id,
-            "channelData": {"tenant": {"id": self.shared.options.tenant_id}},
-            "value": {"action": {"type": "Action.Execute", "verb": verb, "data": data}, "trigger": "manual"},
-        })
+        invoke_activity(&self.shared, posted, verb, user, comment)
     }
 
     /// Posts `activity` to a bot's endpoint with `authorization` (use
@@ -483,23 +454,77 @@ impl TeamsEmulator {
         activity: &Value,
         authorization: Option<&str>,
     ) -> (u16, Value) {
-        let client = reqwest::Client::new();
-        let mut request = client.post(endpoint).json(activity);
-        if let Some(a) = authorization {
-            request = request.header("authorization", format!("Bearer {a}"));
-        }
-        match request.send().await {
-            Ok(r) => {
-                let status = r.status().as_u16();
-                let text = r.text().await.unwrap_or_default();
-                (
-                    status,
-                    serde_json::from_str(&text).unwrap_or(Value::String(text)),
-                )
-            }
-            Err(e) => (0, Value::String(e.to_string())),
-        }
+        deliver(endpoint, activity, authorization).await
     }
+}
+
+/// The invoke Teams posts when `user` clicks `verb` on `posted`.
+fn invoke_activity(
+    shared: &Shared,
+    posted: &TeamsPosted,
+    verb: &str,
+    user: &TeamsEmuUser,
+    comment: Option<&str>,
+) -> Value {
+    let action = posted
+        .card
+        .pointer("/body")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(|b| b.get("actions").and_then(Value::as_array))
+        .flatten()
+        .find(|a| a["verb"] == verb)
+        .cloned()
+        .unwrap_or_else(|| json!({"verb": verb, "data": {}}));
+    let mut data = action["data"].clone();
+    if let (Some(c), Some(obj)) = (comment, data.as_object_mut()) {
+        obj.insert("comment".to_owned(), Value::String(c.to_owned()));
+    }
+    json!({
+        "type": "invoke",
+        "name": "adaptiveCard/action",
+        "id": format!("invoke-{}", posted.activity_id),
+        "channelId": "msteams",
+        "serviceUrl": format!("{}/", shared.base),
+        "from": {"id": user.teams_id, "aadObjectId": user.aad_object_id, "name": user.name},
+        "conversation": {"id": posted.conversation_id, "conversationType": "channel"},
+        "recipient": {"id": format!("28:{}", shared.options.app_id)},
+        "replyToId": posted.activity_id,
+        "channelData": {"tenant": {"id": shared.options.tenant_id}},
+        "value": {"action": {"type": "Action.Execute", "verb": verb, "data": data}, "trigger": "manual"},
+    })
+}
+
+/// Posts `activity` to a bot's endpoint; the answer's status and body.
+async fn deliver(endpoint: &str, activity: &Value, authorization: Option<&str>) -> (u16, Value) {
+    let client = reqwest::Client::new();
+    let mut request = client.post(endpoint).json(activity);
+    if let Some(a) = authorization {
+        request = request.header("authorization", format!("Bearer {a}"));
+    }
+    match request.send().await {
+        Ok(r) => {
+            let status = r.status().as_u16();
+            let text = r.text().await.unwrap_or_default();
+            (
+                status,
+                serde_json::from_str(&text).unwrap_or(Value::String(text)),
+            )
+        }
+        Err(e) => (0, Value::String(e.to_string())),
+    }
+}
+
+/// A Bot Framework token for a request to the bot `app_id`.
+fn bot_token(app_id: &str, service_url: &str, now: DateTime<Utc>) -> String {
+    mint(
+        &json!({
+            "iss": ISSUER, "aud": app_id, "serviceurl": service_url,
+            "nbf": now.timestamp() - 5, "exp": now.timestamp() + 3600,
+        }),
+        KEY_ID,
+    )
 }
 
 /// A JWT signed with the emulator's key under `kid` (another kid makes a

@@ -1,4 +1,4 @@
-//! `groupgate sim graph`: the Graph emulator as a standalone server.
+//! `groupgate sim graph|servicenow|teams`: the emulators as standalone servers.
 
 use crate::error::{CliError, Exit};
 use crate::files;
@@ -6,7 +6,8 @@ use chrono::TimeDelta;
 use groupgate_core::DirectorySnapshot;
 use groupgate_core::ports::SystemClock;
 use groupgate_emulators::{
-    GraphEmulator, GraphEmulatorOptions, SnowData, SnowEmulator, SnowEmulatorOptions,
+    GraphEmulator, GraphEmulatorOptions, SnowData, SnowEmulator, SnowEmulatorOptions, TeamsEmuUser,
+    TeamsEmulator, TeamsEmulatorOptions,
 };
 use std::path::Path;
 use std::sync::Arc;
@@ -93,6 +94,46 @@ pub(crate) fn servicenow(
         println!("GROUPGATE_SNOW_CLIENT_ID={}", options.client_id);
         println!("GROUPGATE_SNOW_ALLOW_INSECURE_LOOPBACK=true");
         println!("(the password is the one given with --password; the OAuth client secret is `{}`; press Ctrl-C to stop)", options.client_secret);
+        let _ = tokio::signal::ctrl_c().await;
+        Ok(Exit::Success)
+    })
+}
+
+pub(crate) fn teams(tenant: &Path, port: u16, app_secret: String) -> Result<Exit, CliError> {
+    let dir: DirectorySnapshot = files::load_as(
+        tenant,
+        "a directory snapshot (users, groups)",
+        files::Input::Large,
+    )?;
+    let users = dir
+        .users
+        .iter()
+        .map(|u| TeamsEmuUser {
+            aad_object_id: u.id.clone(),
+            teams_id: format!("29:{}", u.id),
+            name: u.display_name.clone().unwrap_or_else(|| u.upn.clone()),
+        })
+        .collect();
+    let options = TeamsEmulatorOptions {
+        app_secret,
+        users,
+        ..TeamsEmulatorOptions::default()
+    };
+    let runtime = super::runtime()?;
+    runtime.block_on(async move {
+        let emu = TeamsEmulator::start(&format!("127.0.0.1:{port}"), options.clone())
+            .await
+            .map_err(|e| CliError::Argument(format!("cannot listen on 127.0.0.1:{port}: {e}")))?;
+        let base = emu.service_url();
+        println!("teams emulator listening on {base}");
+        println!("GROUPGATE_TEAMS_APP_ID={}", options.app_id);
+        println!("GROUPGATE_TEAMS_TENANT_ID={}", options.tenant_id);
+        println!("GROUPGATE_TEAMS_CHANNEL_ID={}", options.channel_id);
+        println!("GROUPGATE_TEAMS_SERVICE_URL={base}");
+        println!("GROUPGATE_TEAMS_TOKEN_URL={}", emu.token_url());
+        println!("GROUPGATE_TEAMS_OPENID_METADATA_URL={}", emu.openid_url());
+        println!("GROUPGATE_TEAMS_CONTROL_URL={base}_emulator");
+        println!("(the app secret is the one given with --app-secret; press Ctrl-C to stop)");
         let _ = tokio::signal::ctrl_c().await;
         Ok(Exit::Success)
     })
