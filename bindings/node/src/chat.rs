@@ -4,7 +4,7 @@
 //! verified. Rendering is the `groupgate-chat` crate's; nothing is decided
 //! here.
 
-use crate::convert::{TimeArg, from_js, time_of};
+use crate::convert::{from_js, time_of};
 use crate::errors::{error, invalid};
 use chrono::{DateTime, Utc};
 use groupgate_chat::teams::card;
@@ -161,7 +161,7 @@ impl ActionTokenKey {
     pub fn verify(
         &self,
         token: String,
-        now: TimeArg,
+        now: Option<Either<chrono::DateTime<chrono::Utc>, String>>,
         workflow: Option<String>,
     ) -> napi::Result<ActionClaimsView> {
         let now = time_of(now, "now")?;
@@ -224,7 +224,7 @@ pub fn verify_slack_request(
         Either<String, Vec<String>>,
     >,
     #[napi(ts_arg_type = "Buffer | string")] raw_body: Either<Buffer, String>,
-    now: TimeArg,
+    now: Option<Either<chrono::DateTime<chrono::Utc>, String>>,
 ) -> napi::Result<()> {
     if signing_secret.is_empty() {
         return Err(invalid("Slack signing secret", "", "it is empty"));

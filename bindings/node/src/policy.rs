@@ -2,7 +2,7 @@
 //! `DirectorySnapshot`). Every method converts its arguments, makes one
 //! call into the Rust crates and converts the answer; no rule lives here.
 
-use crate::convert::{TimeArg, from_js, time_of};
+use crate::convert::{from_js, time_of};
 use crate::decision::{Decision, Diagnostic, diagnostics};
 use crate::errors::{file_error, policy_error};
 use groupgate_core as core;
@@ -227,7 +227,7 @@ impl Policy {
         env: Env,
         #[napi(ts_arg_type = "Request | RequestInput")] request: RequestArg<'_>,
         #[napi(ts_arg_type = "Facts | FactsInput")] facts: FactsArg<'_>,
-        now: TimeArg,
+        now: Option<Either<chrono::DateTime<chrono::Utc>, String>>,
     ) -> napi::Result<Decision> {
         let request = request_of(&env, request)?;
         let facts = facts_of(&env, facts)?;
@@ -247,7 +247,7 @@ impl Policy {
             &DirectorySnapshot,
             Unknown<'_>,
         >,
-        now: TimeArg,
+        now: Option<Either<chrono::DateTime<chrono::Utc>, String>>,
     ) -> napi::Result<Decision> {
         let request = request_of(&env, request)?;
         let directory = match directory {

@@ -20,6 +20,10 @@ use std::collections::HashMap;
 /// out (the adapter below catches what the method throws).
 type PortFn = ThreadsafeFunction<Value, Promise<Value>, Value, Status, false, true>;
 
+/// The adapter's JavaScript function: `(object, name)` to a port method.
+type Adapter<'env> =
+    Function<'env, FnArgs<(Object<'env>, String)>, Function<'env, Value, Promise<Value>>>;
+
 /// Wraps `object[name]` so that it is always awaited and never rejects:
 /// its answer or its error comes back as data.
 const ADAPTER: &str = r#"(function (object, name) {
@@ -101,11 +105,7 @@ impl JsPorts {
         tickets: &Object<'_>,
         approvals: &Object<'_>,
     ) -> napi::Result<Self> {
-        let adapter: Function<
-            '_,
-            FnArgs<(Object<'_>, String)>,
-            Function<'_, Value, Promise<Value>>,
-        > = env.run_script(ADAPTER)?;
+        let adapter: Adapter<'_> = env.run_script(ADAPTER)?;
         let mut methods = HashMap::new();
         for (port, names) in METHODS {
             let object = match port {

@@ -114,7 +114,9 @@ pub struct ManualClock {
 impl ManualClock {
     /// A clock showing `start` (a `Date` or RFC 3339 text).
     #[napi(constructor)]
-    pub fn new(start: crate::convert::TimeArg) -> napi::Result<Self> {
+    pub fn new(
+        start: Option<napi::bindgen_prelude::Either<DateTime<Utc>, String>>,
+    ) -> napi::Result<Self> {
         let start = crate::convert::time_of(start, "start")?;
         Ok(Self {
             now: Arc::new(Mutex::new(start)),
@@ -129,7 +131,10 @@ impl ManualClock {
 
     /// Sets the time.
     #[napi]
-    pub fn set(&self, to: crate::convert::TimeArg) -> napi::Result<()> {
+    pub fn set(
+        &self,
+        to: Option<napi::bindgen_prelude::Either<DateTime<Utc>, String>>,
+    ) -> napi::Result<()> {
         let to = crate::convert::time_of(to, "to")?;
         *self.now.lock().unwrap_or_else(|p| p.into_inner()) = to;
         Ok(())

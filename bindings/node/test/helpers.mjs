@@ -82,7 +82,10 @@ servicenow:
 `
   if (teams) {
     const t = teams.settings
-    text += `chat:
+    // (`listen` is where `groupgate worker` would serve the clicks; an
+    // embedding bot serves them itself, through Engine.handleTeamsActivity.)
+    text += `listen: "127.0.0.1:0"
+chat:
   teams:
     app_id: "${t.GROUPGATE_TEAMS_APP_ID}"
     tenant_id: "${t.GROUPGATE_TEAMS_TENANT_ID}"
