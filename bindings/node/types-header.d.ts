@@ -16,42 +16,81 @@ export interface RequestInput {
   suggestion?: string | null
 }
 
-/** A directory user, as the directory port answers and facts files hold. */
+/** A user, as facts and the directory port carry one (unknown keys are refused). */
 export interface UserInput {
+  /** The directory object id. */
   id: string
   upn: string
+  display_name?: string | null
   enabled: boolean
   user_type: 'Member' | 'Guest'
-  display_name?: string | null
-  department?: string | null
   employee_type?: string | null
-  manager?: string | null
-  [extra: string]: unknown
 }
 
-/** A directory group. */
+/** A group, as facts and the directory port carry one (unknown keys are refused). */
 export interface GroupInput {
   id: string
-  display_name?: string
-  is_assignable_to_role?: boolean
-  security_enabled?: boolean
-  mail_enabled?: boolean
-  group_types?: string[]
-  [extra: string]: unknown
+  display_name: string
+  security_enabled: boolean
+  mail_enabled: boolean
+  unified?: boolean
+  dynamic_membership?: boolean
+  on_premises_synced?: boolean
+  role_assignable?: boolean
 }
 
-/** What the evaluator knows, as in a facts file. */
+/** An approver group's members, as gathered for a stage. */
+export interface GroupMembersInput {
+  group: string
+  transitive?: boolean
+  members: UserInput[]
+  complete?: boolean
+}
+
+/** What the evaluator knows, as in a facts file (unknown keys are refused). */
 export interface FactsInput {
   requester?: UserInput | null
   target?: UserInput | null
-  [extra: string]: unknown
+  target_manager?: UserInput | null
+  group?: GroupInput | null
+  membership?: 'not_member' | 'direct' | 'transitive'
+  target_groups?: string[]
+  approvers?: UserInput[]
+  approver_groups?: GroupMembersInput[]
+}
+
+/** A user in a directory snapshot. */
+export interface DirectoryUserInput {
+  id: string
+  upn: string
+  display_name?: string | null
+  enabled?: boolean
+  user_type?: 'Member' | 'Guest'
+  employee_type?: string | null
+  /** The manager's object id or UPN. */
+  manager?: string | null
+}
+
+/** A group in a directory snapshot, with its members. */
+export interface DirectoryGroupInput {
+  id: string
+  display_name: string
+  security_enabled?: boolean
+  mail_enabled?: boolean
+  unified?: boolean
+  dynamic_membership?: boolean
+  on_premises_synced?: boolean
+  role_assignable?: boolean
+  /** Member user ids or UPNs. */
+  members?: string[]
+  /** Member group ids. */
+  member_groups?: string[]
 }
 
 /** A directory snapshot, as `groupgate check --facts` reads it. */
 export interface DirectorySnapshotInput {
-  users?: UserInput[]
-  groups?: Array<GroupInput & { members?: string[] }>
-  [extra: string]: unknown
+  users?: DirectoryUserInput[]
+  groups?: DirectoryGroupInput[]
 }
 
 /** How a request's resource text resolves in the catalog. */

@@ -51,7 +51,7 @@ export class Directory {
   }
 
   static #user(u) {
-    const out = { id: u.id, upn: u.upn, enabled: u.enabled ?? true, user_type: u.user_type ?? 'member' }
+    const out = { id: u.id, upn: u.upn, enabled: u.enabled ?? true, user_type: u.user_type ?? 'Member' }
     if (u.display_name) out.display_name = u.display_name
     if (u.employee_type) out.employee_type = u.employee_type
     return out
