@@ -40,10 +40,8 @@ async fn main() {
     })
     .await
     .unwrap();
-    let mut run = 0u64;
     println!("| writers | commits | commits/s |\n|---:|---:|---:|");
-    for writers in [1u64, 2, 4, 8] {
-        run += 1;
+    for (run, writers) in [1u64, 2, 4, 8].into_iter().enumerate() {
         let started = Instant::now();
         let mut tasks = Vec::new();
         for w in 0..writers {

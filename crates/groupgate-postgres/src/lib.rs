@@ -17,10 +17,12 @@
 //! ```
 
 mod error;
+mod lease;
 mod schema;
 mod store;
 
 pub use error::PostgresError;
+pub use lease::{FencedStore, Lease};
 pub use schema::SCHEMA_VERSION;
 
 use groupgate_core::Secret;

@@ -7,13 +7,14 @@ use crate::PostgresError;
 use crate::error::message_of;
 
 /// The schema version this build writes.
-pub const SCHEMA_VERSION: i64 = 1;
+pub const SCHEMA_VERSION: i64 = 2;
 
 /// The advisory lock key of migrations (`'ggmi'`).
 const MIGRATION_LOCK: i64 = 0x6767_6d69;
 
 /// Migration `n` takes the schema from version `n` to `n + 1`.
-const MIGRATIONS: &[&str] = &["
+const MIGRATIONS: &[&str] = &[
+    "
     CREATE TABLE records (
         seq      BIGINT PRIMARY KEY,
         workflow TEXT   NOT NULL,
@@ -44,7 +45,18 @@ const MIGRATIONS: &[&str] = &["
         PRIMARY KEY (workflow, key)
     );
     CREATE INDEX timers_by_due ON timers (at, workflow, key);
-"];
+",
+    "
+    CREATE SEQUENCE lease_tokens;
+    CREATE TABLE leases (
+        workflow   TEXT   PRIMARY KEY,
+        owner      TEXT   NOT NULL,
+        token      BIGINT NOT NULL,
+        expires_at BIGINT NOT NULL
+    );
+    CREATE INDEX leases_by_owner ON leases (owner);
+",
+];
 
 /// Brings the database to [`SCHEMA_VERSION`] (or refuses a newer one).
 pub(crate) async fn migrate(

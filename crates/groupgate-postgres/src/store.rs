@@ -139,9 +139,6 @@ async fn write_timers(
 }
 
 async fn commit_in(tx: &tokio_postgres::Transaction<'_>, commit: &Commit) -> PortResult<Committed> {
-    tx.execute("SELECT pg_advisory_xact_lock($1)", &[&CHAIN_LOCK])
-        .await
-        .map_err(|e| port_error("locking the chain's head", &e))?;
     let next: i64 = tx
         .query_one(
             "SELECT COALESCE(MAX(position) + 1, 0) FROM records WHERE workflow = $1",
@@ -213,7 +210,33 @@ async fn commit_in(tx: &tokio_postgres::Transaction<'_>, commit: &Commit) -> Por
 }
 
 impl PostgresStore {
-    async fn client(&self, what: &str) -> PortResult<deadpool_postgres::Object> {
+    /// Commits, refusing it first when `fence` is a lease no longer the
+    /// workflow's newest (inside the same transaction, after the chain's
+    /// lock, so no newer owner can slip in between).
+    pub(crate) async fn commit_fenced(
+        &self,
+        commit: &Commit,
+        fence: Option<&crate::lease::Lease>,
+    ) -> PortResult<Committed> {
+        let mut client = self.client("a commit").await?;
+        let tx = client
+            .transaction()
+            .await
+            .map_err(|e| port_error("starting a commit", &e))?;
+        tx.execute("SELECT pg_advisory_xact_lock($1)", &[&CHAIN_LOCK])
+            .await
+            .map_err(|e| port_error("locking the chain's head", &e))?;
+        if let Some(lease) = fence {
+            crate::lease::check_fence(&tx, lease).await?;
+        }
+        let committed = commit_in(&tx, commit).await?;
+        tx.commit()
+            .await
+            .map_err(|e| port_error("committing", &e))?;
+        Ok(committed)
+    }
+
+    pub(crate) async fn client(&self, what: &str) -> PortResult<deadpool_postgres::Object> {
         self.pool.get().await.map_err(|e| pool_error(what, &e))
     }
 
@@ -237,16 +260,7 @@ impl PostgresStore {
 #[async_trait]
 impl Store for PostgresStore {
     async fn commit(&self, commit: &Commit) -> PortResult<Committed> {
-        let mut client = self.client("a commit").await?;
-        let tx = client
-            .transaction()
-            .await
-            .map_err(|e| port_error("starting a commit", &e))?;
-        let committed = commit_in(&tx, commit).await?;
-        tx.commit()
-            .await
-            .map_err(|e| port_error("committing", &e))?;
-        Ok(committed)
+        self.commit_fenced(commit, None).await
     }
 
     async fn head(&self) -> PortResult<Option<ChainHead>> {
