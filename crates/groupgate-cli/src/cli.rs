@@ -182,6 +182,23 @@ pub(crate) enum StoreCommand {
         #[arg(long)]
         config: PathBuf,
     },
+    /// Bring a PostgreSQL store's schema up to date (the password comes
+    /// from GROUPGATE_POSTGRES_PASSWORD).
+    Migrate {
+        /// `postgres:postgres://USER@HOST:PORT/DB`.
+        #[arg(long)]
+        to: String,
+    },
+    /// Copy a SQLite store into an empty PostgreSQL one and verify the
+    /// copy's trail (the password comes from GROUPGATE_POSTGRES_PASSWORD).
+    Copy {
+        /// `sqlite:PATH` (the store file).
+        #[arg(long)]
+        from: String,
+        /// `postgres:postgres://USER@HOST:PORT/DB` (an empty database).
+        #[arg(long)]
+        to: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]

@@ -13,6 +13,7 @@ mod export;
 mod lint;
 #[cfg(feature = "emulators")]
 mod sim;
+mod store_copy;
 mod test;
 mod ticket;
 mod worker;
@@ -152,6 +153,8 @@ pub(crate) fn run(cli: Cli) -> Result<Exit, CliError> {
         }) => worker::show(&ticket, &config, json),
         Command::Store(StoreCommand::Backup { config, to }) => worker::backup(&config, &to),
         Command::Store(StoreCommand::Check { config }) => worker::check_store(&config),
+        Command::Store(StoreCommand::Migrate { to }) => store_copy::migrate(&to),
+        Command::Store(StoreCommand::Copy { from, to }) => store_copy::copy(&from, &to),
         Command::Drift { config, json } => drift::drift(&config, json),
         Command::Offboard {
             user,
