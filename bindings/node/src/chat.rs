@@ -106,7 +106,7 @@ impl ActionTokenKey {
 impl ActionTokenKey {
     /// A key from secret text of at least 32 bytes (e.g. from
     /// `openssl rand -base64 48`, kept in the environment).
-    #[napi(constructor)]
+    #[napi(constructor, catch_unwind)]
     pub fn new(secret: String) -> napi::Result<Self> {
         let key = TokenKey::new(Secret::new(secret))
             .map_err(|e| error("SettingsError", &e.to_string(), json!({})))?;
@@ -117,7 +117,7 @@ impl ActionTokenKey {
     /// approvals port's `ask`): Adaptive Card 1.4 with `Action.Execute`
     /// approve and reject buttons carrying signed action tokens, and the
     /// approvers mentioned by directory object id.
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn render_teams_card(
         &self,
         env: Env,
@@ -139,7 +139,7 @@ impl ActionTokenKey {
     /// The Slack approval message for `ask`: `{ text, blocks }` (Block Kit,
     /// within Slack's limits, request text escaped), approve and reject
     /// buttons (reject behind a confirm dialog) carrying signed tokens.
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn render_slack_message(
         &self,
         env: Env,
@@ -157,7 +157,7 @@ impl ActionTokenKey {
     /// Checks a button's action token (the MAC in constant time, then its
     /// expiry at `now`, then — when given — that it is for `workflow`) and
     /// returns what it approves or rejects. Throws `SignatureError`.
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn verify(
         &self,
         token: String,
@@ -216,7 +216,7 @@ pub(crate) fn body_bytes(body: &Either<Buffer, String>) -> &[u8] {
 /// body and `X-Slack-Request-Timestamp`, within five minutes of `now`, in
 /// constant time. Throws `SignatureError` saying what is wrong; pass the
 /// body exactly as received (before any parsing).
-#[napi]
+#[napi(catch_unwind)]
 pub fn verify_slack_request(
     signing_secret: String,
     #[napi(ts_arg_type = "Record<string, string | string[] | undefined>")] headers: HashMap<

@@ -127,7 +127,7 @@ impl Decision {
     }
 
     /// Whether a reason with `code` (e.g. `GROUP_ROLE_ASSIGNABLE`) is present.
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn has_reason(&self, code: String) -> bool {
         self.inner.reasons.iter().any(|r| r.code.as_str() == code)
     }
@@ -168,7 +168,7 @@ impl Decision {
 
     /// The decision as JSON text, in the field order of `groupgate check
     /// --json` (byte for byte with `indent` 2); compact without `indent`.
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn stringify(&self, indent: Option<u32>) -> napi::Result<String> {
         let failed = |e: serde_json::Error| {
             crate::errors::error(
@@ -193,7 +193,7 @@ impl Decision {
     }
 
     /// Whether `other` is the same decision.
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn equals(&self, other: &Decision) -> bool {
         self.inner == other.inner
     }

@@ -3,8 +3,10 @@
 //! payload (class, message, attributes); the package's entry points
 //! (`index.cjs`) turn it into the matching `GroupgateError` subclass with a
 //! `code` and the attributes as properties. A panic never crosses into
-//! JavaScript: napi-rs catches it at the boundary, and every entry point
-//! here returns its errors instead.
+//! JavaScript: the synchronous entry points run under `catch_unwind`
+//! (napi-rs turns a panic into a thrown error), the asynchronous ones on
+//! Tokio tasks whose panic rejects the Promise, and the crates deny
+//! `unwrap`, `expect` and `panic!` in the first place.
 
 use groupgate::files::FileError;
 use groupgate_core::PolicyError as RustPolicyError;

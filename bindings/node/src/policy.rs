@@ -25,7 +25,7 @@ impl Request {
     /// A request from its fields, as in a request file: `ticket`,
     /// `requester`, `target`, `resource`, and optionally `end_date`,
     /// `justification`, `suggestion`.
-    #[napi(constructor)]
+    #[napi(constructor, catch_unwind)]
     pub fn new(
         env: Env,
         #[napi(ts_arg_type = "RequestInput")] fields: Unknown<'_>,
@@ -76,7 +76,7 @@ pub struct Facts {
 #[napi]
 impl Facts {
     /// Facts from an object, as in a facts file.
-    #[napi(constructor)]
+    #[napi(constructor, catch_unwind)]
     pub fn new(
         env: Env,
         #[napi(ts_arg_type = "FactsInput")] fields: Unknown<'_>,
@@ -104,7 +104,7 @@ pub struct DirectorySnapshot {
 #[napi]
 impl DirectorySnapshot {
     /// A snapshot from an object (`users`, `groups`).
-    #[napi(constructor)]
+    #[napi(constructor, catch_unwind)]
     pub fn new(
         env: Env,
         #[napi(ts_arg_type = "DirectorySnapshotInput")] fields: Unknown<'_>,
@@ -115,7 +115,7 @@ impl DirectorySnapshot {
     }
 
     /// Reads a snapshot file (YAML, or JSON by its `.json` name).
-    #[napi(factory)]
+    #[napi(factory, catch_unwind)]
     pub fn from_file(path: String) -> napi::Result<Self> {
         let snapshot: core::DirectorySnapshot = groupgate::files::load_as(
             std::path::Path::new(&path),
@@ -167,7 +167,7 @@ impl Policy {
     /// `.json` name). Throws `PolicyError` (with `file`, `line`, `column`,
     /// `field` and every finding in `diagnostics`) or `InputError` for a
     /// file that cannot be read or is beyond a size limit.
-    #[napi(factory)]
+    #[napi(factory, catch_unwind)]
     pub fn from_file(path: String) -> napi::Result<Self> {
         let inner =
             groupgate::files::load_policy(std::path::Path::new(&path)).map_err(file_error)?;
@@ -175,7 +175,7 @@ impl Policy {
     }
 
     /// A policy from YAML text; `sourceName` names it in errors.
-    #[napi(factory)]
+    #[napi(factory, catch_unwind)]
     pub fn from_yaml(text: String, source_name: Option<String>) -> napi::Result<Self> {
         let name = source_name.unwrap_or_else(|| "policy.yaml".to_owned());
         let inner =
@@ -184,7 +184,7 @@ impl Policy {
     }
 
     /// A policy from JSON text; `sourceName` names it in errors.
-    #[napi(factory)]
+    #[napi(factory, catch_unwind)]
     pub fn from_json(text: String, source_name: Option<String>) -> napi::Result<Self> {
         let name = source_name.unwrap_or_else(|| "policy.json".to_owned());
         let inner =
@@ -199,7 +199,7 @@ impl Policy {
     }
 
     /// Warnings about likely mistakes (a policy that loaded has no errors).
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn lint(&self) -> Vec<Diagnostic> {
         diagnostics(&self.inner.lint())
     }
@@ -207,7 +207,7 @@ impl Policy {
     /// How the request's resource text resolves in the catalog: `status`
     /// (`resolved`, `ambiguous`, `unresolved`) and, when resolved, the
     /// group and how it matched.
-    #[napi(ts_return_type = "Resolution")]
+    #[napi(catch_unwind, ts_return_type = "Resolution")]
     pub fn resolve(
         &self,
         env: Env,
@@ -221,7 +221,7 @@ impl Policy {
     /// the present when omitted). Pure: no I/O. Always returns a decision
     /// (a deny when in doubt); throws `InvalidRequestError` only for input
     /// of the wrong shape.
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn evaluate(
         &self,
         env: Env,
@@ -238,7 +238,7 @@ impl Policy {
     /// Decides `request` against a directory snapshot: the facts are derived
     /// from it as the engine gathers them, exactly as `groupgate check
     /// --facts` does (the same JSON, byte for byte).
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn evaluate_with_snapshot(
         &self,
         env: Env,
@@ -264,7 +264,7 @@ impl Policy {
     }
 
     /// What the engine would read from the directory for `request`.
-    #[napi(ts_return_type = "Record<string, unknown>")]
+    #[napi(catch_unwind, ts_return_type = "Record<string, unknown>")]
     pub fn fact_needs(
         &self,
         env: Env,
@@ -278,7 +278,7 @@ impl Policy {
 /// Every error and warning about policy text, located (a policy that does
 /// not load gives its errors here instead of throwing). `json`: the text is
 /// JSON rather than YAML.
-#[napi]
+#[napi(catch_unwind)]
 pub fn lint_policy_text(text: String, json: Option<bool>) -> Vec<Diagnostic> {
     let format = if json.unwrap_or(false) {
         core::PolicyFormat::Json
