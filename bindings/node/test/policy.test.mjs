@@ -111,6 +111,16 @@ test('input of the wrong shape names the field', () => {
   let deep = {}
   for (let i = 0; i < 10000; i++) deep = { nested: deep }
   assert.throws(() => policy.evaluate(FINANCE_BI, deep, NOW), (e) => e instanceof InvalidRequestError)
+  // A cycle, a BigInt and an oversized object are refused by name too.
+  const cyclic = { target: null }
+  cyclic.self = cyclic
+  assert.throws(() => policy.evaluate(FINANCE_BI, cyclic, NOW), (e) => e instanceof InvalidRequestError && /facts/.test(e.message))
+  assert.throws(() => policy.evaluate({ ...FINANCE_BI, ticket: 10n }, {}, NOW), (e) => e instanceof InvalidRequestError && /request/.test(e.message))
+  assert.throws(() => policy.evaluate({ ...FINANCE_BI, justification: 'x'.repeat(5 << 20) }, {}, NOW),
+    (e) => e instanceof InvalidRequestError && /4194304/.test(e.message))
+  // A getter that throws is the caller's error, reported as the input's.
+  const hostile = { get ticket() { throw new Error('boom') } }
+  assert.throws(() => policy.evaluate(hostile, {}, NOW), (e) => e instanceof InvalidRequestError && /boom/.test(e.message))
 })
 
 test('lint and lintPolicyText report findings with places', () => {
