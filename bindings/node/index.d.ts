@@ -401,6 +401,12 @@ export declare class Policy {
    */
   evaluate(request: Request | RequestInput, facts: Facts | FactsInput, now?: Date | string | undefined | null): Decision
   /**
+   * Decides many `[request, facts]` pairs at `now` in one call: the
+   * per-call cost of crossing into the addon paid once for the batch.
+   * Returns the decisions in order.
+   */
+  evaluateMany(cases: Array<[Request | RequestInput, Facts | FactsInput]>, now?: Date | string | undefined | null): Array<Decision>
+  /**
    * Decides `request` against a directory snapshot: the facts are derived
    * from it as the engine gathers them, exactly as `groupgate check
    * --facts` does (the same JSON, byte for byte).

@@ -40,15 +40,34 @@ function perDecision(cases) {
   return samples[Math.floor(samples.length / 2)]
 }
 
+function perDecisionMany(cases) {
+  const byNow = new Map()
+  for (const [r, f, n] of cases) {
+    if (!byNow.has(n)) byNow.set(n, [])
+    byNow.get(n).push([r, f])
+  }
+  const samples = []
+  for (let round = 0; round < ROUNDS; round++) {
+    const start = process.hrtime.bigint()
+    for (const [n, batch] of byNow) policy.evaluateMany(batch, n)
+    samples.push(Number(process.hrtime.bigint() - start) / cases.length)
+  }
+  samples.sort((a, b) => a - b)
+  return samples[Math.floor(samples.length / 2)]
+}
+
 perDecision(plain) // warm-up
 const nativeNs = Number(native.native_ns_per_decision)
 const plainNs = perDecision(plain)
 const typedNs = perDecision(typed)
+const manyNs = perDecisionMany(typed)
 console.log(JSON.stringify({
   entries,
   native_ns: Math.round(nativeNs),
   node_plain_objects_ns: Math.round(plainNs),
   node_typed_ns: Math.round(typedNs),
+  node_typed_evaluate_many_ns: Math.round(manyNs),
   node_plain_objects_ratio: Math.round((plainNs / nativeNs) * 100) / 100,
   node_typed_ratio: Math.round((typedNs / nativeNs) * 100) / 100,
+  node_typed_evaluate_many_ratio: Math.round((manyNs / nativeNs) * 100) / 100,
 }, null, 2))

@@ -7,7 +7,7 @@ use crate::decision::{Decision, Diagnostic, diagnostics};
 use crate::errors::{file_error, policy_error};
 use groupgate_core as core;
 use napi::Env;
-use napi::bindgen_prelude::{Either, Unknown};
+use napi::bindgen_prelude::{Array, ClassInstance, Either, Unknown};
 use napi_derive::napi;
 use serde_json::Value;
 use std::sync::Arc;
@@ -233,6 +233,51 @@ impl Policy {
         let facts = facts_of(&env, facts)?;
         let now = time_of(now, "now")?;
         Ok(Decision::new(self.inner.evaluate(&request, &facts, now)))
+    }
+
+    /// Decides many `[request, facts]` pairs at `now` in one call: the
+    /// per-call cost of crossing into the addon paid once for the batch.
+    /// Returns the decisions in order.
+    #[napi(catch_unwind)]
+    pub fn evaluate_many(
+        &self,
+        env: Env,
+        #[napi(ts_arg_type = "Array<[Request | RequestInput, Facts | FactsInput]>")] cases: Array<
+            '_,
+        >,
+        now: Option<Either<chrono::DateTime<chrono::Utc>, String>>,
+    ) -> napi::Result<Vec<Decision>> {
+        let now = time_of(now, "now")?;
+        let mut decisions = Vec::with_capacity(cases.len() as usize);
+        for i in 0..cases.len() {
+            let pair: Array<'_> = cases.get(i)?.ok_or_else(|| {
+                crate::errors::invalid("cases", &format!("[{i}]"), "give a [request, facts] pair")
+            })?;
+            let request = match pair.get::<Either<ClassInstance<'_, Request>, Unknown<'_>>>(0)? {
+                Some(Either::A(r)) => Arc::clone(&r.inner),
+                Some(Either::B(v)) => Arc::new(from_js(&env, v, "request")?),
+                None => {
+                    return Err(crate::errors::invalid(
+                        "cases",
+                        &format!("[{i}][0]"),
+                        "the request is missing",
+                    ));
+                }
+            };
+            let facts = match pair.get::<Either<ClassInstance<'_, Facts>, Unknown<'_>>>(1)? {
+                Some(Either::A(f)) => Arc::clone(&f.inner),
+                Some(Either::B(v)) => Arc::new(from_js(&env, v, "facts")?),
+                None => {
+                    return Err(crate::errors::invalid(
+                        "cases",
+                        &format!("[{i}][1]"),
+                        "the facts are missing",
+                    ));
+                }
+            };
+            decisions.push(Decision::new(self.inner.evaluate(&request, &facts, now)));
+        }
+        Ok(decisions)
     }
 
     /// Decides `request` against a directory snapshot: the facts are derived

@@ -46,6 +46,23 @@ for (const name of VECTORS) {
   })
 }
 
+test('evaluateMany decides a batch as evaluate does one by one, and names a bad case', () => {
+  const policy = Policy.fromFile(example('policy.yaml'))
+  const vectors = VECTORS.map((name) => JSON.parse(readFileSync(join(ROOT, 'tests', 'vectors', name), 'utf8')))
+    .filter((v) => v.policy === 'examples/policy.yaml')
+  assert.ok(vectors.length >= 5)
+  const now = vectors[0].now
+  const cases = vectors.map((v, i) => (i % 2 === 0 ? [v.request, v.facts] : [new Request(v.request), new Facts(v.facts)]))
+  const batch = policy.evaluateMany(cases, now)
+  assert.equal(batch.length, cases.length)
+  batch.forEach((d, i) => assert.ok(d.equals(policy.evaluate(vectors[i].request, vectors[i].facts, now)), `case ${i}`))
+  assert.deepEqual(policy.evaluateMany([], now), [])
+  assert.throws(() => policy.evaluateMany([[FINANCE_BI, {}], [{ ...FINANCE_BI, ticket: 1 }, {}]], now),
+    (e) => e instanceof InvalidRequestError && e.field === 'ticket')
+  assert.throws(() => policy.evaluateMany([[FINANCE_BI]], now),
+    (e) => e instanceof InvalidRequestError && e.field === '[0][1]')
+})
+
 test('the decision from a snapshot is what groupgate check prints, byte for byte', () => {
   const policy = Policy.fromFile(example('policy.yaml'))
   const directory = DirectorySnapshot.fromFile(example('directory.yaml'))

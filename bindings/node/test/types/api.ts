@@ -27,7 +27,8 @@ const when: Date | null = decision.earliestExecution
 const projected: Date | undefined = decision.expiry?.projected
 const text: string = decision.stringify(2) + JSON.stringify(decision.toJSON())
 const snapshot = DirectorySnapshot.fromFile('examples/directory.yaml')
-const same: boolean = policy.evaluateWithSnapshot(request.toJSON(), snapshot, '2026-11-25T10:00:00Z').equals(decision)
+const many: Decision[] = policy.evaluateMany([[request, facts], [request.toJSON(), { target: null }]], new Date())
+const same: boolean = many.length > 0 && policy.evaluateWithSnapshot(request.toJSON(), snapshot, '2026-11-25T10:00:00Z').equals(decision)
 
 const user: UserInput = { id: 'u1', upn: 'u1@contoso.com', enabled: true, user_type: 'Member' }
 const ports: EnginePorts = {
