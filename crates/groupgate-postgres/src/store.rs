@@ -11,8 +11,7 @@ use chrono::{DateTime, Utc};
 use groupgate_core::WorkflowId;
 use groupgate_core::audit::{AuditRecord, ChainHead};
 use groupgate_core::ports::{
-    Commit, Committed, ErrorClass, PortError, PortResult, Store, Timer, WorkflowFilter,
-    WorkflowSummary,
+    Commit, Committed, PortError, PortResult, Store, Timer, WorkflowFilter, WorkflowSummary,
 };
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -148,26 +147,16 @@ async fn commit_in(tx: &tokio_postgres::Transaction<'_>, commit: &Commit) -> Por
         .map_err(|e| port_error("reading a workflow's version", &e))?
         .get(0);
     let version = u64::try_from(next).unwrap_or(0);
-    if let Some(expected) = commit.expected_version
-        && expected != version
-    {
-        return Err(PortError::new(
-            ErrorClass::Conflict,
-            format!(
-                "workflow `{}` is at version {version}, not {expected}",
-                commit.workflow
-            ),
-        ));
-    }
-    let mut head = head_of(tx).await?;
-    let mut last_at = last_time(tx).await?;
-    let mut sealed = Vec::with_capacity(commit.records.len());
+    commit.check_version(version)?;
+    let sealed = AuditRecord::seal_all(
+        head_of(tx).await?,
+        last_time(tx).await?,
+        &commit.workflow,
+        &commit.records,
+    );
     let mut position = version;
-    for new in &commit.records {
-        let record =
-            AuditRecord::seal_after(head.as_ref(), last_at, commit.workflow.clone(), new.clone());
-        last_at = Some(record.at);
-        let line = to_json(&record, "an audit record")?;
+    for record in &sealed {
+        let line = to_json(record, "an audit record")?;
         tx.execute(
             "INSERT INTO records (seq, workflow, position, hash, record) VALUES ($1, $2, $3, $4, $5)",
             &[
@@ -181,8 +170,6 @@ async fn commit_in(tx: &tokio_postgres::Transaction<'_>, commit: &Commit) -> Por
         .await
         .map_err(|e| port_error("appending an audit record", &e))?;
         position += 1;
-        head = Some(record.head());
-        sealed.push(record);
     }
     let version = position;
     match &commit.summary {

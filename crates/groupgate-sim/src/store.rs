@@ -7,8 +7,7 @@ use chrono::{DateTime, Utc};
 use groupgate_core::WorkflowId;
 use groupgate_core::audit::{AuditRecord, ChainHead};
 use groupgate_core::ports::{
-    Commit, Committed, ErrorClass, PortError, PortResult, Store, Timer, WorkflowFilter,
-    WorkflowSummary,
+    Commit, Committed, PortError, PortResult, Store, Timer, WorkflowFilter, WorkflowSummary,
 };
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fmt;
@@ -175,32 +174,13 @@ impl Store for MemoryStore {
             return Err(error);
         }
         let mut s = self.state.lock().map_err(|_| poisoned())?;
-        let version = s.version(&commit.workflow);
-        if let Some(expected) = commit.expected_version
-            && expected != version
-        {
-            return Err(PortError::new(
-                ErrorClass::Conflict,
-                format!(
-                    "workflow `{}` is at version {version}, not {expected}",
-                    commit.workflow
-                ),
-            ));
-        }
-        let mut head = s.records.last().map(AuditRecord::head);
-        let mut last_at = s.records.last().map(|r| r.at);
-        let mut sealed = Vec::with_capacity(commit.records.len());
-        for new in &commit.records {
-            let record = AuditRecord::seal_after(
-                head.as_ref(),
-                last_at,
-                commit.workflow.clone(),
-                new.clone(),
-            );
-            last_at = Some(record.at);
-            head = Some(record.head());
-            sealed.push(record);
-        }
+        commit.check_version(s.version(&commit.workflow))?;
+        let sealed = AuditRecord::seal_all(
+            s.records.last().map(AuditRecord::head),
+            s.records.last().map(|r| r.at),
+            &commit.workflow,
+            &commit.records,
+        );
         for record in &sealed {
             let at = s.records.len();
             s.by_workflow

@@ -7,8 +7,7 @@ use chrono::{DateTime, Utc};
 use groupgate_core::WorkflowId;
 use groupgate_core::audit::{AuditRecord, ChainHead};
 use groupgate_core::ports::{
-    Commit, Committed, ErrorClass, PortError, PortResult, Store, Timer, WorkflowFilter,
-    WorkflowSummary,
+    Commit, Committed, PortError, PortResult, Store, Timer, WorkflowFilter, WorkflowSummary,
 };
 use rusqlite::types::Value as SqlValue;
 use rusqlite::{Connection, OptionalExtension, Transaction, params};
@@ -140,26 +139,16 @@ fn write_timers(tx: &Transaction<'_>, workflow: &WorkflowId, timers: &[Timer]) -
 
 fn commit_in(tx: &Transaction<'_>, commit: &Commit) -> PortResult<Committed> {
     let version = version_of(tx, &commit.workflow)?;
-    if let Some(expected) = commit.expected_version
-        && expected != version
-    {
-        return Err(PortError::new(
-            ErrorClass::Conflict,
-            format!(
-                "workflow `{}` is at version {version}, not {expected}",
-                commit.workflow
-            ),
-        ));
-    }
-    let mut head = head_of(tx)?;
-    let mut last_at = last_time(tx)?;
-    let mut sealed = Vec::with_capacity(commit.records.len());
+    commit.check_version(version)?;
+    let sealed = AuditRecord::seal_all(
+        head_of(tx)?,
+        last_time(tx)?,
+        &commit.workflow,
+        &commit.records,
+    );
     let mut position = version;
-    for new in &commit.records {
-        let record =
-            AuditRecord::seal_after(head.as_ref(), last_at, commit.workflow.clone(), new.clone());
-        last_at = Some(record.at);
-        let line = to_json(&record, "an audit record")?;
+    for record in &sealed {
+        let line = to_json(record, "an audit record")?;
         tx.prepare_cached(
             "INSERT INTO records (seq, workflow, position, hash, record) VALUES (?1, ?2, ?3, ?4, ?5)",
         )
@@ -174,8 +163,6 @@ fn commit_in(tx: &Transaction<'_>, commit: &Commit) -> PortResult<Committed> {
         })
         .map_err(|e| port_error("appending an audit record", &e))?;
         position += 1;
-        head = Some(record.head());
-        sealed.push(record);
     }
     let version = position;
     match &commit.summary {

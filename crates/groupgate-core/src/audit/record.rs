@@ -222,6 +222,27 @@ impl AuditRecord {
         Self::seal(prev, at, workflow, new.actor, new.entry)
     }
 
+    /// Seals `records` for `workflow` in order onto the chain whose head is
+    /// `prev` (recorded at `prev_at`), each after the one before: what every
+    /// store does inside a commit.
+    pub fn seal_all(
+        prev: Option<ChainHead>,
+        prev_at: Option<DateTime<Utc>>,
+        workflow: &WorkflowId,
+        records: &[NewRecord],
+    ) -> Vec<AuditRecord> {
+        let mut head = prev;
+        let mut last_at = prev_at;
+        let mut sealed = Vec::with_capacity(records.len());
+        for new in records {
+            let record = Self::seal_after(head.as_ref(), last_at, workflow.clone(), new.clone());
+            last_at = Some(record.at);
+            head = Some(record.head());
+            sealed.push(record);
+        }
+        sealed
+    }
+
     /// Seals `new` for `workflow` after `prev`.
     pub fn seal_new(prev: Option<&ChainHead>, workflow: WorkflowId, new: NewRecord) -> AuditRecord {
         Self::seal(prev, new.at, workflow, new.actor, new.entry)

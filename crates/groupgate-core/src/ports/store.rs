@@ -1,7 +1,7 @@
 //! Durable storage of the audit trail (which is also the workflows' event
 //! log), of each workflow's index row, and of timers.
 
-use super::PortResult;
+use super::{ErrorClass, PortError, PortResult};
 use crate::audit::{AuditRecord, ChainHead, NewRecord};
 use crate::model::{GroupId, TicketRef, UserId, WorkflowId};
 use crate::workflow::Wake;
@@ -78,6 +78,24 @@ pub struct Commit {
     /// The workflow's timers after the step (replacing all of them); `None`
     /// leaves them as they are.
     pub timers: Option<Vec<Timer>>,
+}
+
+impl Commit {
+    /// Refuses the commit (a conflict) when the writer read another version
+    /// of the workflow than `actual`, the store's: optimistic concurrency,
+    /// checked by every store the same way.
+    pub fn check_version(&self, actual: u64) -> PortResult<()> {
+        match self.expected_version {
+            Some(expected) if expected != actual => Err(PortError::new(
+                ErrorClass::Conflict,
+                format!(
+                    "workflow `{}` is at version {actual}, not {expected}",
+                    self.workflow
+                ),
+            )),
+            _ => Ok(()),
+        }
+    }
 }
 
 /// What a commit wrote.
